@@ -40,7 +40,7 @@ from typing import Any
 
 PACKAGE = "@openstreetmap/id-tagging-schema"
 LICENCE = "ISC"
-GROUPS = ("shop", "amenity", "craft", "office", "leisure", "tourism", "healthcare")
+GROUPS = ("shop", "amenity", "craft", "office", "leisure", "tourism", "healthcare", "education")
 GENERIC_VALUES = frozenset({"*", "yes"})
 LANGS = ("en", "ru")
 

@@ -15,7 +15,7 @@ from crosspromo.businesses.categories import (
     search,
 )
 
-GROUPS = {"shop", "amenity", "craft", "office", "leisure", "tourism", "healthcare"}
+GROUPS = {"shop", "amenity", "craft", "office", "leisure", "tourism", "healthcare", "education"}
 REQUIRED = [
     "shop=bakery",
     "amenity=cafe",

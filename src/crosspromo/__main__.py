@@ -1,0 +1,3 @@
+from crosspromo.cli import app
+
+app()

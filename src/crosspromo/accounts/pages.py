@@ -1,0 +1,210 @@
+"""Sign-in, sign-up, sign-out, password change, language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from crosspromo.accounts import service
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.schemas import BusinessCreate
+from crosspromo.errors import DomainError
+from crosspromo.web.deps import (
+    ANON_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Csrf,
+    Db,
+    Page,
+    SignedIn,
+    WebContext,
+)
+from crosspromo.web.i18n import LOCALE_COOKIE, LOCALES
+from crosspromo.web.problems import KINDS
+from crosspromo.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths, so a sign-in link cannot bounce a user to another site."""
+    if not target:
+        return default
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def page(
+    request: Request, web: WebContext, template: str, status: int = 200, **ctx: object
+) -> Response:
+    response = render(request, template, status_code=status, **ctx)
+    if web.new_anon_csrf:
+        response.set_cookie(
+            ANON_CSRF_COOKIE,
+            web.new_anon_csrf,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.secure_cookies,
+        )
+    return response
+
+
+def _signed_in_response(request: Request, token: str, target: str) -> Response:
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        max_age=request.app.state.settings.session_days * 86400,
+        secure=request.app.state.settings.secure_cookies,
+    )
+    return response
+
+
+@router.get("/")
+def index(web: Page) -> Response:
+    if web.user is None:
+        return RedirectResponse("/signin", status_code=303)
+    if web.businesses:
+        return RedirectResponse(f"/b/{web.businesses[0].id}", status_code=303)
+    return RedirectResponse("/businesses/new", status_code=303)
+
+
+@router.get("/signin")
+def signin_form(request: Request, web: Page, next: str | None = None) -> Response:
+    return page(request, web, "accounts/signin.html", next=safe_next(next), email="", error=None)
+
+
+@router.post("/signin", dependencies=[Csrf])
+def signin(
+    request: Request,
+    web: Page,
+    db: Db,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        user = service.authenticate(db, email=email, password=password)
+    except DomainError as exc:
+        return page(
+            request,
+            web,
+            "accounts/signin.html",
+            status=401,
+            next=safe_next(next),
+            email=email,
+            error=exc.detail,
+        )
+    token, _ = service.start_session(db, user=user, days=request.app.state.settings.session_days)
+    db.commit()
+    return _signed_in_response(request, token, safe_next(next))
+
+
+@router.get("/signup")
+def signup_form(request: Request, web: Page) -> Response:
+    return page(request, web, "accounts/signup.html", form={}, errors={})
+
+
+@router.post("/signup", dependencies=[Csrf])
+def signup(
+    request: Request,
+    web: Page,
+    db: Db,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    business_name: Annotated[str, Form()] = "",
+    category: Annotated[str, Form()] = "",
+) -> Response:
+    form = {"email": email, "name": name, "business_name": business_name, "category": category}
+    errors: dict[str, str] = {}
+    try:
+        data = BusinessCreate(name=business_name, category=category)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = "business_name" if err["loc"][0] == "name" else str(err["loc"][0])
+            errors[field] = err["msg"].removeprefix("Value error, ")
+        data = None
+    try:
+        user = service.create_user(db, email=email, password=password, name=name)
+    except DomainError as exc:
+        errors[exc.field or "email"] = exc.detail
+    if errors or data is None:
+        db.rollback()
+        return page(request, web, "accounts/signup.html", status=422, form=form, errors=errors)
+    workspace = service.create_workspace(db, name=business_name, owner=user)
+    business = businesses.create(db, workspace_id=workspace.id, data=data)
+    token, _ = service.start_session(db, user=user, days=request.app.state.settings.session_days)
+    db.commit()
+    return _signed_in_response(request, token, f"/b/{business.id}/profile")
+
+
+@router.post("/signout", dependencies=[Csrf])
+def signout(request: Request, web: Page, db: Db) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        service.end_session(db, token)
+        db.commit()
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account/password")
+def password_form(request: Request, web: SignedIn) -> Response:
+    return page(request, web, "accounts/password.html", errors={}, done=False)
+
+
+@router.post("/account/password", dependencies=[Csrf])
+def password_change(
+    request: Request,
+    web: SignedIn,
+    db: Db,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    assert web.user is not None
+    try:
+        service.change_password(db, user=web.user, current=current_password, new=new_password)
+    except DomainError as exc:
+        db.rollback()
+        return page(
+            request,
+            web,
+            "accounts/password.html",
+            status=422,
+            errors={exc.field or "new_password": exc.detail},
+            done=False,
+        )
+    token, _ = service.start_session(
+        db, user=web.user, days=request.app.state.settings.session_days
+    )
+    db.commit()
+    return _signed_in_response(request, token, "/account/password?done=1")
+
+
+@router.get("/locale/{code}")
+def switch_locale(request: Request, code: str, next: str | None = None) -> Response:
+    """The language switch: a cookie, so it also works before signing in."""
+    target = safe_next(
+        next or request.headers.get("referer", "/").replace(str(request.base_url), "/")
+    )
+    response = RedirectResponse(target, status_code=303)
+    if code in LOCALES:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/problems/{kind}")
+def problem_type(request: Request, web: Page, kind: str) -> Response:
+    """Human documentation for each problem+json `type`."""
+    if kind not in KINDS:
+        kind = "not-found"
+    return page(request, web, "error.html", code=None, title=kind, detail=KINDS[kind], errors=[])

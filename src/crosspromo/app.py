@@ -1,0 +1,63 @@
+"""The ASGI application: API, pages, static files, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from crosspromo import __version__
+from crosspromo.db import make_engine, make_sessionmaker
+from crosspromo.settings import Settings, get_settings
+from crosspromo.web import problems
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO)
+    app = FastAPI(
+        title="crosspromo",
+        version=__version__,
+        description="Cross-marketing between small and medium businesses.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    engine = make_engine(settings.resolved_database_url())
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    app.state.secret_key = settings.resolved_secret_key()
+    problems.install(app)
+
+    @app.get("/healthz", tags=["system"])
+    def healthz(request: Request) -> JSONResponse:
+        try:
+            with request.app.state.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse(
+                {"status": "unavailable", "database": "unreachable"}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    from crosspromo.accounts import api as accounts_api
+    from crosspromo.accounts import pages as accounts_pages
+    from crosspromo.businesses import api as businesses_api
+    from crosspromo.businesses import pages as businesses_pages
+    from crosspromo.imports import api as imports_api
+    from crosspromo.imports import pages as imports_pages
+
+    for router in (accounts_api.router, businesses_api.router, imports_api.router):
+        app.include_router(router)
+    for router in (accounts_pages.router, businesses_pages.router, imports_pages.router):
+        app.include_router(router)
+    app.mount(
+        "/static", StaticFiles(directory=str(files("crosspromo") / "web" / "static")), "static"
+    )
+    return app

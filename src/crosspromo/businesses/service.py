@@ -1,0 +1,152 @@
+"""Business profiles: create, read, update, all scoped by what the actor may see."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.service import Actor
+from crosspromo.businesses.models import Business
+from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
+from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from crosspromo.identifiers import IdentifierError
+from crosspromo.settings import get_settings
+
+
+def invalid_from(exc: ValidationError) -> Invalid:
+    """Turn a pydantic ValidationError into one Invalid naming every field at fault."""
+    errors = [
+        FieldError(
+            ".".join(str(p) for p in err["loc"]) or "body", err["msg"].removeprefix("Value error, ")
+        )
+        for err in exc.errors()
+    ]
+    first = errors[0] if errors else FieldError("body", "invalid")
+    return Invalid(f"{first.field}: {first.message}", errors=errors)
+
+
+def accessible(actor: Actor) -> Select[Any]:
+    """Businesses the actor may see: its workspaces' businesses, or the API key's one."""
+    if actor.key_business_id is not None:
+        return select(Business).where(Business.id == actor.key_business_id)
+    return select(Business).where(Business.workspace_id.in_(actor.workspace_ids))
+
+
+def get(
+    session: Session, actor: Actor, business_id: uuid.UUID, need: Role = Role.cashier
+) -> Business:
+    """The business if the actor may see it with at least `need`; NotFound otherwise."""
+    business: Business | None = session.scalar(accessible(actor).where(Business.id == business_id))
+    if business is None:
+        raise NotFound("No such business.")
+    role = actor.role_for(business.workspace_id, business.id)
+    if role is None:
+        raise NotFound("No such business.")
+    if not role.at_least(need):
+        raise Forbidden(f"This needs the {need.value} role.")
+    return business
+
+
+def get_by_slug(session: Session, slug: str) -> Business | None:
+    return session.scalar(select(Business).where(Business.slug == slug))
+
+
+def list_for(
+    session: Session, actor: Actor, *, limit: int = 50, after: str | None = None
+) -> list[Business]:
+    """The actor's businesses by name, paged by a cursor (the last slug seen)."""
+    query = accessible(actor).order_by(Business.slug).limit(limit)
+    if after:
+        query = query.where(Business.slug > after)
+    return list(session.scalars(query))
+
+
+def role_in(actor: Actor, business: Business) -> Role | None:
+    return actor.role_for(business.workspace_id, business.id)
+
+
+def _slugify(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:50]
+    return text or "business"
+
+
+def _free_slug(session: Session, base: str) -> str:
+    slug, n = base, 1
+    while session.scalar(select(Business.id).where(Business.slug == slug)):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def apply_profile(business: Business, fields: ProfileFields) -> None:
+    """Copy validated fields onto a business, normalising the phone in its country."""
+    data = fields.model_dump(exclude_unset=True, exclude={"slug"})
+    settings = get_settings()
+    try:
+        phone = fields.normalized_phone(
+            data.get("country") or business.country or settings.default_country
+        )
+    except IdentifierError as exc:
+        raise Invalid(str(exc), field="phone") from None
+    if phone is not None:
+        data["phone"] = phone
+    for key, value in data.items():
+        if value is None and key in ("email", "website", "address", "city", "description", "phone"):
+            value = ""
+        setattr(business, key, value)
+
+
+def create(session: Session, *, workspace_id: uuid.UUID, data: BusinessCreate) -> Business:
+    """Create a business in a workspace; the slug is derived from the name when not given."""
+    settings = get_settings()
+    if data.slug and get_by_slug(session, data.slug):
+        raise Conflict(f"The id {data.slug!r} is taken.", field="slug")
+    business = Business(
+        workspace_id=workspace_id,
+        slug=data.slug or _free_slug(session, _slugify(data.name)),
+        currency=settings.default_currency,
+        country=settings.default_country,
+        timezone=settings.default_timezone,
+        tags=[],
+    )
+    apply_profile(business, data)
+    session.add(business)
+    session.flush()
+    return business
+
+
+def create_for(
+    session: Session, actor: Actor, *, workspace_id: uuid.UUID, data: BusinessCreate
+) -> Business:
+    """Create a business in one of the actor's workspaces (owners only)."""
+    role = actor.roles.get(workspace_id)
+    if role is None:
+        raise NotFound("No such workspace.")
+    if role is not Role.owner:
+        raise Forbidden("Only an owner adds businesses.")
+    return create(session, workspace_id=workspace_id, data=data)
+
+
+def update(
+    session: Session, actor: Actor, business_id: uuid.UUID, data: BusinessUpdate
+) -> Business:
+    """Update a profile (managers and owners); only the fields sent change."""
+    business = get(session, actor, business_id, need=Role.manager)
+    apply_profile(business, data)
+    session.flush()
+    return business
+
+
+def parse_update(raw: dict[str, object]) -> BusinessUpdate:
+    try:
+        return BusinessUpdate.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None

@@ -1,0 +1,51 @@
+"""The `crosspromo` command: crosspromo <domain> <verb>."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from crosspromo.accounts.cli import apikey_app, user_app
+from crosspromo.demo.cli import demo_app
+from crosspromo.imports.cli import import_app
+from crosspromo.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True, help="crosspromo: cross-marketing between businesses.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(import_app, name="import")
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database."""
+    from crosspromo.migrate import upgrade
+
+    url = get_settings().resolved_database_url()
+    upgrade(url)
+    console.print(f"[green]Database is up to date[/green] ({url.split('@')[-1]})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    uvicorn.run(
+        "crosspromo.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )

@@ -1,0 +1,46 @@
+"""A business's customers: counts and a paged, searchable list."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from crosspromo.customers.models import Customer
+
+
+def count(session: Session, *, business_id: uuid.UUID) -> tuple[int, int]:
+    """All customers and those who consented to marketing."""
+    total, consented = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Customer.marketing_consent.is_(True), 1), else_=0)), 0),
+        ).where(Customer.business_id == business_id)
+    ).one()
+    return int(total), int(consented)
+
+
+def page(
+    session: Session,
+    *,
+    business_id: uuid.UUID,
+    query: str = "",
+    after: str | None = None,
+    limit: int = 50,
+) -> list[Customer]:
+    """Customers ordered by their own id, paged by a cursor (the last id seen)."""
+    stmt = select(Customer).where(Customer.business_id == business_id)
+    if query:
+        like = f"%{query.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Customer.name).like(like),
+                Customer.email.like(like),
+                Customer.phone.like(like),
+                Customer.external_id.like(like),
+            )
+        )
+    if after:
+        stmt = stmt.where(Customer.external_id > after)
+    return list(session.scalars(stmt.order_by(Customer.external_id).limit(limit)))

@@ -1,0 +1,11 @@
+"""Imports every capability's tables so metadata and migrations see them all."""
+
+from __future__ import annotations
+
+
+def load_all() -> None:
+    import crosspromo.accounts.models  # noqa: F401
+    import crosspromo.businesses.models  # noqa: F401
+    import crosspromo.customers.models  # noqa: F401
+    import crosspromo.imports.models  # noqa: F401
+    import crosspromo.sales.models  # noqa: F401

@@ -1,0 +1,50 @@
+"""Settings from the environment (prefix CROSSPROMO_), with safe local defaults."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSPROMO_", env_file=None, extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: str = ""
+    default_country: str = "RU"
+    default_currency: str = "RUB"
+    default_timezone: str = "Europe/Moscow"
+    default_locale: str = "en"
+    session_days: int = 14
+    # Cookies marked Secure only work over HTTPS; the local demo serves plain HTTP.
+    secure_cookies: bool = False
+    import_max_line_bytes: int = Field(default=1_000_000, ge=1_000)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.var_dir / 'crosspromo.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The install secret: from the environment, else generated once into var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,168 @@
+"""RFC 9457 problem+json for the API, friendly pages for people; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from crosspromo.errors import DomainError
+from crosspromo.web.deps import SignInRequired
+from crosspromo.web.templating import render
+
+log = logging.getLogger("crosspromo")
+PROBLEM_BASE = "/problems/"
+HTTP_KINDS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "rate-limited",
+}
+# The stable problem types, with a sentence each, served at /problems/<kind>.
+KINDS = {
+    "bad-request": "The request could not be read.",
+    "unauthorized": "Sign in, or send a valid API key as 'Authorization: Bearer <key>'.",
+    "forbidden": "Your role does not allow this action.",
+    "csrf": "The form's security token is missing or expired; reload the page.",
+    "not-found": "No such item, or it belongs to another business.",
+    "method-not-allowed": "This address does not accept that method.",
+    "conflict": "The change clashes with the current state (a taken name, an old version).",
+    "too-large": "The upload is larger than allowed.",
+    "unsupported-media-type": "Send JSON or multipart form data.",
+    "validation": "A field is missing or wrong; `errors` names each field and the reason.",
+    "rate-limited": "Too many requests; wait and retry.",
+    "import-rejected": (
+        "The file was refused as a whole; `errors` lists each line and column; nothing was applied."
+    ),
+    "internal": "Something failed on our side; nothing you sent was applied.",
+}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path == "/healthz":
+        return True
+    return "application/json" in request.headers.get("accept", "") and (
+        "text/html" not in request.headers.get("accept", "")
+    )
+
+
+def problem(
+    request: Request,
+    *,
+    kind: str,
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> Response:
+    if wants_json(request):
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + kind,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": request.url.path,
+        }
+        if errors:
+            body["errors"] = errors
+        for key, value in (extensions or {}).items():
+            body.setdefault(key, value)
+        return JSONResponse(
+            body, status_code=status, media_type="application/problem+json", headers=headers
+        )
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        code=status,
+        title=title,
+        detail=detail,
+        errors=errors or [],
+    )
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        errors: list[dict[str, Any]] = [
+            {"field": e.field, "message": e.message, **({"line": e.line} if e.line else {})}
+            for e in exc.errors
+        ]
+        return problem(
+            request,
+            kind=exc.kind,
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            errors=errors,
+            extensions=exc.extensions,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": _loc(e.get("loc", ())),
+                "message": str(e.get("msg", "")).removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        return problem(
+            request,
+            kind="validation",
+            status=422,
+            title="Invalid input",
+            detail=f"{first['field']}: {first['message']}",
+            errors=errors,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        kind = HTTP_KINDS.get(exc.status_code, "bad-request")
+        detail = exc.detail if isinstance(exc.detail, str) else KINDS.get(kind, "")
+        if exc.status_code == 404:
+            detail = "There is nothing at this address."
+        return problem(
+            request,
+            kind=kind,
+            status=exc.status_code,
+            title=kind.replace("-", " ").capitalize(),
+            detail=detail,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in(request: Request, exc: SignInRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request,
+            kind="internal",
+            status=500,
+            title="Internal error",
+            detail="Something failed on our side; nothing was changed. Please try again.",
+        )

@@ -1,0 +1,44 @@
+"""The Jinja2 environment and the one function that renders a page."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from crosspromo.web import i18n
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader([PackageLoader("crosspromo", "web/templates")]),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = i18n.money
+    env.filters["number"] = i18n.number
+    env.filters["major"] = i18n.major
+    return env
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page in the request's locale with the shell's context (user, csrf, switcher)."""
+    web = getattr(request.state, "web", None)
+    locale = i18n.pick_locale(request, web.user_locale if web else None)
+    token = i18n.current_locale.set(locale)
+    try:
+        html = (
+            environment()
+            .get_template(template)
+            .render(request=request, locale=locale, web=web, **context)
+        )
+    finally:
+        i18n.current_locale.reset(token)
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,113 @@
+"""Imports through HTTP: the API for scripts and the upload page with its job progress."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts import service as accounts
+from crosspromo.accounts.models import Role
+from tests.conftest import make_owner, sign_in
+
+CUSTOMERS = "customer,email,phone\nC1,anna@example.com,\nC2,,+7 916 123-45-67\n"
+
+
+def _key(db: Session, business: Any, role: Role = Role.manager) -> dict[str, str]:
+    token, _ = accounts.create_api_key(db, business_id=business.id, role=role)
+    db.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_api_import_summary_and_reimport(client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    auth = _key(db, bakery)
+    files = {"file": ("customers.csv", CUSTOMERS.encode(), "text/csv")}
+    first = client.post(
+        "/api/v1/imports/customers", headers=auth, files=files, data={"business": bakery.slug}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["inserted"] == 2
+    again = client.post(
+        "/api/v1/imports/customers", headers=auth, files=files, data={"business": bakery.slug}
+    )
+    assert again.json()["unchanged"] == 2
+
+
+def test_api_rejection_is_problem_json_with_lines(client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    auth = _key(db, bakery)
+    bad = "customer,email\nC1,anna@example.com\nC2,broken\n"
+    response = client.post(
+        "/api/v1/imports/customers",
+        headers=auth,
+        data={"business": bakery.slug},
+        files={"file": ("c.csv", bad.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "/problems/import-rejected"
+    assert problem["errors"][0]["line"] == 3
+    assert problem["errors"][0]["field"] == "email"
+    assert problem["summary"]["error_count"] == 1
+    listed = client.get(f"/api/v1/businesses/{bakery.id}", headers=auth)
+    assert listed.status_code == 200
+
+
+def test_api_import_cannot_reach_another_tenant(client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    _, cafe = make_owner(db, "b@example.com", "Cafe", category="amenity=cafe")
+    auth = _key(db, bakery)
+    text = f"business,customer,email\n{cafe.slug},C1,anna@example.com\n"
+    response = client.post(
+        "/api/v1/imports/customers",
+        headers=auth,
+        files={"file": ("c.csv", text.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    assert "unknown business" in response.json()["errors"][0]["message"]
+    named = client.post(
+        "/api/v1/imports/customers",
+        headers=auth,
+        data={"business": cafe.slug},
+        files={"file": ("c.csv", CUSTOMERS.encode(), "text/csv")},
+    )
+    assert named.status_code == 422
+    assert named.json()["errors"][0]["field"] == "business"
+
+
+def test_cashier_key_cannot_import(client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    auth = _key(db, bakery, Role.cashier)
+    response = client.post(
+        "/api/v1/imports/customers",
+        headers=auth,
+        data={"business": bakery.slug},
+        files={"file": ("c.csv", CUSTOMERS.encode(), "text/csv")},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "business"
+
+
+def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    csrf = sign_in(client, "a@example.com")
+    response = client.post(
+        f"/b/{bakery.id}/imports",
+        data={"csrf_token": csrf, "kind": "customers"},
+        files={"file": ("customers.csv", CUSTOMERS.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    job_url = response.headers["location"]
+    for _ in range(100):
+        page = client.get(job_url, headers={"HX-Request": "true"})
+        if "hx-trigger" not in page.text:
+            break
+        time.sleep(0.1)
+    assert "Imported." in page.text
+    assert ">2<" in page.text.replace(" ", "")
+    customers = client.get(f"/b/{bakery.id}/customers")
+    assert "anna@example.com" in customers.text and "+79161234567" in customers.text
