@@ -17,7 +17,7 @@ class CellError(ValueError):
 
 YES = {"yes", "y", "true", "1", "да", "д", "+", "согласен", "согласна"}
 NO = {"no", "n", "false", "0", "нет", "н", "-", ""}
-AMOUNT = re.compile(r"^-?\d+(?:[.,]\d+)?$")
+AMOUNT = re.compile(r"^(-?)(\d+)(?:[.,](\d+))?$")
 MAX_MINOR = 10**11
 
 
@@ -61,8 +61,20 @@ def precision(currency: str) -> int:
 def money(value: str, currency: str, *, allow_negative: bool = False) -> int:
     """'1 350,50' -> 135050 (minor units), exact through Decimal."""
     cleaned = value.replace(" ", "").replace("\u00a0", "")
-    if not AMOUNT.match(cleaned):
+    match = AMOUNT.match(cleaned)
+    if match is None:
         raise CellError(f"{value!r} is not an amount (use 1350.50 or 1350,50)")
+    sign, whole, fraction = match.groups()
+    digits = precision(currency)
+    if len(fraction or "") <= digits and len(whole) <= 15:
+        # Exact integer arithmetic for the common case; Decimal below for the rest.
+        minor = int(whole) * 10**digits + int((fraction or "").ljust(digits, "0") or 0)
+        minor = -minor if sign else minor
+        if minor < 0 and not allow_negative:
+            raise CellError("must not be negative")
+        if abs(minor) > MAX_MINOR:
+            raise CellError(f"{value} is implausibly large")
+        return minor
     amount = Decimal(cleaned.replace(",", "."))
     try:
         scaled = amount.scaleb(precision(currency))

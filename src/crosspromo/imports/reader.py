@@ -188,9 +188,11 @@ def _csv(path: Path, max_line_bytes: int) -> Table:
 
 
 def _row(line: int, columns: list[str], cells: list[str]) -> Row:
-    values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(columns)}
-    extra = [c for c in cells[len(columns) :] if c.strip()]
-    if extra:
+    width = len(columns)
+    if len(cells) < width:
+        cells = cells + [""] * (width - len(cells))
+    values = dict(zip(columns, map(str.strip, cells), strict=False))
+    if len(cells) > width and any(c.strip() for c in cells[width:]):
         values["__extra__"] = str(len(cells) - len(columns))
     return Row(line, values)
 

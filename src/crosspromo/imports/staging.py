@@ -54,6 +54,11 @@ class Stage:
         self.names = [c.name for c in table.columns]
         self.buffer: list[dict[str, Any]] = []
         self.postgres = conn.dialect.name == "postgresql"
+        # SQLite: convert values once with each column's own bind processor and hand plain
+        # tuples to the driver's executemany; SQLAlchemy's per-row machinery costs more.
+        self.processors = [c.type.bind_processor(conn.dialect) for c in table.columns]
+        marks = ", ".join("?" for _ in self.names)
+        self.insert_sql = f'INSERT INTO "{table.name}" ({", ".join(self.names)}) VALUES ({marks})'
         table.drop(conn, checkfirst=True)
         table.create(conn)
 
@@ -74,7 +79,17 @@ class Stage:
                 for row in self.buffer:
                     copy.write_row([row.get(n) for n in self.names])
         else:
-            self.conn.execute(insert(self.table), self.buffer)
+            pairs = list(zip(self.names, self.processors, strict=True))
+            rows = [
+                tuple(
+                    (p(v) if p is not None and v is not None else v)
+                    for n, p in pairs
+                    for v in (row.get(n),)
+                )
+                for row in self.buffer
+            ]
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(self.insert_sql, rows)
         self.buffer.clear()
 
     def drop(self) -> None:
