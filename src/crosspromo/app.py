@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from crosspromo.accounts import api as accounts_api
     from crosspromo.accounts import pages as accounts_pages
+    from crosspromo.accounts import team
     from crosspromo.businesses import api as businesses_api
     from crosspromo.businesses import pages as businesses_pages
     from crosspromo.imports import api as imports_api
@@ -55,7 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (accounts_api.router, businesses_api.router, imports_api.router):
         app.include_router(router)
-    for router in (accounts_pages.router, businesses_pages.router, imports_pages.router):
+    for router in (
+        accounts_pages.router,
+        team.router,
+        businesses_pages.router,
+        imports_pages.router,
+    ):
         app.include_router(router)
     app.mount(
         "/static", StaticFiles(directory=str(files("crosspromo") / "web" / "static")), "static"

@@ -224,3 +224,49 @@ def revoke_api_key(session: Session, *, business_id: uuid.UUID, key_id: uuid.UUI
         key.revoked_at = utcnow()
         session.flush()
     return key
+
+
+def members(session: Session, *, workspace_id: uuid.UUID) -> list[tuple[User, Role]]:
+    """People of a workspace with their roles, by e-mail."""
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == workspace_id)
+        .order_by(User.email)
+    ).all()
+    return [(user, role) for user, role in rows]
+
+
+def add_member(
+    session: Session, *, workspace_id: uuid.UUID, email: str, role: Role, password: str = ""
+) -> User:
+    """Add a person by e-mail; a new account needs an initial password, shared in person."""
+    address = _email(email)
+    user = session.scalar(select(User).where(User.email == address))
+    if user is None:
+        if not password:
+            raise Invalid("Give an initial password for a new account.", field="password")
+        user = create_user(session, email=address, password=password)
+    grant(session, user=user, workspace_id=workspace_id, role=role)
+    return user
+
+
+def remove_member(session: Session, *, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Remove a person from a workspace; the last owner cannot be removed."""
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.user_id == user_id
+        )
+    )
+    if membership is None:
+        raise NotFound("No such member.")
+    if membership.role is Role.owner:
+        owners = session.scalars(
+            select(Membership).where(
+                Membership.workspace_id == workspace_id, Membership.role == Role.owner
+            )
+        ).all()
+        if len(owners) == 1:
+            raise Conflict("A workspace keeps at least one owner.")
+    session.delete(membership)
+    session.flush()
