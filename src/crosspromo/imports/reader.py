@@ -44,8 +44,13 @@ SAMPLE = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 
 
+ALIASES = {"e_mail": "email"}  # how Excel users often spell it
+
+
 def normalize_header(name: str) -> str:
-    return "_".join(name.replace("\ufeff", "").strip().lower().split())
+    """' Customer ID ' -> 'customer_id'; 'E-mail' -> 'email'."""
+    key = "_".join(name.replace("\ufeff", "").replace("-", " ").strip().lower().split())
+    return ALIASES.get(key, key)
 
 
 class _LineGuard(io.RawIOBase):
