@@ -235,7 +235,7 @@ class City:
 
     def together(self) -> None:
         for a_code, b_code, share in TOGETHER:
-            partner_of = {}
+            partner_of: dict[str, Business] = {}
             for a in self.by_cat[a_code]:
                 same = [b for b in self.by_cat[b_code] if b.district == a.district] or self.by_cat[
                     b_code
@@ -271,16 +271,17 @@ class City:
     def plant_promotion(self) -> None:
         shared: dict[tuple[str, str], int] = defaultdict(int)
         members = self.members()
-        for cafe, bakery in self.planted_together:
-            if cafe.startswith("cafe"):
-                shared[(cafe, bakery)] = len(members[cafe] & members[bakery])
+        for cafe_id, bakery_id in self.planted_together:
+            if cafe_id.startswith("cafe"):
+                shared[(cafe_id, bakery_id)] = len(members[cafe_id] & members[bakery_id])
         cafe_slug, bakery_slug = max(sorted(shared), key=lambda k: shared[k])
         cafe = next(b for b in self.businesses if b.slug == cafe_slug)
         end = PROMO_START + timedelta(days=PROMO_DAYS)
         eligible = sorted(
             p for p in members[bakery_slug] if self.relations[(p, bakery_slug)].start < PROMO_START
         )
-        treatment, holdout = [], []
+        treatment: list[int] = []
+        holdout: list[int] = []
         for person in eligible:
             (treatment if self.rng.random() < 0.8 else holdout).append(person)
         treated = set(treatment)
@@ -310,7 +311,8 @@ class City:
         }
 
     def _poisson_dates(self, start: date, end: date, rate_per_month: float) -> list[date]:
-        dates, t = [], 0.0
+        dates: list[date] = []
+        t = 0.0
         span = (end - start).days
         if rate_per_month <= 0:
             return dates
@@ -539,15 +541,15 @@ def _ground_truth(city: City, ids: dict[tuple[int, str], str]) -> dict[str, Any]
         frozenset(c[:2]) for c in city.competitors
     }
     rng = random.Random(city.seed + 4)
-    unrelated = []
+    unrelated: list[dict[str, str]] = []
     while len(unrelated) < 20:
-        a, b = rng.sample(city.businesses, 2)
+        x, y = rng.sample(city.businesses, 2)
         if (
-            a.category != b.category
-            and a.district != b.district
-            and frozenset((a.slug, b.slug)) not in related
+            x.category != y.category
+            and x.district != y.district
+            and frozenset((x.slug, y.slug)) not in related
         ):
-            unrelated.append({"a": a.slug, "b": b.slug})
+            unrelated.append({"a": x.slug, "b": y.slug})
     pair_counts: dict[tuple[str, str], int] = defaultdict(int)
     for slugs in _person_businesses(city).values():
         for i, a in enumerate(slugs):
