@@ -53,15 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.businesses import pages as businesses_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.matching import api as matching_api
+    from crosspromo.matching import pages as matching_pages
 
-    for router in (accounts_api.router, businesses_api.router, imports_api.router):
-        app.include_router(router)
-    for router in (
+    routers = (
+        accounts_api.router,
+        businesses_api.router,
+        imports_api.router,
+        matching_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
         imports_pages.router,
-    ):
+        matching_pages.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.mount(
         "/static", StaticFiles(directory=str(files("crosspromo") / "web" / "static")), "static"

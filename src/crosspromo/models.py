@@ -8,4 +8,5 @@ def load_all() -> None:
     import crosspromo.businesses.models  # noqa: F401
     import crosspromo.customers.models  # noqa: F401
     import crosspromo.imports.models  # noqa: F401
+    import crosspromo.matching.models  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     # Cookies marked Secure only work over HTTPS; the local demo serves plain HTTP.
     secure_cookies: bool = False
     import_max_line_bytes: int = Field(default=1_000_000, ge=1_000)
+    # Partner suggestions: criteria weights (relative) and the default search radius.
+    match_radius_km: float = Field(default=15.0, gt=0)
+    match_weight_complementarity: float = Field(default=0.30, ge=0)
+    match_weight_overlap: float = Field(default=0.20, ge=0)
+    match_weight_cycle: float = Field(default=0.15, ge=0)
+    match_weight_price: float = Field(default=0.10, ge=0)
+    match_weight_distance: float = Field(default=0.10, ge=0)
+    match_weight_balance: float = Field(default=0.05, ge=0)
+    match_weight_channel: float = Field(default=0.05, ge=0)
+    match_weight_record: float = Field(default=0.05, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -46,4 +46,4 @@ class Business(IdMixin, Base):
     open_to_partnerships: Mapped[bool] = mapped_column(default=True)
     allow_overlap_discovery: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

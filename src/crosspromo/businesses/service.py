@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts.models import Role
@@ -150,3 +151,11 @@ def parse_update(raw: dict[str, object]) -> BusinessUpdate:
         return BusinessUpdate.model_validate(raw)
     except ValidationError as exc:
         raise invalid_from(exc) from None
+
+
+def allow_overlap_discovery(session: Session, *, slugs: list[str]) -> int:
+    """Turn on overlap discovery for these businesses (the demo city's owners all agree)."""
+    result = session.execute(
+        sql_update(Business).where(Business.slug.in_(slugs)).values(allow_overlap_discovery=True)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +16,7 @@ from crosspromo.accounts.models import Role, User
 from crosspromo.businesses import service as businesses
 from crosspromo.cli_support import session_scope
 from crosspromo.imports.cli import import_file
+from crosspromo.matching import learned
 from crosspromo.settings import get_settings
 
 demo_app = typer.Typer(no_args_is_help=True, help="The demo city.")
@@ -68,6 +70,16 @@ def load_command(directory: Annotated[Path, typer.Argument(help="A generated cit
 def _load(directory: Path) -> None:
     for kind, name in FILES:
         import_file(kind, directory / name, None, False, False)
+    slugs = [row["id"] for row in _rows(directory / "businesses.csv")]
+    with session_scope() as db, console.status("Learning relations from shared customers…"):
+        businesses.allow_overlap_discovery(db, slugs=slugs)
+        pairs = learned.learn(db)
+    console.print(f"Learned {pairs:,} business pairs from shared customers.")
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
 
 
 def _demo_owner(directory: Path) -> list[str]:

@@ -1,0 +1,85 @@
+"""`crosspromo partners suggest|why-not|learn`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
+from crosspromo.cli_support import fail, session_scope
+from crosspromo.matching import learned, service
+
+partners_app = typer.Typer(no_args_is_help=True, help="Find partners.")
+console = Console()
+
+
+def _business(db: object, slug: str) -> Business:
+    found = businesses.get_by_slug(db, slug.strip().lower())  # type: ignore[arg-type]
+    if found is None:
+        fail(f"No business with id {slug!r}.")
+    return found
+
+
+@partners_app.command("suggest")
+def suggest(
+    business: Annotated[str, typer.Argument(help="Business id (slug).")],
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    radius_km: Annotated[
+        float | None, typer.Option(help="Search radius for offline partners.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+) -> None:
+    """Suggest partners with scores, criteria, reasons and warnings."""
+    with session_scope() as db:
+        me = _business(db, business)
+        found = [
+            s.to_dict(locale)
+            for s in service.suggest(db, business=me, limit=limit, radius_km=radius_km)
+        ]
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Partners for {business}")
+    for column in ("#", "partner", "category", "score", "direction", "overlap", "reasons"):
+        table.add_column(column)
+    for rank, s in enumerate(found, start=1):
+        table.add_row(
+            str(rank),
+            s["business"]["slug"],
+            s["business"]["category"],
+            f"{s['score']:.2f}",
+            s["direction"],
+            str(s["overlap"] or "—"),
+            "\n".join(s["reasons"][:3]),
+        )
+    console.print(table)
+
+
+@partners_app.command("why-not")
+def why_not(
+    business: Annotated[str, typer.Argument(help="Your business id (slug).")],
+    other: Annotated[str, typer.Argument(help="The business you wonder about.")],
+    radius_km: Annotated[float | None, typer.Option()] = None,
+    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+) -> None:
+    """Why a business is not suggested: the blocking reasons, or its rank."""
+    with session_scope() as db:
+        reasons, _ = service.why_not(
+            db, business=_business(db, business), other=_business(db, other), radius_km=radius_km
+        )
+        for reason in reasons:
+            console.print(f"- {reason.render(locale)}")
+
+
+@partners_app.command("learn")
+def learn() -> None:
+    """Recompute learned relations (lift, direction, substitution) from shared customers."""
+    with session_scope() as db, console.status("Learning from shared customers…") as status:
+        pairs = learned.learn(db, progress=lambda n: status.update(f"{n:,} people…"))
+    console.print(f"[green]Learned[/green] {pairs:,} business pairs.")

@@ -1,0 +1,77 @@
+"""Human reasons and warnings for suggestions, in the catalogue's languages (en, ru)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crosspromo.businesses import categories
+from crosspromo.web.i18n import current_locale, translations
+
+
+def N_(text: str) -> str:
+    """Marks a message for the catalogue; `render` translates it."""
+    return text
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category code in a message, named in the reader's language."""
+
+    code: str
+
+    def name(self, locale: str) -> str:
+        found = categories.get(self.code)
+        return found.name(locale) if found else self.code
+
+
+@dataclass(frozen=True)
+class Reason:
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, locale: str) -> str:
+        """The message in `locale` with its parameters filled in."""
+        token = current_locale.set(locale)
+        try:
+            text = translations(locale).gettext(self.message)
+        finally:
+            current_locale.reset(token)
+        if not self.params:
+            return text
+        values = {
+            k: v.name(locale) if isinstance(v, Category) else v for k, v in self.params.items()
+        }
+        return text % values
+
+
+COMPLEMENTS = N_("%(partner)s complements %(mine)s (%(note)s).")
+COMPLEMENTS_PLAIN = N_("%(partner)s complements %(mine)s.")
+LEARNED_LIFT = N_("Customers of both are %(lift)s times as common as chance would give.")
+LEARNED_SMALL = N_("Only %(n)s shared customers so far: too few to be sure.")
+BEFORE = N_("Their customers come to them before you: they can send you customers.")
+AFTER = N_(
+    "Their customers come to them after you: you send them customers, they send you few back."
+)
+TOGETHER = N_("Customers buy from both at the same time: a joint offer fits.")
+SAME_TIER = N_("The same price tier.")
+NEAR_TIER = N_("A neighbouring price tier.")
+FAR_TIER = N_("A far price tier: works only if one side's product is a free bonus.")
+CLOSE = N_("%(km)s km away.")
+ONLINE = N_("Online: distance does not matter.")
+OVERLAP = N_("About %(n)s shared customers.")
+BALANCE = N_(
+    "Audiences differ in size: the larger side gives one mention "
+    "for every %(n)s from the smaller side."
+)
+ONLINE_OFFLINE = N_("An online service promotes poorly offline.")
+NO_RECORD = N_("No partnership record yet.")
+SWITCHING = N_(
+    "%(share)s%% of shared customers switched from one to the other: signs of substitution."
+)
+# why-not reasons
+SELF = N_("It is your own business.")
+COMPETITOR = N_("A competitor: %(partner)s and %(mine)s meet the same need.")
+CLOSED = N_("It is not open to partnerships.")
+TOO_FAR = N_("It is %(km)s km away, beyond your %(radius)s km.")
+NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s with a score of %(score)s.")

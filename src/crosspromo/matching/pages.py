@@ -1,0 +1,69 @@
+"""The "Find partners" page: filters, cards with score bars, reasons, overlap; "why not X?"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.pages import page
+from crosspromo.businesses import service as businesses
+from crosspromo.matching import service
+from crosspromo.matching.explain import N_
+from crosspromo.web.deps import Db, SignedIn, parse_uuid
+from crosspromo.web.i18n import pick_locale
+
+router = APIRouter(include_in_schema=False)
+CRITERIA_NAMES = {
+    "complementarity": N_("Complementarity"),
+    "overlap": N_("Shared audience"),
+    "price": N_("Price tier fit"),
+    "cycle": N_("Deal-cycle position"),
+    "distance": N_("Distance"),
+    "balance": N_("Audience size balance"),
+    "channel": N_("Online/offline fit"),
+    "record": N_("Partnership record"),
+}
+DIRECTIONS = {
+    "before": N_("comes before you"),
+    "after": N_("comes after you"),
+    "together": N_("bought together"),
+    "unknown": N_("order unknown"),
+}
+
+
+@router.get("/b/{business_id}/partners")
+def partners(
+    request: Request,
+    business_id: str,
+    web: SignedIn,
+    db: Db,
+    radius_km: float | None = None,
+    limit: int = 10,
+    other: str = "",
+) -> Response:
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    locale = pick_locale(request, web.user_locale)
+    radius = radius_km if radius_km and 0 < radius_km <= 20000 else None
+    found = service.suggest(db, business=business, limit=max(1, min(limit, 50)), radius_km=radius)
+    why: dict[str, object] | None = None
+    if other.strip():
+        target = businesses.get_by_slug(db, other.strip().lower())
+        if target is None:
+            why = {"other": other, "reasons": None}
+        else:
+            reasons, _ = service.why_not(db, business=business, other=target, radius_km=radius)
+            why = {"other": target.name, "reasons": [r.render(locale) for r in reasons]}
+    return page(
+        request,
+        web,
+        "matching/partners.html",
+        business=business,
+        suggestions=[s.to_dict(locale) for s in found],
+        criteria_names=CRITERIA_NAMES,
+        directions=DIRECTIONS,
+        radius=radius or "",
+        limit=limit,
+        other=other,
+        why=why,
+    )

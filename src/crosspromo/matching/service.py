@@ -1,0 +1,437 @@
+"""Partner suggestions: hard filters, then a score from explainable criteria, each in [0, 1].
+
+Candidates are scored together with numpy; reasons are written only for the ones shown.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crosspromo.businesses.models import Business
+from crosspromo.customers.models import Customer
+from crosspromo.errors import NotFound
+from crosspromo.matching import learned, relations
+from crosspromo.matching.explain import (
+    AFTER,
+    BALANCE,
+    BEFORE,
+    CLOSE,
+    CLOSED,
+    COMPETITOR,
+    COMPLEMENTS,
+    COMPLEMENTS_PLAIN,
+    FAR_TIER,
+    LEARNED_LIFT,
+    LEARNED_SMALL,
+    NEAR_TIER,
+    NO_REASON,
+    NO_RECORD,
+    ONLINE,
+    ONLINE_OFFLINE,
+    OVERLAP,
+    SAME_TIER,
+    SELF,
+    SWITCHING,
+    TOGETHER,
+    TOO_FAR,
+    Category,
+    Reason,
+)
+from crosspromo.settings import get_settings
+
+CRITERIA = (
+    "complementarity",
+    "overlap",
+    "price",
+    "cycle",
+    "distance",
+    "balance",
+    "channel",
+    "record",
+)
+DIRECTIONS = ("unknown", "before", "after", "together")
+CYCLE_SCORE = {"before": 1.0, "together": 0.8, "unknown": 0.5, "after": 0.3}
+CYCLE_BY_CODE = np.array([CYCLE_SCORE[d] for d in DIRECTIONS])
+EARTH_KM = 6371.0
+
+
+@dataclass
+class Suggestion:
+    business: Business
+    score: float
+    criteria: dict[str, float]
+    direction: str
+    overlap: int | None
+    reasons: list[Reason] = field(default_factory=list)
+    warnings: list[Reason] = field(default_factory=list)
+    rank: int = 0
+
+    def to_dict(self, locale: str) -> dict[str, Any]:
+        b = self.business
+        return {
+            "business": {
+                "id": str(b.id),
+                "slug": b.slug,
+                "name": b.name,
+                "category": b.category,
+                "price_tier": b.price_tier,
+                "city": b.city,
+            },
+            "score": round(self.score, 4),
+            "criteria": {k: round(v, 4) for k, v in self.criteria.items()},
+            "direction": self.direction,
+            "overlap": self.overlap,
+            "reasons": [r.render(locale) for r in self.reasons],
+            "warnings": [w.render(locale) for w in self.warnings],
+        }
+
+
+def weights() -> dict[str, float]:
+    s = get_settings()
+    return {name: float(getattr(s, f"match_weight_{name}")) for name in CRITERIA}
+
+
+def _audience_row(values: Any) -> int:
+    return int(sum(int(x or 0) for x in values))
+
+
+def _audience(b: Any) -> int:
+    return int(
+        sum(
+            x or 0
+            for x in (
+                b.customers_per_month,
+                b.newsletter_subscribers,
+                b.social_followers,
+                b.site_visitors_per_month,
+            )
+        )
+    )
+
+
+def distance_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """Great-circle (haversine) distance; works on numbers and numpy arrays."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(a))
+
+
+@dataclass
+class _Frame:
+    """Candidate columns as arrays, one row per business."""
+
+    ids: list[uuid.UUID]
+    category: list[str]
+    codes: list[str]  # distinct categories; cat_idx points into it
+    cat_idx: np.ndarray
+    index: dict[uuid.UUID, int]
+    tier: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    online: np.ndarray
+    open: np.ndarray
+    audience: np.ndarray
+    discovery: np.ndarray
+    customers: np.ndarray
+
+
+_CACHE: dict[str, tuple[tuple[Any, ...], float, _Frame]] = {}
+RECHECK = 2.0  # seconds between fingerprint checks: a burst of requests shares one frame
+
+
+def _version(session: Session) -> tuple[Any, ...]:
+    """Cheap fingerprint of what the candidate arrays are built from."""
+    businesses = session.execute(select(func.count(), func.max(Business.updated_at))).one()
+    customers = session.scalar(select(func.count()).select_from(Customer))
+    return (*businesses, customers)
+
+
+def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
+    """Candidate arrays, rebuilt only when businesses or customers changed."""
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    hit = _CACHE.get(key)
+    if not refresh and hit is not None and now - hit[1] < RECHECK:
+        return hit[2]
+    version = _version(session)
+    if refresh or hit is None or hit[0] != version:
+        hit = (version, now, _frame(session))
+    else:
+        hit = (version, now, hit[2])
+    _CACHE[key] = hit
+    return hit[2]
+
+
+def _frame(session: Session) -> _Frame:
+    counts = dict(
+        session.execute(
+            select(Customer.business_id, func.count()).group_by(Customer.business_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(
+            Business.id,
+            Business.category,
+            Business.price_tier,
+            Business.lat,
+            Business.lon,
+            Business.online_only,
+            Business.open_to_partnerships,
+            Business.customers_per_month,
+            Business.newsletter_subscribers,
+            Business.social_followers,
+            Business.site_visitors_per_month,
+            Business.allow_overlap_discovery,
+        )
+    ).all()
+    category = [r[1] for r in rows]
+    codes, cat_idx = np.unique(np.array(category, dtype=object), return_inverse=True)
+    ids = [r[0] for r in rows]
+    return _Frame(
+        ids=ids,
+        category=category,
+        codes=[str(c) for c in codes],
+        cat_idx=cat_idx.astype(np.int32),
+        index={bid: i for i, bid in enumerate(ids)},
+        tier=np.array([r[2] for r in rows], dtype=np.int8),
+        lat=np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=float),
+        lon=np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=float),
+        online=np.array([r[5] for r in rows], dtype=bool),
+        open=np.array([r[6] for r in rows], dtype=bool),
+        audience=np.array([_audience_row(r[7:11]) for r in rows], dtype=float),
+        discovery=np.array([r[11] for r in rows], dtype=bool),
+        customers=np.array([counts.get(r[0], 0) for r in rows], dtype=float),
+    )
+
+
+@dataclass
+class _Scored:
+    frame: _Frame
+    me: int
+    criteria: dict[str, np.ndarray]
+    score: np.ndarray
+    direction: np.ndarray
+    masks: dict[str, np.ndarray]
+    km: np.ndarray
+    shared: np.ndarray
+    pairs: dict[uuid.UUID, learned.PairView]
+    radius: float
+
+
+def _score(session: Session, business: Business, radius_km: float | None) -> _Scored:
+    frame = cached_frame(session)
+    n = len(frame.ids)
+    if business.id not in frame.index:
+        frame = cached_frame(session, refresh=True)
+        n = len(frame.ids)
+    me = frame.index[business.id]
+    mine = business.category
+    pairs = learned.for_business(session, business_id=business.id)
+    # Per category, not per candidate: a few hundred look-ups instead of 10^5.
+    strength = np.zeros(len(frame.codes))
+    competes_cat = np.zeros(len(frame.codes), dtype=bool)
+    direction_cat = np.zeros(len(frame.codes), dtype=np.int8)
+    for k, code in enumerate(frame.codes):
+        rel = relations.between(mine, code)
+        strength[k] = rel.strength if rel is not None and rel.kind == "complements" else 0.0
+        direction_cat[k] = DIRECTIONS.index(relations.direction(mine, code))
+        competes_cat[k] = relations.competes(mine, code)
+    comp = strength[frame.cat_idx]
+    competes = competes_cat[frame.cat_idx]
+    direction = direction_cat[frame.cat_idx]
+    shared = np.zeros(n)
+    learned_comp = np.zeros(n)
+    both_allow = frame.discovery & frame.discovery[me]
+    for partner, view in pairs.items():
+        i = frame.index.get(partner)
+        if i is None or not both_allow[i]:
+            continue
+        shared[i] = view.shared
+        if not view.small_sample and view.lift > 1:
+            learned_comp[i] = min(1.0, math.log(view.lift) / math.log(20))
+            share = view.partner_first
+            if share.low > 0.5:
+                direction[i] = DIRECTIONS.index("before")
+            elif share.high < 0.5:
+                direction[i] = DIRECTIONS.index("after")
+            elif DIRECTIONS[direction[i]] == "unknown":
+                direction[i] = DIRECTIONS.index("together")
+    smaller = np.minimum(frame.customers, frame.customers[me])
+    overlap = np.where(
+        both_allow & (smaller > 0),
+        np.minimum(1.0, 4 * shared / np.maximum(smaller, 1)),
+        0.5 * (~both_allow),
+    )
+    tier_gap = np.abs(frame.tier - frame.tier[me]).astype(float)
+    price = 1.0 - tier_gap / 3.0
+    km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
+    km = np.where(np.isnan(km), np.inf, km)
+    online_pair = frame.online | frame.online[me]
+    radius = radius_km if radius_km is not None else get_settings().match_radius_km
+    distance = np.where(online_pair, 1.0, np.clip(1.0 - km / max(radius, 0.1), 0.0, 1.0))
+    audience = frame.audience
+    balance = np.where(
+        (audience > 0) & (audience[me] > 0),
+        np.minimum(audience, audience[me]) / np.maximum(np.maximum(audience, audience[me]), 1),
+        0.5,
+    )
+    if frame.online[me]:
+        channel = np.where(frame.online, 1.0, 0.4)
+    else:
+        channel = np.where(frame.online, 0.7, 1.0)
+    record = np.full(n, 0.5)
+    cycle = CYCLE_BY_CODE[direction]
+    criteria = {
+        "complementarity": np.maximum(comp, learned_comp),
+        "overlap": overlap,
+        "price": price,
+        "cycle": cycle,
+        "distance": distance,
+        "balance": balance,
+        "channel": channel,
+        "record": record,
+    }
+    w = weights()
+    total = sum(w.values()) or 1.0
+    score = sum(w[k] * v for k, v in criteria.items()) / total
+    # Hard filters: itself, closed, too far (offline pairs), competitors in the same price class.
+    far = (~online_pair) & (km > radius)
+    rival = competes & (tier_gap < 2)
+    closed = ~frame.open
+    is_me = np.arange(n) == me
+    score = np.where(is_me | closed | far | rival, -1.0, score)
+    masks = {"me": is_me, "closed": closed, "far": far, "rival": rival}
+    return _Scored(frame, me, criteria, score, direction, masks, km, shared, pairs, radius)
+
+
+def _blocking(scored: _Scored, i: int) -> list[Reason]:
+    """Why candidate i is filtered out (built on demand: most candidates are never asked about)."""
+    f, m = scored.frame, scored.masks
+    if m["me"][i]:
+        return [Reason(SELF)]
+    reasons = []
+    if m["rival"][i]:
+        mine = f.category[scored.me]
+        reasons.append(
+            Reason(COMPETITOR, {"partner": Category(f.category[i]), "mine": Category(mine)})
+        )
+    if m["closed"][i]:
+        reasons.append(Reason(CLOSED))
+    if m["far"][i]:
+        km, radius = float(scored.km[i]), scored.radius
+        reasons.append(Reason(TOO_FAR, {"km": _km(km), "radius": _km(radius)}))
+    return reasons
+
+
+def _km(value: float) -> str:
+    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+
+
+def _explain(
+    scored: _Scored, i: int, rank: int, business: Business, partner: Business
+) -> Suggestion:
+    f = scored.frame
+    crit = {k: float(v[i]) for k, v in scored.criteria.items()}
+    reasons: list[Reason] = []
+    warnings: list[Reason] = []
+    rel = relations.between(business.category, partner.category)
+    if rel is not None and rel.kind == "complements":
+        params = {
+            "partner": Category(partner.category),
+            "mine": Category(business.category),
+            "note": rel.note,
+        }
+        reasons.append(Reason(COMPLEMENTS if rel.note else COMPLEMENTS_PLAIN, params))
+    view = scored.pairs.get(partner.id)
+    show_overlap = bool(f.discovery[i] and f.discovery[scored.me])
+    if view is not None and show_overlap:
+        if view.small_sample:
+            warnings.append(Reason(LEARNED_SMALL, {"n": view.shared}))
+        elif view.lift > 1.5:
+            reasons.append(Reason(LEARNED_LIFT, {"lift": f"{view.lift:.1f}"}))
+        if not view.small_sample and view.switched_share > 0.3:
+            warnings.append(Reason(SWITCHING, {"share": round(100 * view.switched_share)}))
+    direction = DIRECTIONS[int(scored.direction[i])]
+    if direction in ("before", "together"):
+        reasons.append(Reason(BEFORE if direction == "before" else TOGETHER))
+    elif direction == "after":
+        warnings.append(Reason(AFTER))
+    gap = abs(partner.price_tier - business.price_tier)
+    (reasons if gap < 2 else warnings).append(
+        Reason([SAME_TIER, NEAR_TIER, FAR_TIER, FAR_TIER][gap])
+    )
+    if partner.online_only or business.online_only:
+        reasons.append(Reason(ONLINE))
+    elif math.isfinite(scored.km[i]):
+        reasons.append(Reason(CLOSE, {"km": _km(float(scored.km[i]))}))
+    if business.online_only and not partner.online_only:
+        warnings.append(Reason(ONLINE_OFFLINE))
+    overlap = _rounded(int(scored.shared[i])) if show_overlap else None
+    if overlap:
+        reasons.append(Reason(OVERLAP, {"n": overlap}))
+    mine_aud, theirs = _audience(business), _audience(partner)
+    if mine_aud and theirs and max(mine_aud, theirs) / min(mine_aud, theirs) >= 2:
+        warnings.append(
+            Reason(BALANCE, {"n": min(10, round(max(mine_aud, theirs) / min(mine_aud, theirs)))})
+        )
+    warnings.append(Reason(NO_RECORD))
+    return Suggestion(
+        partner, float(scored.score[i]), crit, direction, overlap, reasons, warnings, rank
+    )
+
+
+def _rounded(shared: int, k: int = 10, step: int = 5) -> int | None:
+    """Shown only at or above k, rounded to `step`, so no single customer can be singled out."""
+    if shared < k:
+        return None
+    return max(k, step * round(shared / step))
+
+
+def _find(scored: _Scored, business_id: uuid.UUID) -> int:
+    try:
+        return scored.frame.ids.index(business_id)
+    except ValueError:
+        raise NotFound("No such business.") from None
+
+
+def suggest(
+    session: Session, *, business: Business, limit: int = 10, radius_km: float | None = None
+) -> list[Suggestion]:
+    """The best partners for `business`, best first, each with its criteria and reasons."""
+    scored = _score(session, business, radius_km)
+    k = max(0, min(limit, len(scored.score)))
+    if k == 0:
+        return []
+    # Only the best k need sorting: argpartition, then sort those few (ties by position).
+    best = np.argpartition(-scored.score, k - 1)[:k]
+    best = best[np.lexsort((best, -scored.score[best]))]
+    top = [int(i) for i in best if scored.score[i] >= 0]
+    ids = [scored.frame.ids[i] for i in top]
+    loaded = {b.id: b for b in session.scalars(select(Business).where(Business.id.in_(ids)))}
+    return [
+        _explain(scored, i, rank, business, loaded[scored.frame.ids[i]])
+        for rank, i in enumerate(top, start=1)
+    ]
+
+
+def why_not(
+    session: Session, *, business: Business, other: Business, radius_km: float | None = None
+) -> tuple[list[Reason], Suggestion | None]:
+    """Why `other` is not suggested: blocking reasons, or its rank and criteria if none."""
+    scored = _score(session, business, radius_km)
+    i = _find(scored, other.id)
+    blocked = _blocking(scored, i)
+    if blocked:
+        return blocked, None
+    rank = int((scored.score > scored.score[i]).sum()) + 1
+    suggestion = _explain(scored, i, rank, business, other)
+    return [Reason(NO_REASON, {"rank": rank, "score": f"{scored.score[i]:.2f}"})], suggestion
