@@ -106,3 +106,15 @@ def test_find_partners_page_shows_cards_and_why_not(
     assert 'data-partner="bakery-b"' in page.text
     assert "<progress" in page.text
     assert 'id="why-not"' in page.text
+
+
+def test_page_reads_odd_filter_values_without_errors(client: TestClient, db: Session) -> None:
+    _, mine = make_owner(db, "a@example.com", "Mine")
+    sign_in(client, "a@example.com")
+    for params in (
+        {"radius_km": "", "limit": ""},
+        {"radius_km": "nan", "limit": "inf"},
+        {"radius_km": "1e9", "limit": "-3"},
+        {"radius_km": "2,5", "other": "nobody"},
+    ):
+        assert client.get(f"/b/{mine.id}/partners", params=params).status_code == 200, params

@@ -32,20 +32,33 @@ DIRECTIONS = {
 }
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
+
+
 @router.get("/b/{business_id}/partners")
 def partners(
     request: Request,
     business_id: str,
     web: SignedIn,
     db: Db,
-    radius_km: float | None = None,
-    limit: int = 10,
+    radius_km: str = "",
+    limit: str = "10",
     other: str = "",
 ) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     locale = pick_locale(request, web.user_locale)
-    radius = radius_km if radius_km and 0 < radius_km <= 20000 else None
-    found = service.suggest(db, business=business, limit=max(1, min(limit, 50)), radius_km=radius)
+    # Form fields arrive as text and may be empty: read them leniently, never a 422 page.
+    radius = _number(radius_km)
+    radius = radius if radius is not None and 0 < radius <= 20000 else None
+    wanted = _number(limit)
+    limit = str(int(wanted)) if wanted is not None and 1 <= wanted <= 50 else "10"
+    found = service.suggest(
+        db, business=business, limit=max(1, min(int(limit), 50)), radius_km=radius
+    )
     why: dict[str, object] | None = None
     if other.strip():
         target = businesses.get_by_slug(db, other.strip().lower())

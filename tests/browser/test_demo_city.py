@@ -1,0 +1,45 @@
+"""The demo city as a new owner sees it: a populated dashboard, customers, and partner cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import Server, shot
+
+pytestmark = pytest.mark.browser
+
+
+def test_demo_owner_sees_sales_customers_and_partners(server: Server, phone_page: Any) -> None:
+    server.cli("demo", "setup", "--seed", "42", "--size", "small")
+    page = phone_page
+    page.goto(server.url + "/signin")
+    page.fill("input[name=email]", "owner@demo.example")
+    page.fill("input[name=password]", "demo-city-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("text=Sales by week")
+    assert page.locator("svg.chart rect").count() > 10
+    assert page.locator("text=Top products, last 90 days").count() == 1
+    shot(page, "10-demo-dashboard-en")
+
+    page.click("a[href$='/customers']")
+    page.wait_for_selector("table tbody tr")
+    assert page.locator("table tbody tr").count() == 50
+    shot(page, "11-demo-customers")
+
+    page.go_back()
+    page.click("a[hreflang=ru]")
+    page.click("a[href$='/partners']")
+    page.wait_for_selector("article.suggestion")
+    assert page.locator("article.suggestion").count() == 10
+    first = page.locator("article.suggestion").first
+    assert first.locator("progress").count() == 8
+    assert "Дополняемость" in first.inner_text()
+    shot(page, "12-find-partners-ru")
+
+    page.fill("input[name=other]", "fitness-centre-2")
+    page.press("input[name=other]", "Enter")
+    page.wait_for_selector("#why-not")
+    assert page.locator("#why-not li").count() >= 1, page.inner_text("#why-not")
+    shot(page, "13-why-not-ru")
