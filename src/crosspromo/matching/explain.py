@@ -66,6 +66,10 @@ BALANCE = N_(
 )
 ONLINE_OFFLINE = N_("An online service promotes poorly offline.")
 NO_RECORD = N_("No partnership record yet.")
+FIRST_SHARE = N_(
+    "Of %(n)s shared customers, %(share)s%% bought from them first (95%% interval "
+    "%(low)s-%(high)s%%)."
+)
 SWITCHING = N_(
     "%(share)s%% of shared customers switched from one to the other: signs of substitution."
 )

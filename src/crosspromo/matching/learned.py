@@ -24,6 +24,7 @@ from crosspromo.db import utcnow
 from crosspromo.matching.models import LearnedPair
 from crosspromo.sales.models import Transaction
 
+CLOSE_DAYS = 14  # first purchases this close count as "together", whatever came first
 MIN_SAMPLE = 30  # below this many shared people a learned relation is a hint, never a fact
 
 
@@ -65,7 +66,7 @@ def _visits(session: Session) -> Iterable[tuple[str, uuid.UUID, datetime, dateti
 
 def learn(session: Session, *, progress: Callable[[int], None] | None = None) -> int:
     """Recompute learned_pairs from all shared customers; returns the number of pairs."""
-    pairs: dict[tuple[uuid.UUID, uuid.UUID], list[int]] = defaultdict(lambda: [0, 0, 0])
+    pairs: dict[tuple[uuid.UUID, uuid.UUID], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     audience: dict[uuid.UUID, int] = defaultdict(int)
     people = 0
     current: str | None = None
@@ -87,6 +88,8 @@ def learn(session: Session, *, progress: Callable[[int], None] | None = None) ->
                 counts[1] += 1
             if a_last < b_first or b_last < a_first:
                 counts[2] += 1
+            if abs((a_first - b_first).total_seconds()) <= CLOSE_DAYS * 86400:
+                counts[3] += 1
         if progress is not None and people % 5000 == 0:
             progress(people)
 
@@ -100,7 +103,7 @@ def learn(session: Session, *, progress: Callable[[int], None] | None = None) ->
     session.execute(delete(LearnedPair))
     now = utcnow()
     rows = []
-    for (a, b), (shared, a_first, switched) in pairs.items():
+    for (a, b), (shared, a_first, switched, near) in pairs.items():
         expected = audience[a] * audience[b] / people if people else 0
         rows.append(
             {
@@ -110,6 +113,7 @@ def learn(session: Session, *, progress: Callable[[int], None] | None = None) ->
                 "shared": shared,
                 "a_first": a_first,
                 "switched": switched,
+                "close": near,
                 "lift": shared / expected if expected else 0.0,
                 "computed_at": now,
             }
@@ -128,6 +132,7 @@ class PairView:
     lift: float
     partner_first: Direction  # share of shared people who bought at the partner first
     switched_share: float
+    close_share: float  # share whose first purchases at both came within CLOSE_DAYS
 
     @property
     def small_sample(self) -> bool:
@@ -154,6 +159,7 @@ def for_business(session: Session, *, business_id: uuid.UUID) -> dict[uuid.UUID,
                 partner_first / row.shared if row.shared else 0.0, low, high, row.shared
             ),
             switched_share=row.switched / row.shared if row.shared else 0.0,
+            close_share=row.close / row.shared if row.shared else 0.0,
         )
     return views
 

@@ -26,5 +26,6 @@ class LearnedPair(IdMixin, Base):
     shared: Mapped[int]  # people who bought at both
     a_first: Mapped[int]  # of them, how many bought at a before their first purchase at b
     switched: Mapped[int]  # bought at one, then only at the other: a sign of substitution
+    close: Mapped[int] = mapped_column(default=0)  # first purchases within CLOSE_DAYS
     lift: Mapped[float]  # shared / (n_a * n_b / people on the platform)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

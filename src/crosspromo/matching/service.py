@@ -29,6 +29,7 @@ from crosspromo.matching.explain import (
     COMPLEMENTS,
     COMPLEMENTS_PLAIN,
     FAR_TIER,
+    FIRST_SHARE,
     LEARNED_LIFT,
     LEARNED_SMALL,
     NEAR_TIER,
@@ -60,6 +61,7 @@ CRITERIA = (
 DIRECTIONS = ("unknown", "before", "after", "together")
 CYCLE_SCORE = {"before": 1.0, "together": 0.8, "unknown": 0.5, "after": 0.3}
 CYCLE_BY_CODE = np.array([CYCLE_SCORE[d] for d in DIRECTIONS])
+ORDER_SHARE = 0.6
 EARTH_KM = 6371.0
 
 
@@ -82,6 +84,7 @@ class Suggestion:
                 "slug": b.slug,
                 "name": b.name,
                 "category": b.category,
+                "category_name": Category(b.category).name(locale),
                 "price_tier": b.price_tier,
                 "city": b.city,
             },
@@ -259,12 +262,17 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         if not view.small_sample and view.lift > 1:
             learned_comp[i] = min(1.0, math.log(view.lift) / math.log(20))
             share = view.partner_first
-            if share.low > 0.5:
-                direction[i] = DIRECTIONS.index("before")
-            elif share.high < 0.5:
-                direction[i] = DIRECTIONS.index("after")
-            elif DIRECTIONS[direction[i]] == "unknown":
-                direction[i] = DIRECTIONS.index("together")
+            # Curated journeys speak first; the data decides where nobody curated an order.
+            if DIRECTIONS[direction[i]] == "unknown":
+                if view.close_share > 0.5:
+                    direction[i] = DIRECTIONS.index("together")
+                # A clear order only: 60/40 beyond the interval, not a significant 48/52.
+                elif share.low > ORDER_SHARE:
+                    direction[i] = DIRECTIONS.index("before")
+                elif share.high < 1 - ORDER_SHARE:
+                    direction[i] = DIRECTIONS.index("after")
+                else:
+                    direction[i] = DIRECTIONS.index("together")
     smaller = np.minimum(frame.customers, frame.customers[me])
     overlap = np.where(
         both_allow & (smaller > 0),
@@ -358,6 +366,15 @@ def _explain(
             warnings.append(Reason(LEARNED_SMALL, {"n": view.shared}))
         elif view.lift > 1.5:
             reasons.append(Reason(LEARNED_LIFT, {"lift": f"{view.lift:.1f}"}))
+        if not view.small_sample:
+            first = view.partner_first
+            params = {
+                "share": round(100 * first.share),
+                "low": round(100 * first.low),
+                "high": round(100 * first.high),
+                "n": view.shared,
+            }
+            reasons.append(Reason(FIRST_SHARE, params))
         if not view.small_sample and view.switched_share > 0.3:
             warnings.append(Reason(SWITCHING, {"share": round(100 * view.switched_share)}))
     direction = DIRECTIONS[int(scored.direction[i])]
