@@ -55,12 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.overlap import api as overlap_api
 
     routers = (
         accounts_api.router,
         businesses_api.router,
         imports_api.router,
         matching_api.router,
+        overlap_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,

@@ -11,6 +11,7 @@ from crosspromo.accounts.cli import apikey_app, user_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
+from crosspromo.overlap.cli import overlap_app
 from crosspromo.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="crosspromo: cross-marketing between businesses.")
@@ -21,6 +22,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
 app.add_typer(partners_app, name="partners")
+app.add_typer(overlap_app, name="overlap")
 console = Console()
 
 

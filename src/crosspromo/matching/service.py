@@ -46,6 +46,7 @@ from crosspromo.matching.explain import (
     Category,
     Reason,
 )
+from crosspromo.overlap.service import rounded
 from crosspromo.settings import get_settings
 
 CRITERIA = (
@@ -392,7 +393,7 @@ def _explain(
         reasons.append(Reason(CLOSE, {"km": _km(float(scored.km[i]))}))
     if business.online_only and not partner.online_only:
         warnings.append(Reason(ONLINE_OFFLINE))
-    overlap = _rounded(int(scored.shared[i])) if show_overlap else None
+    overlap = _shown(int(scored.shared[i])) if show_overlap else None
     if overlap:
         reasons.append(Reason(OVERLAP, {"n": overlap}))
     mine_aud, theirs = _audience(business), _audience(partner)
@@ -406,11 +407,9 @@ def _explain(
     )
 
 
-def _rounded(shared: int, k: int = 10, step: int = 5) -> int | None:
-    """Shown only at or above k, rounded to `step`, so no single customer can be singled out."""
-    if shared < k:
-        return None
-    return max(k, step * round(shared / step))
+def _shown(shared: int, k: int = 10) -> int | None:
+    """Shown only at or above k and rounded, so no single customer can be singled out."""
+    return rounded(shared, k=k, rounding=5) if shared >= k else None
 
 
 def _find(scored: _Scored, business_id: uuid.UUID) -> int:
