@@ -11,6 +11,8 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
 from crosspromo.db import make_engine, make_sessionmaker, unit_of_work
 from crosspromo.settings import get_settings
 
@@ -35,3 +37,11 @@ def session_scope() -> Iterator[Session]:
 def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[red]Error:[/red] {message}")
     raise typer.Exit(code)
+
+
+def business_by_slug(db: Session, slug: str) -> Business:
+    """The business with this id (slug), or a clear error and exit code 1."""
+    found = businesses.get_by_slug(db, slug.strip().lower())
+    if found is None:
+        fail(f"No business with id {slug!r}.")
+    return found

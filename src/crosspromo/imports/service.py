@@ -212,6 +212,27 @@ def _business_of(row: Row, targets: dict[str, Target], default: str | None) -> T
     return target
 
 
+def _owner_and_id(
+    row: Row,
+    targets: dict[str, Target],
+    default: str | None,
+    column: str,
+    problems: list[tuple[str, str]],
+) -> tuple[Target | None, str]:
+    """The row's business and its own id for the row (customer or receipt), noting problems."""
+    biz: Target | None = None
+    try:
+        biz = _business_of(row, targets, default)
+    except CellError as exc:
+        problems.append(("business", str(exc)))
+    external = row.values.get(column, "")
+    if not external:
+        problems.append((column, "is empty"))
+    elif len(external) > 100:
+        problems.append((column, "longer than 100 characters"))
+    return biz, external
+
+
 def run(
     session: Session,
     *,
@@ -413,16 +434,7 @@ def _import_customers(
     for row in _rows(table, summary, progress):
         v = row.values
         problems: list[tuple[str, str]] = []
-        biz: Target | None = None
-        try:
-            biz = _business_of(row, targets, default)
-        except CellError as exc:
-            problems.append(("business", str(exc)))
-        external = v.get("customer", "")
-        if not external:
-            problems.append(("customer", "is empty"))
-        elif len(external) > 100:
-            problems.append(("customer", "longer than 100 characters"))
+        biz, external = _owner_and_id(row, targets, default, "customer", problems)
         email = phone = ""
         if v.get("email"):
             try:
@@ -535,16 +547,7 @@ def _import_transactions(
     for row in _rows(table, summary, progress):
         v = row.values
         problems: list[tuple[str, str]] = []
-        biz: Target | None = None
-        try:
-            biz = _business_of(row, targets, default)
-        except CellError as exc:
-            problems.append(("business", str(exc)))
-        external = v.get("id", "")
-        if not external:
-            problems.append(("id", "is empty"))
-        elif len(external) > 100:
-            problems.append(("id", "longer than 100 characters"))
+        biz, external = _owner_and_id(row, targets, default, "id", problems)
         currency = (v.get("currency") or "").strip().upper() or (biz.currency if biz else "")
         if biz is not None and currency != biz.currency:
             problems.append(

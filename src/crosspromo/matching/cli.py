@@ -9,20 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crosspromo.businesses import service as businesses
-from crosspromo.businesses.models import Business
-from crosspromo.cli_support import fail, session_scope
+from crosspromo.cli_support import business_by_slug, session_scope
 from crosspromo.matching import learned, service
 
 partners_app = typer.Typer(no_args_is_help=True, help="Find partners.")
 console = Console()
-
-
-def _business(db: object, slug: str) -> Business:
-    found = businesses.get_by_slug(db, slug.strip().lower())  # type: ignore[arg-type]
-    if found is None:
-        fail(f"No business with id {slug!r}.")
-    return found
 
 
 @partners_app.command("suggest")
@@ -37,7 +28,7 @@ def suggest(
 ) -> None:
     """Suggest partners with scores, criteria, reasons and warnings."""
     with session_scope() as db:
-        me = _business(db, business)
+        me = business_by_slug(db, business)
         found = [
             s.to_dict(locale)
             for s in service.suggest(db, business=me, limit=limit, radius_km=radius_km)
@@ -71,7 +62,10 @@ def why_not(
     """Why a business is not suggested: the blocking reasons, or its rank."""
     with session_scope() as db:
         reasons, _ = service.why_not(
-            db, business=_business(db, business), other=_business(db, other), radius_km=radius_km
+            db,
+            business=business_by_slug(db, business),
+            other=business_by_slug(db, other),
+            radius_km=radius_km,
         )
         for reason in reasons:
             console.print(f"- {reason.render(locale)}")

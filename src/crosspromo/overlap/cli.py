@@ -10,9 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crosspromo.businesses import service as businesses
-from crosspromo.businesses.models import Business
-from crosspromo.cli_support import fail, session_scope
+from crosspromo.cli_support import business_by_slug, fail, session_scope
 from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError
 from crosspromo.overlap import psi, service, sketches
@@ -21,18 +19,11 @@ overlap_app = typer.Typer(no_args_is_help=True, help="Shared audiences, privatel
 console = Console()
 
 
-def _business(db: object, slug: str) -> Business:
-    found = businesses.get_by_slug(db, slug.strip().lower())  # type: ignore[arg-type]
-    if found is None:
-        fail(f"No business with id {slug!r}.")
-    return found
-
-
 @overlap_app.command("show")
 def show(a: str, b: str) -> None:
     """What A's owner may see: the rounded count, if both allow it and it is not too small."""
     with session_scope() as db:
-        found = service.visible_overlap(db, a=_business(db, a), b=_business(db, b))
+        found = service.visible_overlap(db, a=business_by_slug(db, a), b=business_by_slug(db, b))
     if found.suppressed:
         console.print(f"Not shown: {found.reason}.")
     else:
@@ -43,7 +34,7 @@ def show(a: str, b: str) -> None:
 def estimate(a: str, b: str, lg_k: Annotated[int, typer.Option(min=4, max=21)] = 12) -> None:
     """A Theta-sketch estimate with its 2-sigma bounds (both must allow overlap discovery)."""
     with session_scope() as db:
-        first, second = _business(db, a), _business(db, b)
+        first, second = business_by_slug(db, a), business_by_slug(db, b)
         if not (first.allow_overlap_discovery and second.allow_overlap_discovery):
             fail("Both businesses must allow overlap discovery.")
         result = sketches.estimate(
@@ -64,7 +55,7 @@ def psi_start(
 ) -> None:
     """Client side, step 1: a PSI request over your customers' identifiers."""
     with session_scope() as db:
-        items = customers.identifiers(db, business_id=_business(db, business).id)
+        items = customers.identifiers(db, business_id=business_by_slug(db, business).id)
     client, message = psi.start(items)
     state.write_bytes(client.to_bytes())
     state.chmod(0o600)
@@ -82,7 +73,7 @@ def psi_respond(
 ) -> None:
     """Server side: answer a PSI request over your customers' identifiers."""
     with session_scope() as db:
-        items = customers.identifiers(db, business_id=_business(db, business).id)
+        items = customers.identifiers(db, business_id=business_by_slug(db, business).id)
     try:
         out.write_bytes(psi.respond(items, request.read_bytes()))
     except DomainError as exc:
@@ -114,7 +105,7 @@ def psi_remote(
 ) -> None:
     """Both steps against another crosspromo install over HTTP."""
     with session_scope() as db:
-        items = customers.identifiers(db, business_id=_business(db, business).id)
+        items = customers.identifiers(db, business_id=business_by_slug(db, business).id)
     client, message = psi.start(items)
     target = f"{url.rstrip('/')}/api/v1/overlap/psi?business_id={other_business_id}"
     call = urllib.request.Request(
