@@ -47,7 +47,11 @@ def page(
 
 
 def identifiers(session: Session, *, business_id: uuid.UUID) -> list[str]:
-    """The business's normalised e-mails and phones, for private set intersection only."""
+    """One normalised key per customer (e-mail, else phone), for private set intersection only.
+
+    Both sides use the same rule, so a person counts once; a person known by e-mail on one
+    side and only by phone on the other is missed (an undercount, never an overcount).
+    """
     found: list[str] = []
     query = (
         select(Customer.email, Customer.phone)
@@ -57,6 +61,6 @@ def identifiers(session: Session, *, business_id: uuid.UUID) -> list[str]:
     for email, phone in session.execute(query):
         if email:
             found.append(f"email:{email}")
-        if phone:
+        elif phone:
             found.append(f"phone:{phone}")
     return found
