@@ -118,3 +118,17 @@ def test_page_reads_odd_filter_values_without_errors(client: TestClient, db: Ses
         {"radius_km": "2,5", "other": "nobody"},
     ):
         assert client.get(f"/b/{mine.id}/partners", params=params).status_code == 200, params
+
+
+def test_relations_show_curated_next_to_learned(
+    client: TestClient, db: Session, tmp_path: Path
+) -> None:
+    _city(db, tmp_path)
+    _, mine = make_owner(db, "a@example.com", "Mine")
+    sign_in(client, "a@example.com")
+    view = client.get("/api/v1/partners/relations", params={"category": "shop=bakery"}).json()
+    cafe = next(r for r in view["curated"] if r["category"] == "amenity=cafe")
+    assert cafe["kind"] == "complements" and cafe["direction"] == "together"
+    assert view["learned"] == []  # no shared customers yet: nothing learned, nothing invented
+    bad = client.get("/api/v1/partners/relations", params={"category": "shop=unicorns"})
+    assert bad.status_code == 422

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from crosspromo.accounts.models import Role
+from crosspromo.businesses import categories
 from crosspromo.businesses import service as businesses
-from crosspromo.errors import NotFound
-from crosspromo.matching import service
+from crosspromo.errors import Invalid, NotFound
+from crosspromo.matching import learned, relations, service
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 from crosspromo.web.i18n import pick_locale
 
@@ -59,3 +60,73 @@ def why_not(
         "reasons": [r.render(lang) for r in reasons],
         "suggestion": suggestion.to_dict(lang) if suggestion else None,
     }
+
+
+@router.get("/relations")
+def category_relations(
+    actor: ApiActor,
+    db: Db,
+    category: Annotated[str, Query(max_length=100, description="e.g. shop=bakery")],
+    locale: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
+) -> dict[str, Any]:
+    """Curated relations of a category next to what the platform learned (with sample sizes)."""
+    if not categories.exists(category):
+        raise Invalid(f"Unknown category {category!r}.", field="category")
+    return relations_view(db, category, locale or "en")
+
+
+def relations_view(db: Any, category: str, locale: str) -> dict[str, Any]:
+    """One category's curated and learned relations, for the API and the CLI."""
+    curated = [
+        {
+            "category": other,
+            "name": categories.get(other).name(locale) if categories.get(other) else other,  # type: ignore[union-attr]
+            "kind": rel.kind,
+            "direction": relations.direction(category, other),
+            "strength": rel.strength,
+            "source": rel.source,
+            "note": rel.note,
+        }
+        for other, rel in _curated(category)
+    ]
+    learned_rows = []
+    for pair in learned.by_category(db):
+        if category not in (pair.a, pair.b):
+            continue
+        other = pair.b if pair.a == category else pair.a
+        first = (
+            pair.a_first
+            if pair.a == other
+            else learned.Direction(
+                1 - pair.a_first.share,
+                1 - pair.a_first.high,
+                1 - pair.a_first.low,
+                pair.a_first.sample,
+            )
+        )
+        learned_rows.append(
+            {
+                "category": other,
+                "shared_customers": pair.shared,
+                "lift": round(pair.lift, 2),
+                "other_first_share": round(first.share, 3),
+                "other_first_interval": [round(first.low, 3), round(first.high, 3)],
+                "switched_share": round(pair.switched_share, 3),
+                "small_sample": first.small_sample,
+            }
+        )
+    return {
+        "category": category,
+        "curated": curated,
+        "learned": learned_rows,
+        "relations_version": relations.version(),
+    }
+
+
+def _curated(category: str) -> list[tuple[str, relations.Relation]]:
+    found = [
+        (r.b if r.a == category else r.a, r)
+        for r in relations.all_relations()
+        if category in (r.a, r.b)
+    ]
+    return sorted(found, key=lambda item: (item[1].kind, -item[1].strength, item[0]))

@@ -77,3 +77,37 @@ def learn() -> None:
     with session_scope() as db, console.status("Learning from shared customers…") as status:
         pairs = learned.learn(db, progress=lambda n: status.update(f"{n:,} people…"))
     console.print(f"[green]Learned[/green] {pairs:,} business pairs.")
+
+
+@partners_app.command("relations")
+def show_relations(
+    category: Annotated[str, typer.Argument(help="A category code, e.g. shop=bakery.")],
+    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+) -> None:
+    """Curated relations of a category next to the learned ones, with sample sizes."""
+    from crosspromo.matching.api import relations_view
+
+    with session_scope() as db:
+        view = relations_view(db, category, locale)
+    curated = Table(title=f"Curated relations of {category} (v{view['relations_version']})")
+    for column in ("category", "kind", "direction", "strength", "note"):
+        curated.add_column(column)
+    for row in view["curated"]:
+        curated.add_row(
+            row["category"], row["kind"], row["direction"], f"{row['strength']:.2f}", row["note"]
+        )
+    console.print(curated)
+    learned_table = Table(title="Learned from shared customers")
+    for column in ("category", "shared", "lift", "they come first", "switched", "note"):
+        learned_table.add_column(column)
+    for row in sorted(view["learned"], key=lambda r: (r["small_sample"], -r["lift"]))[:30]:
+        low, high = row["other_first_interval"]
+        learned_table.add_row(
+            row["category"],
+            str(row["shared_customers"]),
+            f"{row['lift']:.2f}",
+            f"{row['other_first_share']:.0%} ({low:.0%}-{high:.0%})",
+            f"{row['switched_share']:.0%}",
+            "small sample" if row["small_sample"] else "",
+        )
+    console.print(learned_table)
