@@ -44,6 +44,7 @@ from crosspromo.demo.story import (
     TIER_PRICE,
     TOGETHER,
 )
+from crosspromo.imports.service import KNOWN
 
 SIZES = {"small": (60, 5_000), "medium": (300, 50_000), "large": (3_000, 500_000)}
 START, END = date(2025, 5, 1), date(2026, 10, 31)
@@ -362,28 +363,7 @@ def _write_businesses(city: City, path: Path) -> list[str]:
     rng = random.Random(city.seed + 1)
     with path.open("w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(
-            [
-                "id",
-                "name",
-                "category",
-                "price_tier",
-                "city",
-                "address",
-                "lat",
-                "lon",
-                "phone",
-                "email",
-                "website",
-                "avg_check",
-                "currency",
-                "customers_per_month",
-                "newsletter_subscribers",
-                "social_followers",
-                "site_visitors_per_month",
-                "description",
-            ]
-        )
+        out.writerow(KNOWN["businesses"])
         members = city.members()
         for b in city.businesses:
             base = CATEGORIES[b.category][2] * 100 * TIER_PRICE[b.tier]
