@@ -64,6 +64,7 @@ def test_owner_signs_in_switches_language_and_edits_profile(
     page.click("button:has-text('Сохранить профиль')")
     page.wait_for_selector(".field-error[data-field=email]")
     assert "Ничего не сохранено" in page.inner_text("main")
+    assert "некорректный e-mail" in page.inner_text(".field-error[data-field=email]")
     shot(page, "06-profile-error-ru")
 
     page.click("a[hreflang=en]")

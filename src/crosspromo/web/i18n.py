@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache
@@ -80,3 +81,51 @@ def number(value: int | float | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=Locale.parse(current_locale.get()))
+
+
+def N_(text: str) -> str:
+    """Marks a message for the catalogue without translating it here."""
+    return text
+
+
+# Validation messages come from pydantic and our validators in English, with values inside.
+# Each pattern names a catalogue message whose %(x)s slots take the captured values.
+_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Input should be less than or equal to (?P<n>\S+)"), N_("must be at most %(n)s")),
+    (
+        re.compile(r"Input should be greater than or equal to (?P<n>\S+)"),
+        N_("must be at least %(n)s"),
+    ),
+    (
+        re.compile(r"String should have at most (?P<n>\d+) characters?"),
+        N_("at most %(n)s characters"),
+    ),
+    (
+        re.compile(r"String should have at least (?P<n>\d+) characters?"),
+        N_("at least %(n)s characters"),
+    ),
+    (
+        re.compile(r"unknown category (?P<v>.+); use a code such as shop=bakery"),
+        N_("unknown category %(v)s; pick one from the list"),
+    ),
+    (re.compile(r"not a valid e-mail address: (?P<v>.+)"), N_("not a valid e-mail address: %(v)s")),
+    (
+        re.compile(r"not a (?:valid )?phone number: (?P<v>.+)"),
+        N_("not a valid phone number: %(v)s"),
+    ),
+    (re.compile(r"unknown ISO 4217 currency (?P<v>.+)"), N_("unknown currency code %(v)s")),
+    (re.compile(r"unknown ISO 3166 country code (?P<v>.+)"), N_("unknown country code %(v)s")),
+    (re.compile(r"unknown time zone (?P<v>.+)"), N_("unknown time zone %(v)s")),
+    (re.compile(r"not a web address"), N_("not a web address")),
+    (re.compile(r"not a (?:whole )?number"), N_("not a number")),
+    (re.compile(r"Use at least (?P<n>\d+) characters\."), N_("at least %(n)s characters")),
+)
+
+
+def message(text: str) -> str:
+    """A validation message in the current locale (English when no pattern knows it)."""
+    for pattern, msgid in _MESSAGES:
+        found = pattern.fullmatch(text.strip())
+        if found:
+            return gettext(msgid, **found.groupdict())
+    return gettext(text)

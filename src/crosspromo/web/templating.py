@@ -25,6 +25,7 @@ def environment() -> Environment:
     env.filters["money"] = i18n.money
     env.filters["number"] = i18n.number
     env.filters["major"] = i18n.major
+    env.filters["message"] = i18n.message
     return env
 
 

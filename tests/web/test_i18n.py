@@ -1,0 +1,38 @@
+"""Locale choice and translated validation messages."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from crosspromo.web import i18n
+
+
+def _request(headers: dict[str, str]) -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "headers": raw})
+
+
+def test_accept_language_and_cookie() -> None:
+    assert i18n.pick_locale(_request({"Accept-Language": "de-DE,ru;q=0.8,en;q=0.5"})) == "ru"
+    assert i18n.pick_locale(_request({"Accept-Language": "fr"})) == "en"
+    assert i18n.pick_locale(_request({"Cookie": "locale=ru", "Accept-Language": "en"})) == "ru"
+
+
+def test_validation_messages_in_russian() -> None:
+    token = i18n.current_locale.set("ru")
+    try:
+        assert i18n.message("Input should be less than or equal to 4") == "не больше 4"
+        assert i18n.message("not a valid phone number: '12'") == "некорректный номер телефона: '12'"
+        assert i18n.message("Something new") == "Something new"
+    finally:
+        i18n.current_locale.reset(token)
+    assert i18n.message("Input should be less than or equal to 4") == "must be at most 4"
+
+
+def test_money_is_formatted_per_locale() -> None:
+    token = i18n.current_locale.set("ru")
+    try:
+        assert i18n.money(135050, "RUB").replace("\xa0", " ") == "1 350,50 ₽"
+    finally:
+        i18n.current_locale.reset(token)
+    assert i18n.money(135050, "RUB") == "RUB1,350.50"
