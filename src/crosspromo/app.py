@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.overlap import api as overlap_api
+    from crosspromo.partnerships import api as partnerships_api
 
     routers = (
         accounts_api.router,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_api.router,
         matching_api.router,
         overlap_api.router,
+        partnerships_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,

@@ -1,0 +1,263 @@
+"""Proposals, counter-offers and acceptances: the rules of agreeing (DOMAIN.md section 4).
+
+Managers propose and counter; only owners accept. Every counter is a new version; terms are
+never edited in place. Accepting names a version: a superseded version is refused, and the
+agreement exists only when both sides' owners accepted the same version and option.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.service import Actor
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
+from crosspromo.errors import Conflict, Forbidden, Invalid, NotFound
+from crosspromo.partnerships.models import (
+    Acceptance,
+    Proposal,
+    ProposalMessage,
+    Status,
+    TermsVersion,
+)
+from crosspromo.partnerships.schemas import Accept, Counter, Decline, MessageIn, ProposalCreate
+
+
+def _side(actor: Actor, session: Session, proposal: Proposal, need: Role) -> Business:
+    """The actor's business in this proposal with at least `need`; NotFound for outsiders."""
+    mine: Business | None = None
+    for business_id in (proposal.from_business_id, proposal.to_business_id):
+        business = session.get(Business, business_id)
+        if business is not None and businesses.role_in(actor, business) is not None:
+            mine = business
+            break
+    if mine is None:
+        raise NotFound("No such proposal.")
+    role = businesses.role_in(actor, mine)
+    assert role is not None
+    if not role.at_least(need):
+        raise Forbidden(f"This needs the {need.value} role.")
+    return mine
+
+
+def get(
+    session: Session, actor: Actor, proposal_id: uuid.UUID, need: Role = Role.manager
+) -> tuple[Proposal, Business]:
+    """A proposal one of the actor's businesses is party to, and that business."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("No such proposal.")
+    return proposal, _side(actor, session, proposal, need)
+
+
+def list_for(
+    session: Session, actor: Actor, *, business_id: uuid.UUID, limit: int = 50
+) -> list[Proposal]:
+    """Proposals sent or received by a business, newest first."""
+    business = businesses.get(session, actor, business_id, need=Role.manager)
+    query = (
+        select(Proposal)
+        .where(
+            (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id)
+        )
+        .order_by(Proposal.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def propose(
+    session: Session,
+    actor: Actor,
+    *,
+    from_business_id: uuid.UUID,
+    data: ProposalCreate,
+    user_id: uuid.UUID | None = None,
+) -> Proposal:
+    """Send a proposal with 1-5 concrete options; it is version 1 of the terms."""
+    mine = businesses.get(session, actor, from_business_id, need=Role.manager)
+    partner = businesses.get_by_slug(session, data.to_business.strip().lower())
+    if partner is None:
+        raise NotFound("No business with that id.", field="to_business")
+    if partner.id == mine.id:
+        raise Invalid("A business cannot propose to itself.", field="to_business")
+    if not partner.open_to_partnerships:
+        raise Conflict("This business is not open to partnerships.", field="to_business")
+    proposal = Proposal(from_business_id=mine.id, to_business_id=partner.id, message=data.message)
+    session.add(proposal)
+    session.flush()
+    session.add(
+        TermsVersion(
+            proposal_id=proposal.id,
+            number=1,
+            author_business_id=mine.id,
+            author_user_id=user_id,
+            options=[o.model_dump(mode="json") for o in data.options],
+        )
+    )
+    session.flush()
+    return proposal
+
+
+def _claim(session: Session, proposal: Proposal, version: int) -> None:
+    """Lock the proposal while `version` is current and open, or refuse (superseded, closed).
+
+    The conditional UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, so
+    two owners acting at once are serialised and the second sees the first's result.
+    """
+    result = session.execute(
+        update(Proposal)
+        .where(
+            Proposal.id == proposal.id,
+            Proposal.current_version == version,
+            Proposal.status == Status.open,
+        )
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(proposal)
+        if proposal.status is not Status.open:
+            raise Conflict(
+                f"The proposal is already {proposal.status.value}.", kind="proposal-closed"
+            )
+        raise Conflict(
+            f"Version {version} was superseded by version {proposal.current_version}; "
+            "read the new terms first.",
+            field="version",
+            kind="version-superseded",
+        )
+    session.refresh(proposal)
+
+
+def counter(
+    session: Session,
+    actor: Actor,
+    proposal_id: uuid.UUID,
+    data: Counter,
+    user_id: uuid.UUID | None = None,
+) -> TermsVersion:
+    """Answer the current version with changed terms: a new version, nothing edited in place."""
+    proposal, mine = get(session, actor, proposal_id, need=Role.manager)
+    _claim(session, proposal, data.based_on)
+    number = proposal.current_version + 1
+    version = TermsVersion(
+        proposal_id=proposal.id,
+        number=number,
+        author_business_id=mine.id,
+        author_user_id=user_id,
+        options=[o.model_dump(mode="json") for o in data.options],
+        note=data.note,
+    )
+    session.add(version)
+    proposal.current_version = number
+    session.flush()
+    return version
+
+
+def accept(
+    session: Session,
+    actor: Actor,
+    proposal_id: uuid.UUID,
+    data: Accept,
+    user_id: uuid.UUID | None = None,
+) -> Proposal:
+    """An owner accepts one option of a version; when both sides did, it is an agreement."""
+    proposal, mine = get(session, actor, proposal_id, need=Role.owner)
+    _claim(session, proposal, data.version)
+    terms = session.scalar(
+        select(TermsVersion).where(
+            TermsVersion.proposal_id == proposal.id, TermsVersion.number == data.version
+        )
+    )
+    assert terms is not None
+    if data.option >= len(terms.options):
+        raise Invalid(f"Version {data.version} has {len(terms.options)} options.", field="option")
+    already = session.scalar(
+        select(Acceptance).where(
+            Acceptance.proposal_id == proposal.id,
+            Acceptance.version == data.version,
+            Acceptance.business_id == mine.id,
+        )
+    )
+    if already is not None:
+        raise Conflict("You already accepted this version.", kind="already-accepted")
+    session.add(
+        Acceptance(
+            proposal_id=proposal.id,
+            version=data.version,
+            option=data.option,
+            business_id=mine.id,
+            user_id=user_id,
+        )
+    )
+    session.flush()
+    sides = session.scalar(
+        select(func.count())
+        .select_from(Acceptance)
+        .where(
+            Acceptance.proposal_id == proposal.id,
+            Acceptance.version == data.version,
+            Acceptance.option == data.option,
+        )
+    )
+    if sides == 2:
+        proposal.status = Status.agreed
+        proposal.agreed_version = data.version
+        session.flush()
+    return proposal
+
+
+def decline(session: Session, actor: Actor, proposal_id: uuid.UUID, data: Decline) -> Proposal:
+    """Decline the current terms with a reason; the proposal closes."""
+    proposal, _ = get(session, actor, proposal_id, need=Role.owner)
+    _claim(session, proposal, proposal.current_version)
+    proposal.status = Status.declined
+    proposal.decline_reason = data.reason
+    session.flush()
+    return proposal
+
+
+def post_message(
+    session: Session,
+    actor: Actor,
+    proposal_id: uuid.UUID,
+    data: MessageIn,
+    user_id: uuid.UUID | None = None,
+) -> ProposalMessage:
+    """Add a message to the proposal's thread."""
+    proposal, mine = get(session, actor, proposal_id, need=Role.manager)
+    message = ProposalMessage(
+        proposal_id=proposal.id, business_id=mine.id, user_id=user_id, text=data.text
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def versions(session: Session, proposal: Proposal) -> list[tuple[TermsVersion, list[uuid.UUID]]]:
+    """Every version, oldest first, with the businesses that accepted it."""
+    accepted: dict[int, list[uuid.UUID]] = {}
+    for row in session.scalars(select(Acceptance).where(Acceptance.proposal_id == proposal.id)):
+        accepted.setdefault(row.version, []).append(row.business_id)
+    rows = session.scalars(
+        select(TermsVersion)
+        .where(TermsVersion.proposal_id == proposal.id)
+        .order_by(TermsVersion.number)
+    )
+    return [(v, accepted.get(v.number, [])) for v in rows]
+
+
+def messages(session: Session, proposal: Proposal) -> list[ProposalMessage]:
+    return list(
+        session.scalars(
+            select(ProposalMessage)
+            .where(ProposalMessage.proposal_id == proposal.id)
+            .order_by(ProposalMessage.at)
+        )
+    )
