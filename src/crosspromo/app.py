@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import pages as matching_pages
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
+    from crosspromo.partnerships import pages as partnerships_pages
 
     routers = (
         accounts_api.router,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         businesses_pages.router,
         imports_pages.router,
         matching_pages.router,
+        partnerships_pages.router,
     )
     for router in routers:
         app.include_router(router)

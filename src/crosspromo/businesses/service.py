@@ -159,3 +159,10 @@ def allow_overlap_discovery(session: Session, *, slugs: list[str]) -> int:
         sql_update(Business).where(Business.slug.in_(slugs)).values(allow_overlap_discovery=True)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def by_ids(session: Session, ids: set[uuid.UUID]) -> list[Business]:
+    """Businesses by id, for showing a counterpart's name (no tenancy: names are public)."""
+    if not ids:
+        return []
+    return list(session.scalars(select(Business).where(Business.id.in_(ids))))

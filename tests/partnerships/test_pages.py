@@ -1,0 +1,67 @@
+"""Two owners agree through the pages: propose from a suggestion, counter, accept twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import make_owner, sign_in
+
+FORM = {
+    "mechanic": "joint_promotion",
+    "title": "Coffee and a croissant",
+    "we_give": "croissants",
+    "we_get": "visitors",
+    "they_give": "a flyer",
+    "they_get": "buyers",
+    "starts_on": "2026-12-01",
+    "ends_on": "2026-12-31",
+}
+
+
+def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Session) -> None:
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    _, cafe = make_owner(db, "b@example.com", "Cafe", category="amenity=cafe")
+    csrf_a = sign_in(client, "a@example.com")
+    form = client.get(f"/b/{bakery.id}/proposals/new", params={"to": cafe.slug})
+    assert f'value="{cafe.slug}"' in form.text
+    bad = client.post(
+        f"/b/{bakery.id}/proposals/new",
+        data={**FORM, "ends_on": "2026-11-01", "to": cafe.slug, "csrf_token": csrf_a},
+    )
+    assert bad.status_code == 422 and "ends_on is before starts_on" in bad.text
+    sent = client.post(
+        f"/b/{bakery.id}/proposals/new",
+        data={**FORM, "to": cafe.slug, "csrf_token": csrf_a},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    proposal_path = sent.headers["location"].split(f"/b/{bakery.id}")[1]
+    with TestClient(app) as other:
+        csrf_b = sign_in(other, "b@example.com")
+        listing = other.get(f"/b/{cafe.id}/proposals")
+        assert "Bakery" in listing.text
+        cafe_view = f"/b/{cafe.id}{proposal_path}"
+        assert "Coffee and a croissant" in other.get(cafe_view).text
+        other.post(
+            f"{cafe_view}/counter",
+            data={**FORM, "title": "Two croissants", "based_on": "1", "csrf_token": csrf_b},
+        )
+        page = other.get(cafe_view).text
+        assert "Version 2" in page and "Two croissants" in page
+        stale = client.post(
+            f"/b/{bakery.id}{proposal_path}/accept",
+            data={"version": "1", "option": "0", "csrf_token": csrf_a},
+        )
+        assert stale.status_code == 409 and "superseded" in stale.text
+        client.post(
+            f"/b/{bakery.id}{proposal_path}/accept",
+            data={"version": "2", "option": "0", "csrf_token": csrf_a},
+        )
+        other.post(
+            f"{cafe_view}/accept", data={"version": "2", "option": "0", "csrf_token": csrf_b}
+        )
+        assert "agreed on version 2" in other.get(cafe_view).text
+    assert "agreed on version 2" in client.get(f"/b/{bakery.id}{proposal_path}").text
