@@ -51,6 +51,7 @@ def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Se
         )
         page = other.get(cafe_view).text
         assert "Version 2" in page and "Two croissants" in page
+        assert "<del>Coffee and a croissant</del>" in page and "<ins>Two croissants</ins>" in page
         stale = client.post(
             f"/b/{bakery.id}{proposal_path}/accept",
             data={"version": "1", "option": "0", "csrf_token": csrf_a},

@@ -155,3 +155,15 @@ def test_decline_with_reason_and_thread(client: TestClient, parties: dict[str, A
     assert declined["status"] == "declined" and declined["decline_reason"] == "Too busy"
     too_late = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 1})
     assert too_late.status_code == 409
+
+
+def test_changes_between_versions() -> None:
+    from crosspromo.partnerships.service import changes
+
+    before = [{"title": "A", "proposer": {"gives": "x", "gets": "y"}}]
+    after = [{"title": "B", "proposer": {"gives": "x", "gets": "z"}}, {"title": "C"}]
+    assert changes(before, after) == [
+        ("option 1.proposer.gets", "y", "z"),
+        ("option 1.title", "A", "B"),
+        ("option 2", None, {"title": "C"}),
+    ]

@@ -191,6 +191,7 @@ def _show(
         business=business,
         proposal=proposal,
         versions=service.versions(db, proposal),
+        diff=service.changes,
         names=names,
         messages=service.messages(db, proposal),
         is_owner=role is Role.owner,

@@ -261,3 +261,25 @@ def messages(session: Session, proposal: Proposal) -> list[ProposalMessage]:
             .order_by(ProposalMessage.at)
         )
     )
+
+
+def changes(
+    before: list[dict[str, object]], after: list[dict[str, object]]
+) -> list[tuple[str, object, object]]:
+    """What a version changed against the one before: (field path, old value, new value)."""
+    found: list[tuple[str, object, object]] = []
+
+    def walk(path: str, old: object, new: object) -> None:
+        if isinstance(old, dict) and isinstance(new, dict):
+            for key in sorted(set(old) | set(new)):
+                walk(f"{path}.{key}" if path else str(key), old.get(key), new.get(key))
+        elif old != new:
+            found.append((path, old, new))
+
+    for i in range(max(len(before), len(after))):
+        walk(
+            f"option {i + 1}",
+            before[i] if i < len(before) else None,
+            after[i] if i < len(after) else None,
+        )
+    return found
