@@ -255,20 +255,21 @@ def run(
     except FileProblem as exc:
         summary.error(1, "*", str(exc))
         raise ImportRejected(summary) from None
-    summary.encoding, summary.delimiter = table.encoding, table.delimiter
-    default = business.strip().lower() if business else None
-    _check_header(table, kind, summary, default)
-    if not summary.ok:
-        raise ImportRejected(summary)
-    try:
-        if kind == "businesses":
-            _import_businesses(session, table, summary, actor, progress)
-        else:
-            targets = _targets(session, actor, default)
-            load = _import_customers if kind == "customers" else _import_transactions
-            load(session, table, summary, targets, default, secret_key, progress)
-    except FileProblem as exc:
-        summary.error(summary.rows + 1, "*", str(exc))
+    with table:  # the file is closed however the import ends
+        summary.encoding, summary.delimiter = table.encoding, table.delimiter
+        default = business.strip().lower() if business else None
+        _check_header(table, kind, summary, default)
+        if not summary.ok:
+            raise ImportRejected(summary)
+        try:
+            if kind == "businesses":
+                _import_businesses(session, table, summary, actor, progress)
+            else:
+                targets = _targets(session, actor, default)
+                load = _import_customers if kind == "customers" else _import_transactions
+                load(session, table, summary, targets, default, secret_key, progress)
+        except FileProblem as exc:
+            summary.error(summary.rows + 1, "*", str(exc))
     if not summary.ok:
         session.rollback()
         summary.rejected = summary.rows
