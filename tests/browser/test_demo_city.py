@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +40,9 @@ def test_demo_owner_sees_sales_customers_and_partners(server: Server, phone_page
     assert "Дополняемость" in first.inner_text()
     shot(page, "12-find-partners-ru")
 
-    page.fill("input[name=other]", "fitness-centre-2")
+    truth = Path(server.env["CROSSPROMO_VAR_DIR"]) / "demo-small-42" / "ground_truth.json"
+    rival = json.loads(truth.read_text())["promotion"]["cafe"]
+    page.fill("input[name=other]", rival)
     page.press("input[name=other]", "Enter")
     page.wait_for_selector("#why-not")
     assert page.locator("#why-not li").count() >= 1, page.inner_text("#why-not")
