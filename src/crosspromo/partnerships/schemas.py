@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -30,11 +31,37 @@ PaymentModel = Literal[
 Text = Annotated[str, Field(max_length=2000)]
 
 
+Short = Annotated[str, Field(max_length=200)]
+
+
 class Side(BaseModel):
+    """What one side gives and gets, who answers for it, and what its staff say."""
+
     model_config = ConfigDict(extra="forbid")
     gives: Text
     gets: Text
     expected_result: Text = ""
+    responsible: Short = ""
+    staff_script: Text = ""
+    motivation: Annotated[str, Field(max_length=500, description="motivational discount")] = ""
+
+
+class Exchange(BaseModel):
+    """A recurring exchange, e.g. 2 newsletter mentions per month by the partner."""
+
+    model_config = ConfigDict(extra="forbid")
+    what: Annotated[str, Field(min_length=1, max_length=200)]
+    per_month: Annotated[int, Field(ge=0, le=10_000)]
+    by: Literal["proposer", "partner"]
+
+
+class Indicator(BaseModel):
+    """A partner activity indicator with its target (leads per month, coupons returned...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    target: Annotated[int, Field(ge=0, le=10**9)]
+    by: Literal["proposer", "partner"]
 
 
 class Option(BaseModel):
@@ -51,8 +78,12 @@ class Option(BaseModel):
     tracking: Text = ""
     payment_model: PaymentModel = "barter"
     payment_minor: Annotated[int, Field(ge=0, le=10**11)] | None = None
-    payment_percent: Annotated[float, Field(ge=0, le=100)] | None = None
+    payment_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    exchanges: Annotated[list[Exchange], Field(max_length=20)] = []
+    indicators: Annotated[list[Indicator], Field(max_length=20)] = []
+    lead_handoff: Annotated[str, Field(max_length=2000, description="how leads pass")] = ""
+    data_sharing: Literal["none", "aggregates", "consented_contacts"] = "none"
 
     @model_validator(mode="after")
     def _dates_and_money(self) -> Option:
