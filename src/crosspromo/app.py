@@ -51,10 +51,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.accounts import team
     from crosspromo.businesses import api as businesses_api
     from crosspromo.businesses import pages as businesses_pages
+    from crosspromo.campaigns import api as campaigns_api
+    from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.notifications import api as notifications_api
+    from crosspromo.notifications import pages as notifications_pages
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -66,12 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         matching_api.router,
         overlap_api.router,
         partnerships_api.router,
+        campaigns_api.router,
+        notifications_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
         imports_pages.router,
         matching_pages.router,
         partnerships_pages.router,
+        campaigns_pages.router,
+        notifications_pages.router,
     )
     for router in routers:
         app.include_router(router)

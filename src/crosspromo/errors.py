@@ -48,8 +48,12 @@ class Invalid(DomainError):
 
 
 class Conflict(DomainError):
-    def __init__(self, detail: str, field: str | None = None, kind: str = "conflict") -> None:
-        super().__init__(detail, field, kind=kind, status=409, title="Conflict")
+    def __init__(
+        self, detail: str, field: str | None = None, kind: str = "conflict", **extensions: Any
+    ) -> None:
+        super().__init__(
+            detail, field, kind=kind, status=409, title="Conflict", extensions=extensions
+        )
 
 
 class Forbidden(DomainError):

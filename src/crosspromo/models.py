@@ -6,8 +6,11 @@ from __future__ import annotations
 def load_all() -> None:
     import crosspromo.accounts.models  # noqa: F401
     import crosspromo.businesses.models  # noqa: F401
+    import crosspromo.campaigns.models  # noqa: F401
     import crosspromo.customers.models  # noqa: F401
     import crosspromo.imports.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
+    import crosspromo.notifications.models  # noqa: F401
+    import crosspromo.outbox.models  # noqa: F401
     import crosspromo.partnerships.models  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

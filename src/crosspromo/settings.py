@@ -34,6 +34,16 @@ class Settings(BaseSettings):
     match_weight_balance: float = Field(default=0.05, ge=0)
     match_weight_channel: float = Field(default=0.05, ge=0)
     match_weight_record: float = Field(default=0.05, ge=0)
+    # E-mail: without an SMTP host, notifications stay in the app and the outbox skips e-mail.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "crosspromo <noreply@localhost>"
+    # Where links in e-mails and QR codes point.
+    public_url: str = "http://127.0.0.1:8000"
+    outbox_max_attempts: int = Field(default=8, ge=1)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

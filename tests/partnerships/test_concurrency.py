@@ -102,8 +102,9 @@ def test_concurrent_accept_and_counter(db: Session, database_url: str) -> None:
         )
         counter_ok = ("counter", "ok") in results
         if fresh.status is Status.agreed:
-            assert not counter_ok and versions == 1 and accepted_v1 == 2
-            assert fresh.agreed_version == 1
+            # the acceptance won; a counter that came after it is an amendment to agree anew
+            assert accepted_v1 == 2 and fresh.agreed_version == 1
+            assert versions == (2 if counter_ok else 1) == fresh.current_version
         else:
             assert counter_ok and versions == 2 and fresh.current_version == 2
             assert accepted_v1 <= 1  # accepted before the counter, never agreed on a stale version

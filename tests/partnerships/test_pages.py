@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import make_owner, sign_in
 
-FORM = {
+OPTION = {
     "mechanic": "joint_promotion",
     "title": "Coffee and a croissant",
     "we_give": "croissants",
@@ -18,6 +18,18 @@ FORM = {
     "they_get": "buyers",
     "starts_on": "2026-12-01",
     "ends_on": "2026-12-31",
+}
+FORM = {f"o0.{k}": v for k, v in OPTION.items()}
+# the cafe answers from its own side: its "we" is the partner side of the terms
+CAFE_FORM = {
+    f"o0.{k}": v
+    for k, v in {
+        **OPTION,
+        "we_give": "a flyer",
+        "we_get": "buyers",
+        "they_give": "croissants",
+        "they_get": "visitors",
+    }.items()
 }
 
 
@@ -29,7 +41,7 @@ def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Se
     assert f'value="{cafe.slug}"' in form.text
     bad = client.post(
         f"/b/{bakery.id}/proposals/new",
-        data={**FORM, "ends_on": "2026-11-01", "to": cafe.slug, "csrf_token": csrf_a},
+        data={**FORM, "o0.ends_on": "2026-11-01", "to": cafe.slug, "csrf_token": csrf_a},
     )
     assert bad.status_code == 422 and "ends_on is before starts_on" in bad.text
     sent = client.post(
@@ -47,11 +59,31 @@ def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Se
         assert "Coffee and a croissant" in other.get(cafe_view).text
         other.post(
             f"{cafe_view}/counter",
-            data={**FORM, "title": "Two croissants", "based_on": "1", "csrf_token": csrf_b},
+            data={
+                **CAFE_FORM,
+                "o0.title": "Two croissants",
+                "o1.title": "A joint newsletter",
+                "o1.mechanic": "joint_advertising",
+                "o1.we_give": "a mention",
+                "o1.they_give": "a mention",
+                "o1.exchange_what": "newsletter mentions",
+                "o1.we_per_month": "1",
+                "o1.they_per_month": "2",
+                "based_on": "1",
+                "csrf_token": csrf_b,
+            },
         )
         page = other.get(cafe_view).text
         assert "Version 2" in page and "Two croissants" in page
         assert "<del>Coffee and a croissant</del>" in page and "<ins>Two croissants</ins>" in page
+        pid = proposal_path.rsplit("/", 1)[1]
+        terms = other.get(f"/api/v1/partnerships/{pid}").json()["versions"][1]["options"]
+        assert terms[0]["proposer"]["gives"] == "croissants"
+        assert terms[0]["partner"]["gives"] == "a flyer"
+        assert terms[1]["exchanges"] == [
+            {"what": "newsletter mentions", "per_month": 1, "by": "partner"},
+            {"what": "newsletter mentions", "per_month": 2, "by": "proposer"},
+        ]
         stale = client.post(
             f"/b/{bakery.id}{proposal_path}/accept",
             data={"version": "1", "option": "0", "csrf_token": csrf_a},

@@ -81,11 +81,26 @@ def test_propose_counter_accept_makes_one_agreement(
     assert again.status_code == 409
     done = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 2}).json()
     assert done["status"] == "agreed" and done["agreed_version"] == 2
-    # after the agreement nothing changes in place
-    late = client.post(
-        f"{url}/versions", headers=p["cafe_owner"], json={"based_on": 2, "options": [OPTION]}
+    # after the agreement nothing changes in place: there is no edit, only a new version
+    edit = client.patch(f"{url}/versions/2", headers=p["cafe_owner"], json={"options": [OPTION]})
+    assert edit.status_code in (404, 405) and edit.headers["content-type"].startswith(
+        "application/problem+json"
     )
-    assert late.status_code == 409 and late.json()["type"] == "/problems/proposal-closed"
+    amended = client.post(
+        f"{url}/versions", headers=p["cafe_owner"], json={"based_on": 2, "options": [OPTION]}
+    ).json()
+    # the agreement stands on version 2 until both owners accept version 3
+    assert amended["status"] == "agreed" and amended["agreed_version"] == 2
+    assert amended["current_version"] == 3
+    declined = client.post(f"{url}/decline", headers=p["bakery_owner"], json={"reason": "no"})
+    assert declined.json()["type"] == "/problems/agreement-in-force"
+    stale = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2})
+    assert stale.json()["type"] == "/problems/version-superseded"
+    client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 3})
+    final = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 3}).json()
+    assert final["status"] == "agreed" and final["agreed_version"] == 3
+    versions = [v["number"] for v in final["versions"]]
+    assert versions == [1, 2, 3]  # every version kept
 
 
 def test_roles_and_tenancy(client: TestClient, parties: dict[str, Any]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
@@ -11,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
-from crosspromo.errors import DomainError
+from crosspromo.errors import DomainError, Invalid
 from crosspromo.partnerships import service
 from crosspromo.partnerships.schemas import (
     Accept,
@@ -54,26 +56,136 @@ MECHANICS = (
 )
 
 
-def _option(form: dict[str, Any]) -> dict[str, Any]:
-    """One option from the simple form (the API takes up to five)."""
+PAYMENT_MODELS = (
+    "barter",
+    "per_click",
+    "per_lead",
+    "per_sale_percent",
+    "per_sale_fixed",
+    "fixed_fee",
+    "revenue_share",
+    "staff_reward",
+)
+MAX_OPTIONS = 5
+
+
+def _side(form: dict[str, str], who: str) -> dict[str, str]:
+    return {
+        "gives": form.get(f"{who}_give", ""),
+        "gets": form.get(f"{who}_get", ""),
+        "expected_result": form.get(f"{who}_expect", ""),
+        "responsible": form.get(f"{who}_responsible", ""),
+        "staff_script": form.get(f"{who}_script", ""),
+        "motivation": form.get(f"{who}_motivation", ""),
+    }
+
+
+def _minor(text: str, currency: str) -> int | None:
+    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if not cleaned:
+        return None
+    try:
+        precision = get_currency_precision(currency or "XXX")
+        return int((Decimal(cleaned) * 10**precision).to_integral_value())
+    except (InvalidOperation, ValueError):
+        raise Invalid(f"Not an amount: {text}", field="payment_amount") from None
+
+
+def _option(form: dict[str, str], author_is_proposer: bool = True) -> dict[str, Any]:
+    """One option from the form, whose "we" is the author's side (the API takes JSON)."""
+    we, they = _side(form, "we"), _side(form, "they")
+    currency = form.get("currency", "").strip().upper()
+    exchanges = []
+    what = form.get("exchange_what", "").strip()
+    for who, by in (("we", "proposer"), ("they", "partner")):
+        count = form.get(f"{who}_per_month", "").strip()
+        if what and count:
+            if not author_is_proposer:
+                by = "partner" if by == "proposer" else "proposer"
+            exchanges.append({"what": what, "per_month": count, "by": by})
     return {
         "mechanic": form.get("mechanic", ""),
         "title": form.get("title", ""),
-        "proposer": {
-            "gives": form.get("we_give", ""),
-            "gets": form.get("we_get", ""),
-            "expected_result": form.get("we_expect", ""),
-        },
-        "partner": {
-            "gives": form.get("they_give", ""),
-            "gets": form.get("they_get", ""),
-            "expected_result": form.get("they_expect", ""),
-        },
+        "proposer": we if author_is_proposer else they,
+        "partner": they if author_is_proposer else we,
         "starts_on": form.get("starts_on") or None,
         "ends_on": form.get("ends_on") or None,
         "tracking": form.get("tracking", ""),
-        "payment_model": "barter",
+        "resources": form.get("resources", ""),
+        "lead_handoff": form.get("lead_handoff", ""),
+        "data_sharing": form.get("data_sharing") or "none",
+        "payment_model": form.get("payment_model") or "barter",
+        "payment_minor": _minor(form.get("payment_amount", ""), currency),
+        "payment_percent": form.get("payment_percent") or None,
+        "currency": currency or None,
+        "exchanges": exchanges,
     }
+
+
+def _options(form: dict[str, str], author_is_proposer: bool) -> list[Option]:
+    """Every filled option block (o0.*, o1.* ...); blank blocks are skipped."""
+    found = []
+    for i in range(MAX_OPTIONS):
+        block = {
+            k.split(".", 1)[1]: v for k, v in form.items() if k.startswith(f"o{i}.") and "." in k
+        }
+        if i > 0 and not block.get("title", "").strip():
+            continue
+        found.append(Option.model_validate(_option(block, author_is_proposer)))
+    return found
+
+
+def _form_of(option: dict[str, Any], author_is_proposer: bool) -> dict[str, Any]:
+    """The inverse of `_option`: a stored option as form values from the viewer's side."""
+    we = option["proposer"] if author_is_proposer else option["partner"]
+    they = option["partner"] if author_is_proposer else option["proposer"]
+    form: dict[str, Any] = {
+        k: option.get(k) or ""
+        for k in ("mechanic", "title", "starts_on", "ends_on", "tracking", "resources")
+    }
+    form |= {
+        "lead_handoff": option.get("lead_handoff", ""),
+        "data_sharing": option.get("data_sharing", "none"),
+        "payment_model": option.get("payment_model", "barter"),
+        "payment_percent": option.get("payment_percent") or "",
+        "currency": option.get("currency") or "",
+    }
+    if option.get("payment_minor") is not None:
+        precision = get_currency_precision(option.get("currency") or "XXX")
+        form["payment_amount"] = str(Decimal(option["payment_minor"]).scaleb(-precision))
+    for who, side in (("we", we), ("they", they)):
+        for key, name in (
+            ("gives", "give"),
+            ("gets", "get"),
+            ("expected_result", "expect"),
+            ("responsible", "responsible"),
+            ("staff_script", "script"),
+            ("motivation", "motivation"),
+        ):
+            form[f"{who}_{name}"] = side.get(key, "")
+    mine = "proposer" if author_is_proposer else "partner"
+    for exchange in option.get("exchanges", []):
+        form["exchange_what"] = exchange["what"]
+        form["we_per_month" if exchange["by"] == mine else "they_per_month"] = exchange["per_month"]
+    return form
+
+
+def _blocks(form: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        {k.split(".", 1)[1]: v for k, v in form.items() if k.startswith(f"o{i}.")} for i in range(3)
+    ]
+
+
+def _counter_blocks(db: Db, proposal: Any, viewer_is_proposer: bool) -> list[dict[str, Any]]:
+    """The current terms, prefilled, plus a blank block for one more option."""
+    current = service.versions(db, proposal)[-1][0]
+    blocks = [_form_of(o, viewer_is_proposer) for o in current.options]
+    return blocks + ([{}] if len(blocks) < MAX_OPTIONS else [])
+
+
+def _is_proposer(db: Db, web: Any, proposal_id: Any) -> bool:
+    proposal, mine = service.get(db, web.actor, proposal_id)
+    return bool(mine.id == proposal.from_business_id)
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -113,6 +225,8 @@ def new_form(request: Request, business_id: str, web: SignedIn, db: Db, to: str 
         "partnerships/new.html",
         business=business,
         form={"to": to},
+        blocks=[{}, {}, {}],
+        payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,
         labels=LABELS,
         errors=[],
@@ -127,7 +241,7 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
         data = ProposalCreate(
             to_business=form.get("to", ""),
             message=form.get("message", ""),
-            options=[Option.model_validate(_option(form))],
+            options=_options(form, author_is_proposer=True),
         )
         proposal = service.propose(
             db,
@@ -144,6 +258,8 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
             status=422,
             business=business,
             form=form,
+            blocks=_blocks(form),
+            payment_models=PAYMENT_MODELS,
             mechanics=MECHANICS,
             labels=LABELS,
             errors=_errors(exc),
@@ -157,6 +273,8 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
             status=exc.status,
             business=business,
             form=form,
+            blocks=_blocks(form),
+            payment_models=PAYMENT_MODELS,
             mechanics=MECHANICS,
             labels=LABELS,
             errors=[exc.detail],
@@ -195,6 +313,8 @@ def _show(
         names=names,
         messages=service.messages(db, proposal),
         is_owner=role is Role.owner,
+        blocks=_counter_blocks(db, proposal, mine.id == proposal.from_business_id),
+        payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,
         labels=LABELS,
         errors=errors or [],
@@ -236,7 +356,7 @@ async def act(
                 pid,
                 Counter(
                     based_on=int(form.get("based_on", "0") or 0),
-                    options=[Option.model_validate(_option(form))],
+                    options=_options(form, author_is_proposer=_is_proposer(db, web, pid)),
                     note=form.get("note", ""),
                 ),
                 user_id,

@@ -18,6 +18,7 @@ from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Forbidden, Invalid, NotFound
+from crosspromo.notifications import service as notifications
 from crosspromo.partnerships.models import (
     Acceptance,
     Proposal,
@@ -26,6 +27,25 @@ from crosspromo.partnerships.models import (
     TermsVersion,
 )
 from crosspromo.partnerships.schemas import Accept, Counter, Decline, MessageIn, ProposalCreate
+
+
+def _tell(
+    session: Session, proposal: Proposal, sender: Business, kind: str, key: str, **params: object
+) -> None:
+    """Notify the other side's owners and managers of what `sender` did."""
+    other = (
+        proposal.to_business_id
+        if sender.id == proposal.from_business_id
+        else proposal.from_business_id
+    )
+    notifications.notify(
+        session,
+        business_id=other,
+        kind=kind,
+        params={"partner": sender.name, **params},
+        key=f"{kind}:{proposal.id}:{key}",
+        link=f"/b/{other}/proposals/{proposal.id}",
+    )
 
 
 def _side(actor: Actor, session: Session, proposal: Proposal, need: Role) -> Business:
@@ -101,28 +121,31 @@ def propose(
         )
     )
     session.flush()
+    _tell(session, proposal, mine, "proposal.received", "1", title=data.options[0].title)
     return proposal
 
 
 def _claim(session: Session, proposal: Proposal, version: int) -> None:
-    """Lock the proposal while `version` is current and open, or refuse (superseded, closed).
+    """Lock the proposal while `version` is current and live, or refuse (superseded, closed).
 
-    The conditional UPDATE takes the row lock on PostgreSQL and the write lock on SQLite, so
-    two owners acting at once are serialised and the second sees the first's result.
+    Live means open, or agreed with new terms under discussion: an agreement is changed only
+    by a new version that both owners accept again. The conditional UPDATE takes the row lock
+    on PostgreSQL and the write lock on SQLite, so two owners acting at once are serialised
+    and the second sees the first's result.
     """
     result = session.execute(
         update(Proposal)
         .where(
             Proposal.id == proposal.id,
             Proposal.current_version == version,
-            Proposal.status == Status.open,
+            Proposal.status.in_([Status.open, Status.agreed]),
         )
         .values(updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(proposal)
-        if proposal.status is not Status.open:
+        if proposal.status is Status.declined:
             raise Conflict(
                 f"The proposal is already {proposal.status.value}.", kind="proposal-closed"
             )
@@ -157,6 +180,7 @@ def counter(
     session.add(version)
     proposal.current_version = number
     session.flush()
+    _tell(session, proposal, mine, "proposal.countered", str(number), version=number)
     return version
 
 
@@ -170,6 +194,8 @@ def accept(
     """An owner accepts one option of a version; when both sides did, it is an agreement."""
     proposal, mine = get(session, actor, proposal_id, need=Role.owner)
     _claim(session, proposal, data.version)
+    if proposal.agreed_version == data.version:
+        raise Conflict("This version is already the agreement.", kind="already-accepted")
     terms = session.scalar(
         select(TermsVersion).where(
             TermsVersion.proposal_id == proposal.id, TermsVersion.number == data.version
@@ -210,16 +236,63 @@ def accept(
         proposal.status = Status.agreed
         proposal.agreed_version = data.version
         session.flush()
+        for side in (proposal.from_business_id, proposal.to_business_id):
+            notifications.notify(
+                session,
+                business_id=side,
+                kind="proposal.agreed",
+                params={"partner": _partner_name(session, proposal, side), "version": data.version},
+                key=f"proposal.agreed:{proposal.id}:{data.version}",
+                link=f"/b/{side}/proposals/{proposal.id}",
+            )
+    else:
+        _tell(session, proposal, mine, "proposal.accepted", str(data.version), version=data.version)
     return proposal
+
+
+def _partner_name(session: Session, proposal: Proposal, side: uuid.UUID) -> str:
+    other = (
+        proposal.to_business_id if side == proposal.from_business_id else proposal.from_business_id
+    )
+    business = session.get(Business, other)
+    return business.name if business else ""
+
+
+def agreement(
+    session: Session, proposal: Proposal
+) -> tuple[TermsVersion, dict[str, object]] | None:
+    """The agreed version and its accepted option, or None before an agreement."""
+    if proposal.agreed_version is None:
+        return None
+    terms = session.scalar(
+        select(TermsVersion).where(
+            TermsVersion.proposal_id == proposal.id,
+            TermsVersion.number == proposal.agreed_version,
+        )
+    )
+    option = session.scalar(
+        select(Acceptance.option).where(
+            Acceptance.proposal_id == proposal.id, Acceptance.version == proposal.agreed_version
+        )
+    )
+    assert terms is not None and option is not None
+    return terms, terms.options[option]
 
 
 def decline(session: Session, actor: Actor, proposal_id: uuid.UUID, data: Decline) -> Proposal:
     """Decline the current terms with a reason; the proposal closes."""
-    proposal, _ = get(session, actor, proposal_id, need=Role.owner)
+    proposal, mine = get(session, actor, proposal_id, need=Role.owner)
+    if proposal.status is Status.agreed:
+        raise Conflict(
+            f"The agreement on version {proposal.agreed_version} stands; answer new terms with "
+            "a counter-offer, or end the partnership in the pipeline.",
+            kind="agreement-in-force",
+        )
     _claim(session, proposal, proposal.current_version)
     proposal.status = Status.declined
     proposal.decline_reason = data.reason
     session.flush()
+    _tell(session, proposal, mine, "proposal.declined", "", reason=data.reason)
     return proposal
 
 
@@ -237,6 +310,7 @@ def post_message(
     )
     session.add(message)
     session.flush()
+    _tell(session, proposal, mine, "proposal.message", str(message.id), text=data.text[:200])
     return message
 
 
@@ -283,3 +357,19 @@ def changes(
             after[i] if i < len(after) else None,
         )
     return found
+
+
+def agreed_between(session: Session, business_id: uuid.UUID, others: set[uuid.UUID]) -> bool:
+    """Whether the business has an agreement with any of `others`."""
+    found = session.scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(
+            Proposal.status == Status.agreed,
+            (
+                (Proposal.from_business_id == business_id) & Proposal.to_business_id.in_(others)
+                | (Proposal.to_business_id == business_id) & Proposal.from_business_id.in_(others)
+            ),
+        )
+    )
+    return bool(found)

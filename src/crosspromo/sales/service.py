@@ -111,3 +111,47 @@ def top_products(
     for items in session.scalars(query):
         counter.update(i for i in items.split(";") if not i.startswith("PROMO:"))
     return counter.most_common(limit)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A business's figures over a period of local calendar days (both ends included)."""
+
+    start: date
+    end: date
+    receipts: int
+    revenue_minor: int
+    customers: int
+
+    @property
+    def average_check_minor(self) -> int:
+        return self.revenue_minor // self.receipts if self.receipts else 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "revenue": self.revenue_minor,
+            "receipts": self.receipts,
+            "average_check": self.average_check_minor,
+            "customers": self.customers,
+        }
+
+
+def figures(
+    session: Session, *, business_id: uuid.UUID, timezone: str, start: date, end: date
+) -> Figures:
+    """Receipts, revenue and distinct customers between two local days, from imported sales."""
+    zone = ZoneInfo(timezone)
+    since = datetime.combine(start, datetime.min.time(), zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Transaction.amount_minor), 0),
+            func.count(func.distinct(Transaction.customer_id)),
+        ).where(
+            Transaction.business_id == business_id,
+            Transaction.at >= since,
+            Transaction.at < until,
+        )
+    ).one()
+    return Figures(start, end, int(row[0]), int(row[1]), int(row[2]))

@@ -18,6 +18,7 @@ from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError, NotFound, Unauthorized
+from crosspromo.notifications import service as notifications
 
 SESSION_COOKIE = "cp_session"
 ANON_CSRF_COOKIE = "cp_csrf"
@@ -65,6 +66,7 @@ class WebContext:
     email: str = ""
     user_locale: str | None = None
     switcher: list[tuple[uuid.UUID, str]] = field(default_factory=list)
+    unread: int = 0
 
 
 def _load(request: Request, db: Session) -> WebContext:
@@ -80,6 +82,7 @@ def _load(request: Request, db: Session) -> WebContext:
         if web.user is not None:
             web.email, web.user_locale = web.user.email, web.user.locale
         web.switcher = [(b.id, b.name) for b in web.businesses]
+        web.unread = notifications.unread(db, row.user_id)
     else:
         anon = request.cookies.get(ANON_CSRF_COOKIE)
         if not anon:

@@ -46,6 +46,16 @@ KINDS = {
         "The file was refused as a whole; `errors` lists each line and column; nothing was applied."
     ),
     "internal": "Something failed on our side; nothing you sent was applied.",
+    "version-superseded": "Newer terms exist; read the current version and answer that one.",
+    "proposal-closed": "The proposal was declined; start a new one.",
+    "already-accepted": "Your side already accepted this version.",
+    "agreement-in-force": "An agreement stands; change it only by new terms both owners accept.",
+    "no-agreement": "This needs an agreement: both owners accepting the same terms.",
+    "campaign-frozen": "A running campaign's goal, dates and budget lines cannot be changed.",
+    "campaign-not-ready": "The campaign lacks what the next stage needs; `missing` lists it.",
+    "stage-transition": "Campaign stages follow preparation, agreed, running, results, closed.",
+    "stage-changed": "Someone moved the campaign meanwhile; reload and try again.",
+    "wrong-stage": "The campaign is not at the stage this action needs.",
 }
 
 

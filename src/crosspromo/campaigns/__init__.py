@@ -1,0 +1,1 @@
+"""Joint promotions under an agreement: goal, budget, plan, stages, baseline and analysis."""

@@ -1,0 +1,290 @@
+"""Pages: a business's campaigns, a new campaign under an agreement, one campaign's plan."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import get_currency_precision
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import RedirectResponse, Response
+
+from crosspromo.accounts import service as accounts
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.pages import page
+from crosspromo.businesses import service as businesses
+from crosspromo.campaigns import service
+from crosspromo.campaigns.models import GoalKind, Metric, Stage, TaskStatus
+from crosspromo.campaigns.schemas import (
+    Analysis,
+    BudgetIn,
+    CampaignCreate,
+    CampaignUpdate,
+    MemberIn,
+    StageMove,
+    TaskIn,
+    TaskUpdate,
+)
+from crosspromo.errors import DomainError
+from crosspromo.partnerships import service as partnerships
+from crosspromo.partnerships.models import Status as ProposalStatus
+from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.i18n import N_
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "preparation": N_("Preparation"),
+    "agreed": N_("Agreed"),
+    "running": N_("Running"),
+    "results": N_("Results"),
+    "closed": N_("Closed"),
+    "revenue": N_("Revenue"),
+    "receipts": N_("Receipts"),
+    "average_check": N_("Average check"),
+    "customers": N_("Customers"),
+    "increase_by": N_("Increase by"),
+    "increase_percent": N_("Increase by percent"),
+    "reach": N_("Reach"),
+    "materials": N_("Materials"),
+    "discounts": N_("Discounts"),
+    "bonus_products": N_("Bonus products"),
+    "staff_hours": N_("Staff hours"),
+    "advertising": N_("Advertising"),
+    "other": N_("Other"),
+    "todo": N_("To do"),
+    "doing": N_("Doing"),
+    "done": N_("Done"),
+    "goal": N_("a goal"),
+    "dates": N_("dates"),
+    "budget": N_("a budget"),
+    "plan": N_("a plan"),
+    "launch": N_("Launch"),
+}
+ITEMS = ("materials", "discounts", "bonus_products", "staff_hours", "advertising", "other")
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return [
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    ]
+
+
+def _blank_none(form: dict[str, str], *names: str) -> dict[str, Any]:
+    return {n: (form.get(n) or None) for n in names if n in form}
+
+
+@router.get("/b/{business_id}/campaigns")
+def campaigns(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+    return _list(request, business_id, web, db)
+
+
+def _list(
+    request: Request,
+    business_id: str,
+    web: Any,
+    db: Db,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    found = service.list_for(db, web.actor, business_id=business.id, limit=100)
+    agreements = [
+        p
+        for p in partnerships.list_for(db, web.actor, business_id=business.id, limit=200)
+        if p.status is ProposalStatus.agreed
+    ]
+    names = {
+        b.id: b.name
+        for b in businesses.by_ids(
+            db, {p.from_business_id for p in agreements} | {p.to_business_id for p in agreements}
+        )
+    }
+    return page(
+        request,
+        web,
+        "campaigns/list.html",
+        status=status,
+        errors=errors or [],
+        business=business,
+        campaigns=found,
+        agreements=agreements,
+        names=names,
+        labels=LABELS,
+    )
+
+
+@router.post("/b/{business_id}/campaigns", dependencies=[Csrf])
+async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        data = CampaignCreate.model_validate(
+            {
+                "proposal_id": form.get("proposal_id", ""),
+                "title": form.get("title", ""),
+                **_blank_none(form, "starts_on", "ends_on"),
+            }
+        )
+        campaign = service.create(db, web.actor, business_id=business.id, data=data)
+    except (ValidationError, DomainError) as exc:
+        db.rollback()
+        if isinstance(exc, ValidationError):
+            return _list(request, business_id, web, db, _errors(exc), 422)
+        return _list(request, business_id, web, db, [exc.detail], exc.status)
+    db.commit()
+    return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
+
+
+def _show(
+    request: Request,
+    web: Any,
+    db: Db,
+    business_id: str,
+    campaign_id: str,
+    status: int = 200,
+    errors: list[str] | None = None,
+) -> Response:
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    campaign, mine = service.get(db, web.actor, parse_uuid(campaign_id))
+    if mine.id != business.id:
+        return RedirectResponse(f"/b/{mine.id}/campaigns/{campaign.id}", status_code=303)
+    members = businesses.by_ids(db, set(service.member_ids(db, campaign.id)))
+    people = {
+        m.id: [
+            (u.id, u.name or u.email) for u, _ in accounts.members(db, workspace_id=m.workspace_id)
+        ]
+        for m in members
+    }
+    person = {uid: label for group in people.values() for uid, label in group}
+    return page(
+        request,
+        web,
+        "campaigns/show.html",
+        status=status,
+        business=business,
+        campaign=campaign,
+        members=members,
+        names={m.id: m.name for m in members},
+        people=people,
+        person=person,
+        progress=service.progress(db, campaign.id),
+        budget=service.budget(db, campaign.id),
+        by_side=service.budget_by_side(db, campaign.id),
+        tasks=service.tasks(db, campaign.id, limit=300),
+        missing=service.missing(db, campaign),
+        snapshots=service.snapshots(db, campaign.id),
+        outcome=service.outcome(db, campaign),
+        moves=sorted(service.MOVES[campaign.stage], key=list(Stage).index),
+        stages=list(Stage),
+        metrics=list(Metric),
+        kinds=list(GoalKind),
+        statuses=list(TaskStatus),
+        items=ITEMS,
+        labels=LABELS,
+        today=date.today(),
+        errors=errors or [],
+    )
+
+
+@router.get("/b/{business_id}/campaigns/{campaign_id}")
+def show(request: Request, business_id: str, campaign_id: str, web: SignedIn, db: Db) -> Response:
+    return _show(request, web, db, business_id, campaign_id)
+
+
+def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
+    actor = web.actor
+    if action == "details":
+        raw: dict[str, Any] = _blank_none(
+            form,
+            "title",
+            "starts_on",
+            "ends_on",
+            "goal_metric",
+            "goal_kind",
+            "goal_target",
+            "goal_deadline",
+            "goal_business_id",
+        )
+        service.update_campaign(db, actor, cid, CampaignUpdate.model_validate(raw))
+    elif action == "budget":
+        raw = {
+            "business_id": form.get("business_id", ""),
+            "item": form.get("item", ""),
+            "description": form.get("description", ""),
+            "currency": form.get("currency", ""),
+            **_blank_none(form, "hours"),
+        }
+        if form.get("item") == "staff_hours":
+            raw["hourly_cost_minor"] = _minor(form.get("hourly_cost", ""), raw["currency"])
+        else:
+            raw["amount_minor"] = _minor(form.get("amount", ""), raw["currency"])
+        service.add_budget(db, actor, cid, BudgetIn.model_validate(raw))
+    elif action == "remove-budget":
+        service.remove_budget(db, actor, cid, parse_uuid(form.get("item_id", "")))
+    elif action == "task":
+        raw = {
+            "business_id": form.get("business_id", ""),
+            "title": form.get("title", ""),
+            "rehearsal": form.get("rehearsal") == "on",
+            **_blank_none(form, "assignee_user_id", "due_on"),
+        }
+        service.add_task(db, actor, cid, TaskIn.model_validate(raw))
+    elif action == "task-status":
+        service.update_task(
+            db,
+            actor,
+            cid,
+            parse_uuid(form.get("task_id", "")),
+            TaskUpdate.model_validate({"status": form.get("status", "")}),
+        )
+    elif action == "stage":
+        service.move(
+            db,
+            actor,
+            cid,
+            StageMove.model_validate({"to": form.get("to", ""), "expected": form.get("expected")}),
+        )
+    elif action == "analysis":
+        service.analyse(db, actor, cid, Analysis.model_validate(form))
+    elif action == "member":
+        service.add_member(db, actor, cid, MemberIn(business=form.get("business", "")))
+    else:
+        raise DomainError("Unknown action.", status=404, kind="not-found", title="Not found")
+
+
+def _minor(text: str, currency: str) -> int | None:
+    """A money amount typed in major units (1 234,50) into minor units."""
+    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if not cleaned:
+        return None
+    try:
+        precision = get_currency_precision(currency.upper() or "XXX")
+        return int((Decimal(cleaned) * 10**precision).to_integral_value())
+    except (InvalidOperation, ValueError):
+        raise DomainError(
+            f"Not an amount: {text}", field="amount", kind="validation", status=422
+        ) from None
+
+
+@router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
+async def act(
+    request: Request, business_id: str, campaign_id: str, action: str, web: SignedIn, db: Db
+) -> Response:
+    """Every form on the campaign page posts here with its action."""
+    businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    try:
+        _act(db, web, action, parse_uuid(campaign_id), form)
+    except ValidationError as exc:
+        db.rollback()
+        return _show(request, web, db, business_id, campaign_id, 422, _errors(exc))
+    except DomainError as exc:
+        db.rollback()
+        return _show(request, web, db, business_id, campaign_id, exc.status, [exc.detail])
+    db.commit()
+    anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget"}.get(action, "")
+    return RedirectResponse(f"/b/{business_id}/campaigns/{campaign_id}{anchor}", status_code=303)

@@ -1,0 +1,112 @@
+"""Shapes of campaigns: the goal, budget lines, tasks, stage moves, the analysis."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crosspromo.campaigns.models import GoalKind, Metric, Stage, TaskStatus
+
+Item = Literal["materials", "discounts", "bonus_products", "staff_hours", "advertising", "other"]
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal_id: uuid.UUID
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> CampaignCreate:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValueError("ends_on is before starts_on")
+        return self
+
+
+class CampaignUpdate(BaseModel):
+    """Only the fields given change; goal and dates are frozen once the campaign runs."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    goal_business_id: uuid.UUID | None = None
+    goal_metric: Metric | None = None
+    goal_kind: GoalKind | None = None
+    goal_target: (
+        Annotated[
+            Decimal,
+            Field(
+                gt=0,
+                le=10**11,
+                decimal_places=2,
+                description="money in major units (600000), percent (25) or a count",
+            ),
+        ]
+        | None
+    ) = None
+    goal_deadline: date | None = None
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business: Annotated[str, Field(description="the partner's id (slug)")]
+
+
+class BudgetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business_id: uuid.UUID
+    item: Item
+    description: Annotated[str, Field(max_length=300)] = ""
+    amount_minor: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    hours: Annotated[int, Field(gt=0, le=100_000)] | None = None
+    hourly_cost_minor: Annotated[int, Field(ge=0, le=10**9)] | None = None
+
+    @model_validator(mode="after")
+    def _amount(self) -> BudgetIn:
+        if self.item == "staff_hours":
+            if self.hours is None or self.hourly_cost_minor is None:
+                raise ValueError("staff hours need hours and hourly_cost_minor")
+        elif self.amount_minor is None:
+            raise ValueError("amount_minor is required")
+        return self
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business_id: uuid.UUID
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    assignee_user_id: uuid.UUID | None = None
+    due_on: date | None = None
+    rehearsal: bool = False
+
+
+class TaskUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    status: TaskStatus | None = None
+    assignee_user_id: uuid.UUID | None = None
+    due_on: date | None = None
+
+
+class StageMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Stage
+    expected: Stage | None = Field(
+        default=None, description="the stage you saw; refused if someone moved it meanwhile"
+    )
+
+
+class Analysis(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    why: Annotated[str, Field(min_length=1, max_length=5000)]
+    keep: Annotated[str, Field(max_length=5000)] = ""
+    cut: Annotated[str, Field(max_length=5000)] = ""
+    next_action: Annotated[str, Field(max_length=5000)] = ""

@@ -1,0 +1,123 @@
+"""Enqueue, claim and settle outbox messages; the worker loop lives in `worker.py`.
+
+Delivery is at-least-once towards the outside world and at-most-once per lease inside it:
+a worker claims a message by a conditional UPDATE that sets a lease, so two workers never
+send the same message at the same time; a message is marked sent in the same breath as the
+send returns. Only a crash between the send and that mark can repeat it, after the lease
+expires; e-mails carry a Message-ID and webhooks an id derived from the outbox row so the
+receiver can drop such a repeat.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crosspromo.db import utcnow
+from crosspromo.outbox.models import OutboxMessage, Status
+
+LEASE = timedelta(minutes=5)
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=6)
+
+
+def enqueue(session: Session, *, kind: str, key: str, payload: dict[str, Any]) -> None:
+    """Add a message unless one with the same key exists; part of the caller's transaction."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {
+        "id": uuid.uuid4(),
+        "kind": kind,
+        "key": key[:300],
+        "payload": payload,
+        "status": Status.pending,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "last_error": "",
+        "created_at": utcnow(),
+    }
+    statement = dialect.insert(OutboxMessage).values(**values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential delay with full jitter: 30 s, 1 min, 2 min ... capped at 6 h."""
+    ceiling = min(MAX_DELAY, BASE_DELAY * (2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=random.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
+
+
+def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[uuid.UUID]:
+    """Lease up to `limit` due messages to this worker; commit before sending."""
+    now = now or utcnow()
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == Status.pending,
+            OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = []
+    for message_id in list(session.scalars(due)):
+        # The same condition again: on SQLite another worker may have leased it meanwhile.
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == Status.pending,
+                or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
+            )
+            .values(leased_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(message_id)
+    return claimed
+
+
+def load(session: Session, ids: Sequence[uuid.UUID]) -> list[OutboxMessage]:
+    if not ids:
+        return []
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
+
+
+def settle(
+    session: Session,
+    message: OutboxMessage,
+    *,
+    error: str | None = None,
+    status: Status = Status.sent,
+    max_attempts: int = 8,
+) -> None:
+    """Record the outcome of one attempt: sent, skipped, retried later, or given up."""
+    now = utcnow()
+    message.leased_until = None
+    if error is None:
+        message.status = status
+        message.sent_at = now
+        return
+    message.last_error = error[:2000]
+    if message.attempts >= max_attempts:
+        message.status = Status.dead
+    else:
+        message.next_attempt_at = now + backoff(message.attempts)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Messages per status, for `crosspromo worker --status` and the health page."""
+    from sqlalchemy import func
+
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    return {str(status.value if hasattr(status, "value") else status): n for status, n in rows}

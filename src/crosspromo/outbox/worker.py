@@ -1,0 +1,77 @@
+"""`crosspromo worker`: runs scheduled jobs and delivers the outbox, retrying with backoff."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crosspromo.db import unit_of_work
+from crosspromo.outbox import service
+from crosspromo.outbox.models import Status
+from crosspromo.outbox.senders import NotConfigured, send_email
+from crosspromo.settings import Settings
+
+log = logging.getLogger("crosspromo.worker")
+
+Sender = Callable[[Settings, str, dict[str, Any]], None]
+SENDERS: dict[str, Sender] = {"email": send_email}
+# Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
+# transaction and must be idempotent (they key what they enqueue).
+JOBS: list[Callable[[Session], int]] = []
+
+
+def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
+    """Claim a batch, send each message outside any transaction, record each outcome."""
+    with unit_of_work(factory) as session:
+        ids = service.claim(session, limit=limit)
+    done = 0
+    for message_id in ids:
+        with unit_of_work(factory) as session:
+            message = service.load(session, [message_id])[0]
+            kind, payload = message.kind, dict(message.payload)
+        error: str | None = None
+        status = Status.sent
+        try:
+            SENDERS[kind](settings, str(message_id), payload)
+        except NotConfigured as exc:
+            status, error = Status.skipped, None
+            log.info("outbox %s skipped: %s", message_id, exc)
+        except Exception as exc:  # any failure of the outside world is retried later
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("outbox %s failed: %s", message_id, error)
+        with unit_of_work(factory) as session:
+            message = service.load(session, [message_id])[0]
+            service.settle(
+                session,
+                message,
+                error=error,
+                status=status,
+                max_attempts=settings.outbox_max_attempts,
+            )
+        done += 1
+    return done
+
+
+def tick(factory: sessionmaker[Session], settings: Settings) -> int:
+    """One round: the periodic jobs, then the outbox until nothing is due."""
+    for job in JOBS:
+        with unit_of_work(factory) as session:
+            job(session)
+    total = 0
+    while True:
+        sent = deliver(factory, settings)
+        total += sent
+        if sent == 0:
+            return total
+
+
+def run(factory: sessionmaker[Session], settings: Settings, *, interval: float, once: bool) -> None:
+    while True:
+        tick(factory, settings)
+        if once:
+            return
+        time.sleep(interval)
