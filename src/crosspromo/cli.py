@@ -8,9 +8,11 @@ import typer
 from rich.console import Console
 
 from crosspromo.accounts.cli import apikey_app, user_app
+from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
+from crosspromo.outbox.cli import run_worker
 from crosspromo.overlap.cli import overlap_app
 from crosspromo.settings import get_settings
 
@@ -23,6 +25,9 @@ app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
 app.add_typer(partners_app, name="partners")
 app.add_typer(overlap_app, name="overlap")
+app.add_typer(partnerships_app, name="partnerships")
+app.add_typer(campaigns_app, name="campaigns")
+app.command("worker")(run_worker)
 console = Console()
 
 

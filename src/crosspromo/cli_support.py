@@ -11,6 +11,8 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import make_engine, make_sessionmaker, unit_of_work
@@ -45,3 +47,8 @@ def business_by_slug(db: Session, slug: str) -> Business:
     if found is None:
         fail(f"No business with id {slug!r}.")
     return found
+
+
+def operator(business: Business) -> Actor:
+    """The CLI runs on the server as the business's operator: its owner's rights, no more."""
+    return Actor(key_business_id=business.id, key_role=Role.owner)

@@ -43,8 +43,9 @@ def text(kind: str, params: dict[str, Any], locale: str) -> str:
 def _insert(session: Session, values: dict[str, Any]) -> bool:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Notification).values(**values)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING tells a fresh row from a skipped duplicate on both engines (rowcount does not).
+    inserted = statement.on_conflict_do_nothing(index_elements=["key"]).returning(Notification.id)
+    return session.execute(inserted).scalar() is not None
 
 
 def recipients(
