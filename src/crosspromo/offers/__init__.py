@@ -1,0 +1,1 @@
+"""Offers: mechanics, promo codes, printable coupons, redemption."""
