@@ -182,3 +182,13 @@ def test_changes_between_versions() -> None:
         ("option 1.title", "A", "B"),
         ("option 2", None, {"title": "C"}),
     ]
+
+
+def test_proposal_pdf_for_parties_only(client: TestClient, parties: dict[str, Any]) -> None:
+    p = parties
+    proposal = _propose(client, p)
+    url = f"/api/v1/partnerships/{proposal['id']}/pdf"
+    pdf = client.get(url, headers=p["cafe_owner"], params={"locale": "ru"})
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get(url, headers=p["outsider_owner"]).status_code == 404

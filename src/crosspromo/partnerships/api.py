@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from crosspromo.partnerships import service
 from crosspromo.partnerships.models import Proposal
@@ -100,3 +101,37 @@ def post_message(proposal_id: str, actor: ApiActor, db: Db, body: MessageIn) -> 
     service.post_message(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
     db.commit()
     return get_proposal(proposal_id, actor, db)
+
+
+def pdf_response(db: Db, proposal: Proposal, locale: str) -> Response:
+    """The current version as a one-page PDF to print or send."""
+    from crosspromo.businesses.models import Business
+    from crosspromo.partnerships.pdf import proposal_pdf
+
+    sender = db.get(Business, proposal.from_business_id)
+    partner = db.get(Business, proposal.to_business_id)
+    assert sender is not None and partner is not None
+    current = service.versions(db, proposal)[-1][0]
+    body = proposal_pdf(
+        sender=sender,
+        partner=partner,
+        message=proposal.message,
+        options=current.options,
+        version=current.number,
+        locale=locale,
+    )
+    name = f"proposal-{sender.slug}-{partner.slug}-v{current.number}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@router.get("/{proposal_id}/pdf")
+def get_pdf(
+    proposal_id: str, actor: ApiActor, db: Db, locale: Annotated[str, Query()] = "en"
+) -> Response:
+    """The current terms as a one-page PDF (both profiles, the options, expected results)."""
+    proposal, _ = service.get(db, actor, parse_uuid(proposal_id))
+    return pdf_response(db, proposal, "ru" if locale == "ru" else "en")
