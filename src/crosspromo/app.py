@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import pages as matching_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
+    from crosspromo.offers import api as offers_api
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partnerships_api.router,
         campaigns_api.router,
         notifications_api.router,
+        offers_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,

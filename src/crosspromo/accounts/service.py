@@ -32,6 +32,16 @@ class Actor:
     roles: dict[uuid.UUID, Role] = field(default_factory=dict)
     key_business_id: uuid.UUID | None = None
     key_role: Role | None = None
+    key_id: uuid.UUID | None = None
+
+    @property
+    def caller(self) -> str:
+        """A stable name for audit logs, idempotency scopes and rate limits."""
+        if self.key_id is not None:
+            return f"key:{self.key_id}"
+        if self.key_business_id is not None:
+            return f"operator:{self.key_business_id}"
+        return f"user:{self.user_id}"
 
     def role_for(self, workspace_id: uuid.UUID, business_id: uuid.UUID) -> Role | None:
         if self.key_business_id is not None:
@@ -203,7 +213,7 @@ def actor_for_api_key(session: Session, token: str) -> Actor:
         or not hmac.compare_digest(key.secret_hash, _sha256(parts[2]))
     ):
         raise Unauthorized("Unknown or revoked API key.")
-    return Actor(key_business_id=key.business_id, key_role=key.role)
+    return Actor(key_business_id=key.business_id, key_role=key.role, key_id=key.id)
 
 
 def list_api_keys(session: Session, *, business_id: uuid.UUID) -> list[ApiKey]:

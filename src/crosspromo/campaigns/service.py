@@ -626,3 +626,8 @@ def remind_due(session: Session, today: date | None = None) -> int:
             users=[user] if user else None,
         )
     return made
+
+
+def stage_of(session: Session, campaign_id: uuid.UUID) -> Stage | None:
+    """The campaign's stage (for the till, which sees no campaign details)."""
+    return session.scalar(select(Campaign.stage).where(Campaign.id == campaign_id))

@@ -64,3 +64,16 @@ def identifiers(session: Session, *, business_id: uuid.UUID) -> list[str]:
         elif phone:
             found.append(f"phone:{phone}")
     return found
+
+
+def known(session: Session, *, business_id: uuid.UUID, identifier_hash: str) -> bool:
+    """Whether the business already has a customer with this phone or e-mail hash."""
+    found = session.scalar(
+        select(Customer.id)
+        .where(
+            Customer.business_id == business_id,
+            or_(Customer.email_hash == identifier_hash, Customer.phone_hash == identifier_hash),
+        )
+        .limit(1)
+    )
+    return found is not None

@@ -18,9 +18,11 @@ console = Console()
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
+    from crosspromo.offers.webhooks import send
 
     if remind_due not in worker.JOBS:
         worker.JOBS.append(remind_due)
+    worker.SENDERS["webhook"] = send
 
 
 def run_worker(

@@ -1,0 +1,93 @@
+"""What a redemption is worth between partners, per the agreement's payment model.
+
+The business that honours a code pays the business that sent the customer (the issuer):
+a percent of the order (`per_sale_percent`, `revenue_share`), a fixed amount per sale or per
+lead, or a reward to the issuer's staff member who handed out the code (`staff_reward`).
+Barter and fixed fees accrue nothing per redemption. Accruals are written in the same
+transaction as the redemption and never changed: a reversal adds their negatives.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crosspromo.campaigns.models import Campaign
+from crosspromo.offers.models import Accrual, Offer, Redemption
+from crosspromo.partnerships import service as partnerships
+from crosspromo.partnerships.models import Proposal
+
+
+def terms_for(session: Session, offer: Offer) -> tuple[Proposal, dict[str, Any]] | None:
+    """The agreement behind the offer's campaign and its accepted option."""
+    campaign = session.get(Campaign, offer.campaign_id)
+    proposal = session.get(Proposal, campaign.proposal_id) if campaign else None
+    if proposal is None:
+        return None
+    found = partnerships.agreement(session, proposal)
+    return (proposal, found[1]) if found else None
+
+
+def percent_of(amount_minor: int, percent: Decimal) -> int:
+    """`percent` % of an amount in minor units, rounded half up (exact decimal arithmetic)."""
+    value = Decimal(amount_minor) * percent / Decimal(100)
+    return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accrual]:
+    """The accruals a redemption earns under the agreement (none for barter)."""
+    found = terms_for(session, offer)
+    if found is None:
+        return []
+    proposal, option = found
+    model = option.get("payment_model", "barter")
+    rows: list[tuple[str, int, str]] = []
+    if model in ("per_sale_percent", "revenue_share") and option.get("payment_percent"):
+        amount = percent_of(redemption.order_minor, Decimal(str(option["payment_percent"])))
+        rows.append(("sale", amount, redemption.currency))
+    elif model in ("per_sale_fixed", "per_lead", "staff_reward") and option.get("payment_minor"):
+        names = {"per_sale_fixed": "sale", "per_lead": "lead", "staff_reward": "staff_reward"}
+        currency = option.get("currency") or redemption.currency
+        if model != "staff_reward" or redemption.staff_user_id is not None:
+            rows.append((names[model], int(option["payment_minor"]), currency))
+    made = []
+    for kind, amount, currency in rows:
+        accrual = Accrual(
+            proposal_id=proposal.id,
+            redemption_id=redemption.id,
+            code_id=redemption.code_id,
+            kind=kind,
+            payer_business_id=redemption.business_id,
+            payee_business_id=redemption.referrer_business_id,
+            payee_user_id=redemption.staff_user_id if kind == "staff_reward" else None,
+            amount_minor=amount,
+            currency=currency,
+            at=redemption.at,
+        )
+        session.add(accrual)
+        made.append(accrual)
+    session.flush()
+    return made
+
+
+def undo(session: Session, original: Redemption, reversal: Redemption) -> None:
+    """The negatives of the original redemption's accruals, dated at the reversal."""
+    for accrual in session.scalars(select(Accrual).where(Accrual.redemption_id == original.id)):
+        session.add(
+            Accrual(
+                proposal_id=accrual.proposal_id,
+                redemption_id=reversal.id,
+                code_id=accrual.code_id,
+                kind=accrual.kind,
+                payer_business_id=accrual.payer_business_id,
+                payee_business_id=accrual.payee_business_id,
+                payee_user_id=accrual.payee_user_id,
+                amount_minor=-accrual.amount_minor,
+                currency=accrual.currency,
+                at=reversal.at,
+            )
+        )
+    session.flush()

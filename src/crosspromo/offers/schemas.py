@@ -1,0 +1,96 @@
+"""Shapes of offers, codes, validations, redemptions and reversals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crosspromo.offers.models import Benefit
+
+MAX_ORDER_MINOR = 10**10  # 100 million in major units: anything above is a typo
+
+
+class OfferCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    issuer_business_id: uuid.UUID  # hands the offer to its customers
+    honouring_business_id: uuid.UUID  # its till honours it
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Annotated[str, Field(max_length=2000)] = ""
+    benefit: Benefit
+    percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
+    amount_minor: Annotated[int, Field(gt=0, le=MAX_ORDER_MINOR)] | None = None
+    item: Annotated[str, Field(max_length=200)] = ""
+    min_order_minor: Annotated[int, Field(ge=0, le=MAX_ORDER_MINOR)] = 0
+    needs_partner_card: bool = False
+    new_customers_only: bool = False
+    valid_from: date | None = None
+    valid_until: date | None = None
+    days: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1, max_length=7)] = [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
+    hour_from: Annotated[int, Field(ge=0, le=23)] = 0
+    hour_until: Annotated[int, Field(ge=1, le=24)] = 24
+    total_limit: Annotated[int, Field(gt=0, le=10**7)] | None = None
+    per_customer_limit: Annotated[int, Field(gt=0, le=1000)] | None = None
+    stackable: bool = False
+    reversal_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 30)] = 24 * 60
+    code_prefix: Annotated[str, Field(max_length=8, pattern=r"^[A-Za-z0-9]*$")] = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OfferCreate:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        if self.hour_until <= self.hour_from:
+            raise ValueError("hour_until must be after hour_from")
+        if self.benefit is Benefit.percent and self.percent is None:
+            raise ValueError("a percent discount needs percent")
+        if self.benefit in (Benefit.fixed, Benefit.bundle_price) and self.amount_minor is None:
+            raise ValueError("this benefit needs amount_minor")
+        if self.benefit in (Benefit.gift, Benefit.free_item) and not self.item:
+            raise ValueError("name the gift or free item in item")
+        if self.issuer_business_id == self.honouring_business_id:
+            raise ValueError("the issuer and the honouring business must differ")
+        return self
+
+
+class CodesCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["unique", "shared", "word", "link"]
+    count: Annotated[int, Field(ge=1, le=100_000)] = 1
+    text: Annotated[str, Field(max_length=64, description="shared code or secret word")] = ""
+    groups: Annotated[int, Field(ge=1, le=10)] = 3
+    group_size: Annotated[int, Field(ge=1, le=10)] = 4
+    staff_user_id: uuid.UUID | None = None
+    label: Annotated[str, Field(max_length=200)] = ""
+
+
+class Till(BaseModel):
+    """What the cashier types: the code, the order amount and, where needed, the customer."""
+
+    model_config = ConfigDict(extra="forbid")
+    business_id: uuid.UUID
+    code: Annotated[str, Field(min_length=1, max_length=200)]
+    order_minor: Annotated[int, Field(ge=0)]
+    customer: Annotated[str, Field(max_length=100, description="phone or e-mail")] = ""
+    partner_card_shown: bool = False
+    order_ref: Annotated[str, Field(max_length=100, description="the receipt number")] = ""
+
+
+class ReversalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://")]

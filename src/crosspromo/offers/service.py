@@ -1,0 +1,546 @@
+"""Offers and their codes; checking a code at the till; redeeming it exactly once; reversing.
+
+Exactly once: a redemption moves three counters (the code's uses, the offer's uses, the
+customer's uses) each by a conditional `UPDATE ... WHERE uses < limit`, in the transaction
+that writes the redemption row. On PostgreSQL the UPDATE takes the row lock, on SQLite the
+database write lock, so of two cashiers redeeming the last use at once one wins and the other
+is told the code is used up. A reversal is a new row, unique per redemption, that gives the
+uses back by the same conditional UPDATEs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts.models import Membership, Role
+from crosspromo.accounts.service import Actor
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
+from crosspromo.campaigns import service as campaigns
+from crosspromo.campaigns.models import Stage
+from crosspromo.customers import service as customers
+from crosspromo.db import utcnow
+from crosspromo.errors import Conflict, DomainError, Invalid, NotFound
+from crosspromo.identifiers import (
+    IdentifierError,
+    identifier_hash,
+    normalize_email,
+    normalize_phone,
+)
+from crosspromo.offers import codes, money, webhooks
+from crosspromo.offers.models import (
+    Benefit,
+    Code,
+    CodeKind,
+    CustomerUse,
+    Offer,
+    Redemption,
+)
+from crosspromo.offers.schemas import MAX_ORDER_MINOR, CodesCreate, OfferCreate, Till
+
+LIVE = (Stage.preparation, Stage.agreed, Stage.running)
+
+
+class Refused(DomainError):
+    """The till's answer when a code cannot be used: a stable kind and a sentence."""
+
+    def __init__(self, kind: str, detail: str, status: int = 422) -> None:
+        super().__init__(detail, kind=kind, status=status, title="Code not accepted")
+
+
+# --- offers and codes -------------------------------------------------------------------
+
+
+def create_offer(
+    session: Session, actor: Actor, campaign_id: uuid.UUID, data: OfferCreate
+) -> Offer:
+    """An offer in a campaign: issued by one member, honoured by another."""
+    campaign, _ = campaigns.get(session, actor, campaign_id)
+    if campaign.stage not in LIVE:
+        raise Conflict("Offers are added before and while the campaign runs.", kind="wrong-stage")
+    members = set(campaigns.member_ids(session, campaign.id))
+    for name in ("issuer_business_id", "honouring_business_id"):
+        if getattr(data, name) not in members:
+            raise Invalid("That business is not a member of this campaign.", field=name)
+    percent_bp = int(data.percent * 100) if data.percent is not None else None
+    offer = Offer(
+        campaign_id=campaign.id,
+        issuer_business_id=data.issuer_business_id,
+        honouring_business_id=data.honouring_business_id,
+        title=data.title,
+        description=data.description,
+        benefit=data.benefit,
+        percent_bp=percent_bp,
+        amount_minor=data.amount_minor,
+        item=data.item,
+        currency=campaign.currency,
+        min_order_minor=data.min_order_minor,
+        needs_partner_card=data.needs_partner_card,
+        new_customers_only=data.new_customers_only,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        days=sum(1 << d for d in set(data.days)),
+        hour_from=data.hour_from,
+        hour_until=data.hour_until,
+        total_limit=data.total_limit,
+        per_customer_limit=data.per_customer_limit,
+        stackable=data.stackable,
+        reversal_minutes=data.reversal_minutes,
+        code_prefix=data.code_prefix.upper(),
+    )
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def get_offer(
+    session: Session, actor: Actor, offer_id: uuid.UUID, need: Role = Role.manager
+) -> Offer:
+    """An offer of a campaign the actor's business is a member of."""
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound("No such offer.")
+    campaigns.get(session, actor, offer.campaign_id, need=need)
+    return offer
+
+
+def offers_of(session: Session, campaign_id: uuid.UUID) -> list[Offer]:
+    return list(
+        session.scalars(
+            select(Offer).where(Offer.campaign_id == campaign_id).order_by(Offer.created_at)
+        )
+    )
+
+
+def _insert_ids(session: Session, rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """Insert codes, skipping any that already exist at the business; the ids inserted."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    made: list[uuid.UUID] = []
+    for start in range(0, len(rows), 500):
+        statement = dialect.insert(Code).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_nothing(
+            index_elements=["honouring_business_id", "code"]
+        ).returning(Code.id)
+        made += list(session.execute(statement).scalars())
+    return made
+
+
+def add_codes(session: Session, actor: Actor, offer_id: uuid.UUID, data: CodesCreate) -> int:
+    """Unique codes by pattern, a shared code, a secret word or referral links."""
+    offer = get_offer(session, actor, offer_id)
+    base = {
+        "offer_id": offer.id,
+        "honouring_business_id": offer.honouring_business_id,
+        "staff_user_id": data.staff_user_id,
+        "label": data.label,
+        "uses": 0,
+        "clicks": 0,
+        "created_at": utcnow(),
+    }
+    if data.staff_user_id is not None:
+        issuer = session.get(Business, offer.issuer_business_id)
+        assert issuer is not None
+        member = session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == data.staff_user_id,
+                Membership.workspace_id == issuer.workspace_id,
+            )
+        )
+        if member is None:
+            raise Invalid("That person does not work for the issuing business.", "staff_user_id")
+    kind = CodeKind(data.kind)
+    if kind in (CodeKind.shared, CodeKind.word):
+        text = codes.normalize(data.text)
+        if not 3 <= len(text) <= 64:
+            raise Invalid("Give the code or word: 3 to 64 letters or digits.", field="text")
+        row = {**base, "id": uuid.uuid4(), "code": text, "kind": kind, "max_uses": None}
+        if not _insert_ids(session, [row]):
+            raise Conflict("This business already has that code.", field="text")
+        made = 1
+    else:
+        pattern = codes.CodePattern(
+            prefix=offer.code_prefix, groups=data.groups, group_size=data.group_size
+        )
+        # Collisions at 40+ bits are rare; the unique index skips them and we top up.
+        made, seen = 0, set[str]()
+        while made < data.count:
+            batch = [
+                {
+                    **base,
+                    "id": uuid.uuid4(),
+                    "code": codes.normalize(text),
+                    "kind": kind,
+                    "max_uses": 1 if kind is CodeKind.unique else None,
+                }
+                for text in codes.generate(
+                    pattern, data.count - made, taken=lambda t: codes.normalize(t) in seen
+                )
+            ]
+            seen.update(str(row["code"]) for row in batch)
+            made += len(_insert_ids(session, batch))
+    session.flush()
+    return made
+
+
+def list_codes(session: Session, offer: Offer, *, limit: int = 500, after: str = "") -> list[Code]:
+    """The offer's codes in code order, a page at a time (`after` = the last code seen)."""
+    query = select(Code).where(Code.offer_id == offer.id).order_by(Code.code).limit(limit)
+    if after:
+        query = query.where(Code.code > after)
+    return list(session.scalars(query))
+
+
+# --- the till -----------------------------------------------------------------------------
+
+
+@dataclass
+class Condition:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class Verdict:
+    """What the till shows: the offer, each condition met or not, the benefit."""
+
+    offer: Offer
+    code: Code
+    conditions: list[Condition] = field(default_factory=list)
+    discount_minor: int = 0
+    customer_hash: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.conditions)
+
+    @property
+    def failed(self) -> Condition | None:
+        return next((c for c in self.conditions if not c.ok), None)
+
+
+def _customer_hash(business: Business, text: str, secret_key: str) -> str | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if "@" in text:
+            return identifier_hash("email", normalize_email(text), secret_key)
+        return identifier_hash("phone", normalize_phone(text, business.country), secret_key)
+    except IdentifierError as exc:
+        raise Invalid(str(exc), field="customer") from None
+
+
+def discount(offer: Offer, order_minor: int) -> int:
+    """The money off an order, in minor units, rounded half up; never more than the order."""
+    if offer.benefit is Benefit.percent and offer.percent_bp is not None:
+        return min(order_minor, (order_minor * offer.percent_bp + 5000) // 10000)
+    if offer.benefit is Benefit.fixed and offer.amount_minor is not None:
+        return min(order_minor, offer.amount_minor)
+    if offer.benefit is Benefit.bundle_price and offer.amount_minor is not None:
+        return max(0, order_minor - offer.amount_minor)
+    return 0  # a gift or a free item: no money off the order
+
+
+def _find(session: Session, business: Business, text: str) -> Code:
+    """The code at this business; unknown and other businesses' codes get the same answer."""
+    normalized = codes.normalize(text)
+    found = session.scalar(
+        select(Code).where(Code.honouring_business_id == business.id, Code.code == normalized)
+    )
+    if found is not None:
+        return found
+    if _mistyped(session, business, normalized):
+        raise Refused(
+            "mistyped-code", "A character of the code is mistyped; check it with the customer."
+        )
+    raise Refused("unknown-code", "No such code here. Check it with the customer.")
+
+
+def _mistyped(session: Session, business: Business, normalized: str) -> bool:
+    """The shape of a generated code whose check character fails (no look-up involved)."""
+    prefixes = set(
+        session.scalars(
+            select(Offer.code_prefix).where(Offer.honouring_business_id == business.id).distinct()
+        )
+    )
+    for prefix in prefixes | {""}:
+        body = normalized[len(prefix) :] if normalized.startswith(prefix) else ""
+        shaped = len(body) >= 9 and all(ch in codes.ALPHABET for ch in body)
+        if shaped and codes.check_char(prefix, body[:-1]) != body[-1]:
+            return True
+    return False
+
+
+def check(
+    session: Session,
+    business: Business,
+    data: Till,
+    *,
+    secret_key: str,
+    now: datetime | None = None,
+) -> Verdict:
+    """Evaluate a code for an order at this business, with no effect."""
+    if data.order_minor > MAX_ORDER_MINOR:
+        raise Refused("absurd-amount", "The order amount is not believable; check it.")
+    code = _find(session, business, data.code)
+    offer = session.get(Offer, code.offer_id)
+    assert offer is not None
+    verdict = Verdict(offer=offer, code=code)
+    add = verdict.conditions.append
+    local = (now or utcnow()).astimezone(ZoneInfo(business.timezone))
+    today = local.date()
+    campaign_stage = campaigns.stage_of(session, offer.campaign_id)
+    add(Condition("campaign", campaign_stage is Stage.running, "campaign-not-running"))
+    if offer.valid_from:
+        add(Condition("valid_from", today >= offer.valid_from, "not-yet-valid"))
+    if offer.valid_until:
+        add(Condition("valid_until", today <= offer.valid_until, "expired"))
+    add(Condition("day", bool(offer.days & (1 << local.weekday())), "wrong-day"))
+    add(Condition("hours", offer.hour_from <= local.hour < offer.hour_until, "wrong-hour"))
+    if offer.min_order_minor:
+        add(Condition("min_order", data.order_minor >= offer.min_order_minor, "below-threshold"))
+    if offer.needs_partner_card:
+        add(Condition("partner_card", data.partner_card_shown, "needs-partner-card"))
+    if code.max_uses is not None:
+        add(Condition("code_uses", code.uses < code.max_uses, "code-used"))
+    if offer.total_limit is not None:
+        add(Condition("total_limit", offer.uses < offer.total_limit, "exhausted"))
+    customer = _customer_hash(business, data.customer, secret_key)
+    verdict.customer_hash = customer
+    if offer.new_customers_only or offer.per_customer_limit:
+        add(Condition("customer", customer is not None, "needs-customer"))
+    if customer and offer.new_customers_only:
+        old = customers.known(session, business_id=business.id, identifier_hash=customer)
+        add(Condition("new_customer", not old, "not-new-customer"))
+    if customer and offer.per_customer_limit:
+        used = session.scalar(
+            select(CustomerUse.uses).where(
+                CustomerUse.offer_id == offer.id, CustomerUse.customer_hash == customer
+            )
+        )
+        add(Condition("per_customer", (used or 0) < offer.per_customer_limit, "customer-limit"))
+    if not offer.stackable and data.order_ref:
+        add(Condition("stacking", not _stacked(session, business, data.order_ref), "not-stackable"))
+    verdict.discount_minor = discount(offer, data.order_minor)
+    return verdict
+
+
+def _stacked(session: Session, business: Business, order_ref: str) -> bool:
+    """Whether the receipt already carries a redemption that was not reversed."""
+    reversed_ids = select(Redemption.reverses_id).where(Redemption.reverses_id.is_not(None))
+    found = session.scalar(
+        select(func.count())
+        .select_from(Redemption)
+        .where(
+            Redemption.business_id == business.id,
+            Redemption.order_ref == order_ref,
+            Redemption.reverses_id.is_(None),
+            Redemption.id.not_in(reversed_ids),
+        )
+    )
+    return bool(found)
+
+
+MESSAGES = {
+    "campaign-not-running": "The campaign is not running.",
+    "not-yet-valid": "The offer is not valid yet.",
+    "expired": "The offer has expired.",
+    "wrong-day": "The offer is not valid on this day of the week.",
+    "wrong-hour": "The offer is not valid at this hour.",
+    "below-threshold": "The order is below the offer's minimum.",
+    "needs-partner-card": "The customer must show the partner's card.",
+    "code-used": "This code was already used.",
+    "exhausted": "The offer is used up.",
+    "needs-customer": "Enter the customer's phone or e-mail for this offer.",
+    "not-new-customer": "This offer is for new customers only.",
+    "customer-limit": "This customer already used the offer as often as allowed.",
+    "not-stackable": "This receipt already has an offer; they do not combine.",
+}
+
+
+def _refuse(verdict: Verdict) -> None:
+    failed = verdict.failed
+    if failed is not None:
+        raise Refused(failed.detail, MESSAGES.get(failed.detail, failed.detail), status=409)
+
+
+def _bump(session: Session, statement: Any) -> bool:
+    """Run a conditional UPDATE of one row; whether it matched (the use was granted)."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def redeem(
+    session: Session,
+    actor: Actor,
+    data: Till,
+    *,
+    secret_key: str,
+    cashier_user_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Redemption:
+    """Use a code for an order, exactly once; cashiers and up of the honouring business."""
+    business = businesses.get(session, actor, data.business_id, need=Role.cashier)
+    verdict = check(session, business, data, secret_key=secret_key, now=now)
+    _refuse(verdict)
+    offer, code = verdict.offer, verdict.code
+    # The checks above read; these conditional UPDATEs decide, under the lock.
+    if not _bump(
+        session,
+        update(Code)
+        .where(Code.id == code.id, (Code.max_uses.is_(None)) | (Code.uses < Code.max_uses))
+        .values(uses=Code.uses + 1),
+    ):
+        raise Refused("code-used", MESSAGES["code-used"], status=409)
+    if not _bump(
+        session,
+        update(Offer)
+        .where(
+            Offer.id == offer.id, (Offer.total_limit.is_(None)) | (Offer.uses < Offer.total_limit)
+        )
+        .values(uses=Offer.uses + 1),
+    ):
+        raise Refused("exhausted", MESSAGES["exhausted"], status=409)
+    if verdict.customer_hash and offer.per_customer_limit:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(CustomerUse)
+            .values(offer_id=offer.id, customer_hash=verdict.customer_hash, uses=0)
+            .on_conflict_do_nothing(index_elements=["offer_id", "customer_hash"])
+        )
+        if not _bump(
+            session,
+            update(CustomerUse)
+            .where(
+                CustomerUse.offer_id == offer.id,
+                CustomerUse.customer_hash == verdict.customer_hash,
+                CustomerUse.uses < offer.per_customer_limit,
+            )
+            .values(uses=CustomerUse.uses + 1),
+        ):
+            raise Refused("customer-limit", MESSAGES["customer-limit"], status=409)
+    redemption = Redemption(
+        offer_id=offer.id,
+        code_id=code.id,
+        business_id=business.id,
+        referrer_business_id=offer.issuer_business_id,
+        staff_user_id=code.staff_user_id,
+        order_minor=data.order_minor,
+        discount_minor=verdict.discount_minor,
+        currency=offer.currency,
+        order_ref=data.order_ref,
+        customer_hash=verdict.customer_hash,
+        cashier_user_id=cashier_user_id,
+        at=now or utcnow(),
+    )
+    session.add(redemption)
+    session.flush()
+    money.accrue(session, redemption, offer)
+    webhooks.announce(session, "redemption.created", redemption)
+    return redemption
+
+
+def get_redemption(session: Session, actor: Actor, redemption_id: uuid.UUID) -> Redemption:
+    """A redemption at one of the actor's businesses (cashiers included)."""
+    found = session.get(Redemption, redemption_id)
+    if found is None:
+        raise NotFound("No such redemption.")
+    businesses.get(session, actor, found.business_id, need=Role.cashier)
+    return found
+
+
+def reverse(
+    session: Session,
+    actor: Actor,
+    redemption_id: uuid.UUID,
+    reason: str,
+    *,
+    cashier_user_id: uuid.UUID | None = None,
+    now: datetime | None = None,
+) -> Redemption:
+    """Undo a redemption within the offer's window (a refund); gives the uses back once."""
+    original = get_redemption(session, actor, redemption_id)
+    if original.reverses_id is not None:
+        raise Refused("reversal-of-reversal", "A reversal cannot be reversed.", status=409)
+    offer = session.get(Offer, original.offer_id)
+    assert offer is not None
+    now = now or utcnow()
+    if now - original.at > timedelta(minutes=offer.reversal_minutes):
+        raise Refused(
+            "reversal-window-closed",
+            f"Reversals are allowed within {offer.reversal_minutes} minutes of the redemption.",
+            status=409,
+        )
+    already = session.scalar(select(Redemption.id).where(Redemption.reverses_id == original.id))
+    if already is not None:
+        raise Refused("already-reversed", "This redemption was already reversed.", status=409)
+    reversal = Redemption(
+        offer_id=original.offer_id,
+        code_id=original.code_id,
+        business_id=original.business_id,
+        referrer_business_id=original.referrer_business_id,
+        staff_user_id=original.staff_user_id,
+        order_minor=-original.order_minor,
+        discount_minor=-original.discount_minor,
+        currency=original.currency,
+        order_ref=original.order_ref,
+        customer_hash=original.customer_hash,
+        reverses_id=original.id,
+        reason=reason,
+        cashier_user_id=cashier_user_id,
+        at=now,
+    )
+    session.add(reversal)
+    # The unique reverses_id decides between two simultaneous reversals: flush raises.
+    session.flush()
+    session.execute(
+        update(Code).where(Code.id == original.code_id, Code.uses > 0).values(uses=Code.uses - 1)
+    )
+    session.execute(
+        update(Offer)
+        .where(Offer.id == original.offer_id, Offer.uses > 0)
+        .values(uses=Offer.uses - 1)
+    )
+    if original.customer_hash:
+        session.execute(
+            update(CustomerUse)
+            .where(
+                CustomerUse.offer_id == original.offer_id,
+                CustomerUse.customer_hash == original.customer_hash,
+                CustomerUse.uses > 0,
+            )
+            .values(uses=CustomerUse.uses - 1)
+        )
+    session.flush()
+    money.undo(session, original, reversal)
+    webhooks.announce(session, "redemption.reversed", reversal)
+    return reversal
+
+
+def new_link_token() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def recent(
+    session: Session, actor: Actor, business_id: uuid.UUID, *, limit: int = 100
+) -> list[Redemption]:
+    """The latest redemptions and reversals at a business the actor works for."""
+    business = businesses.get(session, actor, business_id, need=Role.cashier)
+    return list(
+        session.scalars(
+            select(Redemption)
+            .where(Redemption.business_id == business.id)
+            .order_by(Redemption.at.desc())
+            .limit(limit)
+        )
+    )

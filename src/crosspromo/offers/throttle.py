@@ -1,0 +1,35 @@
+"""Rate limits on code checks and redemptions, so codes cannot be enumerated (`limits`)."""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+
+from limits import parse, storage, strategies
+
+from crosspromo.errors import DomainError
+
+
+class RateLimited(DomainError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many attempts; try again in {retry_after} seconds.",
+            kind="rate-limited",
+            status=429,
+            title="Too many requests",
+            extensions={"retry_after": retry_after},
+        )
+
+
+@cache
+def _limiter(uri: str) -> strategies.MovingWindowRateLimiter:
+    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+
+
+def hit(uri: str, rule: str, *identity: str) -> None:
+    """Count one attempt for this identity under `rule` ("120/minute"), or refuse with 429."""
+    limiter = _limiter(uri)
+    item = parse(rule)
+    if not limiter.hit(item, "till", *identity):
+        reset, _ = limiter.get_window_stats(item, "till", *identity)
+        raise RateLimited(max(1, int(reset - time.time())))
