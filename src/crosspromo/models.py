@@ -10,4 +10,5 @@ def load_all() -> None:
     import crosspromo.imports.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
     import crosspromo.partnerships.models  # noqa: F401
+    import crosspromo.pipeline.models  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

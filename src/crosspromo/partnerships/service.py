@@ -8,6 +8,7 @@ agreement exists only when both sides' owners accepted the same version and opti
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -283,3 +284,40 @@ def changes(
             after[i] if i < len(after) else None,
         )
     return found
+
+
+def live_for(session: Session, actor: Actor, *, business_id: uuid.UUID) -> list[Proposal]:
+    """Open and agreed proposals a business sent or received (read-only, for its pipeline)."""
+    business = businesses.get(session, actor, business_id, need=Role.manager)
+    query = (
+        select(Proposal)
+        .where(
+            (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id),
+            Proposal.status.in_((Status.open, Status.agreed)),
+        )
+        .order_by(Proposal.created_at)
+    )
+    return list(session.scalars(query))
+
+
+def agreement(session: Session, proposal: Proposal) -> tuple[TermsVersion, int, datetime] | None:
+    """The agreed version, the index of the agreed option, and when the last side accepted."""
+    if proposal.status is not Status.agreed or proposal.agreed_version is None:
+        return None
+    rows = list(
+        session.scalars(
+            select(Acceptance).where(
+                Acceptance.proposal_id == proposal.id,
+                Acceptance.version == proposal.agreed_version,
+            )
+        )
+    )
+    terms = session.scalar(
+        select(TermsVersion).where(
+            TermsVersion.proposal_id == proposal.id,
+            TermsVersion.number == proposal.agreed_version,
+        )
+    )
+    if terms is None or not rows:
+        return None
+    return terms, rows[0].option, max(row.at for row in rows)
