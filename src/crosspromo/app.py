@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
+    from crosspromo.pipeline import api as pipeline_api
+    from crosspromo.pipeline import pages as pipeline_pages
 
     routers = (
         accounts_api.router,
@@ -66,12 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         matching_api.router,
         overlap_api.router,
         partnerships_api.router,
+        pipeline_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
         imports_pages.router,
         matching_pages.router,
         partnerships_pages.router,
+        pipeline_pages.router,
     )
     for router in routers:
         app.include_router(router)

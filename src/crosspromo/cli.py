@@ -12,6 +12,7 @@ from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.overlap.cli import overlap_app
+from crosspromo.pipeline.cli import pipeline_app
 from crosspromo.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="crosspromo: cross-marketing between businesses.")
@@ -23,6 +24,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(demo_app, name="demo")
 app.add_typer(partners_app, name="partners")
 app.add_typer(overlap_app, name="overlap")
+app.add_typer(pipeline_app, name="pipeline")
 console = Console()
 
 

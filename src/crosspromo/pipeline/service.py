@@ -483,9 +483,13 @@ def list_entries(
     stage: Stage | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    synced: bool = False,
 ) -> tuple[list[PipelineEntry], str | None]:
     """The pipeline, oldest entry first, after syncing it with the proposals."""
-    sync(session, actor, business_id=business_id)
+    if synced:  # the caller just ran sync()
+        _business(session, actor, business_id)
+    else:
+        sync(session, actor, business_id=business_id)
     query = select(PipelineEntry).where(PipelineEntry.business_id == business_id)
     if stage is not None:
         query = query.where(PipelineEntry.stage == stage)
