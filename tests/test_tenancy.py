@@ -58,6 +58,8 @@ def test_every_business_endpoint_refuses_other_tenants_ids(
         headers = {"X-CSRF-Token": csrf} if "/api/" in path else {}
         data = {"csrf_token": csrf} if "/api/" not in path else None
         body = {"name": "hijack", "role": "owner"} if "/api/" in path and method != "GET" else None
+        if path.endswith("/webhooks") and method == "POST":
+            body = {"url": "https://attacker.example/hook"}  # a valid body: tenancy must refuse
         response = client.request(
             method, url, headers=headers, json=body, data=data, follow_redirects=False
         )

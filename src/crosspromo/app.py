@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
+    from crosspromo.pipeline import api as pipeline_api
+    from crosspromo.pipeline import pages as pipeline_pages
 
     routers = (
         accounts_api.router,
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns_api.router,
         notifications_api.router,
         offers_api.router,
+        pipeline_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partnerships_pages.router,
         campaigns_pages.router,
         notifications_pages.router,
+        pipeline_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -14,6 +14,7 @@ from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.outbox.cli import run_worker
 from crosspromo.overlap.cli import overlap_app
+from crosspromo.pipeline.cli import pipeline_app
 from crosspromo.settings import get_settings
 
 app = typer.Typer(no_args_is_help=True, help="crosspromo: cross-marketing between businesses.")
@@ -28,6 +29,7 @@ app.add_typer(overlap_app, name="overlap")
 app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("worker")(run_worker)
+app.add_typer(pipeline_app, name="pipeline")
 console = Console()
 
 

@@ -14,4 +14,5 @@ def load_all() -> None:
     import crosspromo.offers.models  # noqa: F401
     import crosspromo.outbox.models  # noqa: F401
     import crosspromo.partnerships.models  # noqa: F401
+    import crosspromo.pipeline.models  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

@@ -28,7 +28,10 @@ def terms_for(session: Session, offer: Offer) -> tuple[Proposal, dict[str, Any]]
     if proposal is None:
         return None
     found = partnerships.agreement(session, proposal)
-    return (proposal, found[1]) if found else None
+    if found is None:
+        return None
+    terms, option, _ = found
+    return proposal, terms.options[option]
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:

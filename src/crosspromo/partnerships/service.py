@@ -8,6 +8,7 @@ agreement exists only when both sides' owners accepted the same version and opti
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -258,27 +259,6 @@ def _partner_name(session: Session, proposal: Proposal, side: uuid.UUID) -> str:
     return business.name if business else ""
 
 
-def agreement(
-    session: Session, proposal: Proposal
-) -> tuple[TermsVersion, dict[str, object]] | None:
-    """The agreed version and its accepted option, or None before an agreement."""
-    if proposal.agreed_version is None:
-        return None
-    terms = session.scalar(
-        select(TermsVersion).where(
-            TermsVersion.proposal_id == proposal.id,
-            TermsVersion.number == proposal.agreed_version,
-        )
-    )
-    option = session.scalar(
-        select(Acceptance.option).where(
-            Acceptance.proposal_id == proposal.id, Acceptance.version == proposal.agreed_version
-        )
-    )
-    assert terms is not None and option is not None
-    return terms, terms.options[option]
-
-
 def decline(session: Session, actor: Actor, proposal_id: uuid.UUID, data: Decline) -> Proposal:
     """Decline the current terms with a reason; the proposal closes."""
     proposal, mine = get(session, actor, proposal_id, need=Role.owner)
@@ -373,3 +353,40 @@ def agreed_between(session: Session, business_id: uuid.UUID, others: set[uuid.UU
         )
     )
     return bool(found)
+
+
+def live_for(session: Session, actor: Actor, *, business_id: uuid.UUID) -> list[Proposal]:
+    """Open and agreed proposals a business sent or received (read-only, for its pipeline)."""
+    business = businesses.get(session, actor, business_id, need=Role.manager)
+    query = (
+        select(Proposal)
+        .where(
+            (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id),
+            Proposal.status.in_((Status.open, Status.agreed)),
+        )
+        .order_by(Proposal.created_at)
+    )
+    return list(session.scalars(query))
+
+
+def agreement(session: Session, proposal: Proposal) -> tuple[TermsVersion, int, datetime] | None:
+    """The agreed version, the index of the agreed option, and when the last side accepted."""
+    if proposal.status is not Status.agreed or proposal.agreed_version is None:
+        return None
+    rows = list(
+        session.scalars(
+            select(Acceptance).where(
+                Acceptance.proposal_id == proposal.id,
+                Acceptance.version == proposal.agreed_version,
+            )
+        )
+    )
+    terms = session.scalar(
+        select(TermsVersion).where(
+            TermsVersion.proposal_id == proposal.id,
+            TermsVersion.number == proposal.agreed_version,
+        )
+    )
+    if terms is None or not rows:
+        return None
+    return terms, rows[0].option, max(row.at for row in rows)

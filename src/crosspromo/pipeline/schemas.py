@@ -1,0 +1,148 @@
+"""Shapes of the pipeline API: entries, activities, targets, deliveries, reciprocity."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from crosspromo.pipeline.models import Kind, Stage
+
+Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
+
+
+class EntryCreate(BaseModel):
+    """A partner on the platform (`partner_business`, its id/slug) or outside it (a name)."""
+
+    model_config = ConfigDict(extra="forbid")
+    partner_business: Annotated[str, Field(max_length=64)] = ""
+    partner_name: Annotated[str, Field(max_length=200)] = ""
+    contact: Annotated[str, Field(max_length=300)] = ""
+    stage: Stage = Stage.prospect
+    manager_id: uuid.UUID | None = None
+    next_follow_up_on: date | None = None
+    proposal_id: uuid.UUID | None = None
+
+
+class EntryUpdate(BaseModel):
+    """Only the fields sent change; `next_follow_up_on: null` clears the reminder."""
+
+    model_config = ConfigDict(extra="forbid")
+    partner_name: Annotated[str, Field(max_length=200)] | None = None
+    contact: Annotated[str, Field(max_length=300)] | None = None
+    manager_id: uuid.UUID | None = None
+    next_follow_up_on: date | None = None
+    proposal_id: uuid.UUID | None = None
+
+
+class StageMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    stage: Stage
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class FollowUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: date | None
+
+
+class ActivityCreate(BaseModel):
+    """A call, meeting, note, e-mail or order; an order needs `amount_minor`."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Kind
+    at: AwareDatetime | None = None
+    text: Annotated[str, Field(max_length=5000)] = ""
+    amount_minor: Annotated[int, Field(ge=0, le=10**13)] | None = None
+    currency: Currency | None = None
+    follow_up_on: date | None = None
+
+
+class TargetSet(BaseModel):
+    """An owner's targets for one manager and month (`month` as YYYY-MM or its first day)."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: uuid.UUID
+    month: date
+    partners: Annotated[int, Field(ge=0, le=10_000)] = 0
+    calls_per_day: Annotated[int, Field(ge=0, le=1_000)] = 0
+    meetings: Annotated[int, Field(ge=0, le=10_000)] = 0
+    order_sum_minor: Annotated[int, Field(ge=0, le=10**13)] = 0
+    currency: Currency | None = None
+
+    @field_validator("month", mode="before")
+    @classmethod
+    def _year_month(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value) == 7:
+            return f"{value}-01"
+        return value
+
+    @field_validator("month")
+    @classmethod
+    def _first_day(cls, value: date) -> date:
+        if value.day != 1:
+            raise ValueError("give the month as YYYY-MM or its first day")
+        return value
+
+
+class DeliveryCreate(BaseModel):
+    """What one side delivered; `business_id` defaults to the side of the one recording."""
+
+    model_config = ConfigDict(extra="forbid")
+    what: Annotated[str, Field(min_length=1, max_length=200)]
+    quantity: Annotated[int, Field(ge=1, le=10**9)]
+    on: date
+    note: Annotated[str, Field(max_length=2000)] = ""
+    business_id: uuid.UUID | None = None
+
+
+class EntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    business_id: uuid.UUID
+    partner_business_id: uuid.UUID | None
+    partner_name: str
+    contact: str
+    stage: Stage
+    manager_id: uuid.UUID | None
+    next_follow_up_on: date | None
+    proposal_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActivityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    entry_id: uuid.UUID
+    kind: Kind
+    at: datetime
+    user_id: uuid.UUID | None
+    text: str
+    amount_minor: int | None
+    currency: str | None
+    follow_up_on: date | None
+    from_stage: Stage | None
+    to_stage: Stage | None
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    business_id: uuid.UUID
+    what: str
+    quantity: int
+    on: date
+    note: str
+    user_id: uuid.UUID | None
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
