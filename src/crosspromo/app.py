@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
+    from crosspromo.offers import till as offers_till
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         matching_pages.router,
         partnerships_pages.router,
         campaigns_pages.router,
+        offers_till.router,
         notifications_pages.router,
         pipeline_pages.router,
     )

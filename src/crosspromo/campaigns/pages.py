@@ -28,6 +28,8 @@ from crosspromo.campaigns.schemas import (
     TaskUpdate,
 )
 from crosspromo.errors import DomainError
+from crosspromo.offers import service as offers
+from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
@@ -177,6 +179,8 @@ def _show(
         tasks=service.tasks(db, campaign.id, limit=300),
         missing=service.missing(db, campaign),
         snapshots=service.snapshots(db, campaign.id),
+        offers=offers.offers_of(db, campaign.id),
+        code_counts=offers.code_counts(db, campaign.id),
         outcome=service.outcome(db, campaign),
         moves=sorted(service.MOVES[campaign.stage], key=list(Stage).index),
         stages=list(Stage),
@@ -250,6 +254,39 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
         )
     elif action == "analysis":
         service.analyse(db, actor, cid, Analysis.model_validate(form))
+    elif action == "offer":
+        currency = service.get(db, actor, cid)[0].currency
+        raw = {
+            "issuer_business_id": form.get("issuer_business_id", ""),
+            "honouring_business_id": form.get("honouring_business_id", ""),
+            "title": form.get("title", ""),
+            "benefit": form.get("benefit", ""),
+            "item": form.get("item", ""),
+            "new_customers_only": form.get("new_customers_only") == "on",
+            "needs_partner_card": form.get("needs_partner_card") == "on",
+            "code_prefix": form.get("code_prefix", ""),
+            **_blank_none(
+                form, "percent", "valid_from", "valid_until", "total_limit", "per_customer_limit"
+            ),
+        }
+        if form.get("amount"):
+            raw["amount_minor"] = _minor(form["amount"], currency)
+        if form.get("min_order"):
+            raw["min_order_minor"] = _minor(form["min_order"], currency)
+        offers.create_offer(db, actor, cid, OfferCreate.model_validate(raw))
+    elif action == "codes":
+        offers.add_codes(
+            db,
+            actor,
+            parse_uuid(form.get("offer_id", "")),
+            CodesCreate.model_validate(
+                {
+                    "kind": form.get("kind", "unique"),
+                    "count": form.get("count") or 1,
+                    "text": form.get("text", ""),
+                }
+            ),
+        )
     elif action == "member":
         service.add_member(db, actor, cid, MemberIn(business=form.get("business", "")))
     else:
@@ -286,5 +323,7 @@ async def act(
         db.rollback()
         return _show(request, web, db, business_id, campaign_id, exc.status, [exc.detail])
     db.commit()
-    anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget"}.get(action, "")
-    return RedirectResponse(f"/b/{business_id}/campaigns/{campaign_id}{anchor}", status_code=303)
+    anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
+    anchor["codes"] = "#offers"
+    target = f"/b/{business_id}/campaigns/{campaign_id}{anchor.get(action, '')}"
+    return RedirectResponse(target, status_code=303)

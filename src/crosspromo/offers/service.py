@@ -46,6 +46,7 @@ from crosspromo.offers.models import (
     Redemption,
 )
 from crosspromo.offers.schemas import MAX_ORDER_MINOR, CodesCreate, OfferCreate, Till
+from crosspromo.web.i18n import N_
 
 LIVE = (Stage.preparation, Stage.agreed, Stage.running)
 
@@ -260,10 +261,8 @@ def _find(session: Session, business: Business, text: str) -> Code:
     if found is not None:
         return found
     if _mistyped(session, business, normalized):
-        raise Refused(
-            "mistyped-code", "A character of the code is mistyped; check it with the customer."
-        )
-    raise Refused("unknown-code", "No such code here. Check it with the customer.")
+        raise Refused("mistyped-code", MESSAGES["mistyped-code"])
+    raise Refused("unknown-code", MESSAGES["unknown-code"])
 
 
 def _mistyped(session: Session, business: Business, normalized: str) -> bool:
@@ -291,7 +290,7 @@ def check(
 ) -> Verdict:
     """Evaluate a code for an order at this business, with no effect."""
     if data.order_minor > MAX_ORDER_MINOR:
-        raise Refused("absurd-amount", "The order amount is not believable; check it.")
+        raise Refused("absurd-amount", MESSAGES["absurd-amount"])
     code = _find(session, business, data.code)
     offer = session.get(Offer, code.offer_id)
     assert offer is not None
@@ -352,19 +351,24 @@ def _stacked(session: Session, business: Business, order_ref: str) -> bool:
 
 
 MESSAGES = {
-    "campaign-not-running": "The campaign is not running.",
-    "not-yet-valid": "The offer is not valid yet.",
-    "expired": "The offer has expired.",
-    "wrong-day": "The offer is not valid on this day of the week.",
-    "wrong-hour": "The offer is not valid at this hour.",
-    "below-threshold": "The order is below the offer's minimum.",
-    "needs-partner-card": "The customer must show the partner's card.",
-    "code-used": "This code was already used.",
-    "exhausted": "The offer is used up.",
-    "needs-customer": "Enter the customer's phone or e-mail for this offer.",
-    "not-new-customer": "This offer is for new customers only.",
-    "customer-limit": "This customer already used the offer as often as allowed.",
-    "not-stackable": "This receipt already has an offer; they do not combine.",
+    "unknown-code": N_("No such code here. Check it with the customer."),
+    "mistyped-code": N_("A character of the code is mistyped; check it with the customer."),
+    "absurd-amount": N_("The order amount is not believable; check it."),
+    "reversal-of-reversal": N_("A reversal cannot be reversed."),
+    "already-reversed": N_("This redemption was already reversed."),
+    "campaign-not-running": N_("The campaign is not running."),
+    "not-yet-valid": N_("The offer is not valid yet."),
+    "expired": N_("The offer has expired."),
+    "wrong-day": N_("The offer is not valid on this day of the week."),
+    "wrong-hour": N_("The offer is not valid at this hour."),
+    "below-threshold": N_("The order is below the offer's minimum."),
+    "needs-partner-card": N_("The customer must show the partner's card."),
+    "code-used": N_("This code was already used."),
+    "exhausted": N_("The offer is used up."),
+    "needs-customer": N_("Enter the customer's phone or e-mail for this offer."),
+    "not-new-customer": N_("This offer is for new customers only."),
+    "customer-limit": N_("This customer already used the offer as often as allowed."),
+    "not-stackable": N_("This receipt already has an offer; they do not combine."),
 }
 
 
@@ -471,7 +475,7 @@ def reverse(
     """Undo a redemption within the offer's window (a refund); gives the uses back once."""
     original = get_redemption(session, actor, redemption_id)
     if original.reverses_id is not None:
-        raise Refused("reversal-of-reversal", "A reversal cannot be reversed.", status=409)
+        raise Refused("reversal-of-reversal", MESSAGES["reversal-of-reversal"], status=409)
     offer = session.get(Offer, original.offer_id)
     assert offer is not None
     now = now or utcnow()
@@ -483,7 +487,7 @@ def reverse(
         )
     already = session.scalar(select(Redemption.id).where(Redemption.reverses_id == original.id))
     if already is not None:
-        raise Refused("already-reversed", "This redemption was already reversed.", status=409)
+        raise Refused("already-reversed", MESSAGES["already-reversed"], status=409)
     reversal = Redemption(
         offer_id=original.offer_id,
         code_id=original.code_id,
@@ -544,3 +548,14 @@ def recent(
             .limit(limit)
         )
     )
+
+
+def code_counts(session: Session, campaign_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per offer of the campaign: how many codes, how many of them used at least once."""
+    rows = session.execute(
+        select(Code.offer_id, func.count(), func.count().filter(Code.uses > 0))
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(Offer.campaign_id == campaign_id)
+        .group_by(Code.offer_id)
+    ).all()
+    return {offer_id: (int(total), int(used)) for offer_id, total, used in rows}
