@@ -128,11 +128,15 @@ def test_two_owners_agree_and_launch_a_campaign(
 
     # B accepts the same option: both pages say "agreed on version 2".
     b.reload()
-    v2b = b.locator("article.version[data-version='2']")
-    assert f"accepted by {A_NAME}" in v2b.inner_text()
-    v2b.locator("section").nth(1).locator("button:has-text('Accept this option')").click()
+    chosen = b.locator("article.version[data-version='2'] section").nth(1)
+    assert f"accepted by {A_NAME}" in chosen.inner_text()
+    assert "accepted by" not in _text(b, "article.version[data-version='2'] section >> nth=0")
+    chosen.locator("button:has-text('Accept this option')").click()
     b.wait_for_selector("hgroup:has-text('agreed on version 2')")
     assert "Agreed" in _text(b, "hgroup")
+    agreed = _text(b, "article.version[data-version='2'] section >> nth=1")
+    assert f"accepted by {A_NAME}" in agreed and f"accepted by {B_NAME}" in agreed
+    assert "gives a word at the counter" in agreed and "gets" not in agreed
     shot(b, "24-b-proposal-agreed")
     a.reload()
     assert "agreed on version 2" in _text(a, "hgroup")

@@ -309,6 +309,7 @@ def _show(
         business=business,
         proposal=proposal,
         versions=service.versions(db, proposal),
+        accepted=service.accepted_options(db, proposal),
         diff=service.changes,
         names=names,
         messages=service.messages(db, proposal),
