@@ -162,7 +162,8 @@ def test_two_owners_agree_and_launch_a_campaign(
     a.fill("input[name=goal_deadline]", "2026-10-14")
     a.click("button:has-text('Save the goal')")
     a.wait_for_selector("#goal p strong")
-    assert "Receipts · Increase by percent" in _text(a, "#goal")
+    assert "Receipts · Increase by percent 10 %" in _text(a, "#goal")
+    assert a.input_value("input[name=goal_target]") == "10"
     a.select_option("#budget select[name=item]", "materials")
     a.fill("#budget input[name=description]", "Posters and table cards")
     a.fill("#budget input[name=amount]", "1500")
