@@ -118,7 +118,7 @@ def test_two_owners_agree_and_launch_a_campaign(
     v2.wait_for()
     changes = v2.locator("table.changes tbody tr")
     assert changes.count() == 1, _text(a, "article.version[data-version='2']")
-    assert changes.first.locator("td").first.inner_text() == "option 2.title"
+    assert changes.first.locator("td").first.inner_text() == "Option 2 · In one line"
     assert changes.first.locator("del").inner_text() == OPTIONS[1]
     assert changes.first.locator("ins").inner_text() == COUNTERED
     assert "A coupon makes the recommendation stick." in v2.inner_text()
