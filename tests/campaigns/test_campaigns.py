@@ -249,3 +249,11 @@ def test_due_tasks_remind_once(client: TestClient, db: Session, agreed: dict[str
     )
     db.commit()
     assert member is not None
+
+
+def test_a_stage_notification_names_the_stage_as_the_page_does() -> None:
+    from crosspromo.notifications.service import text
+
+    said = text("campaign.stage", {"title": "Coffee week", "stage": "running"}, "en")
+    assert said == "Campaign Coffee week moved to Running"
+    assert "Согласовано" in text("campaign.stage", {"title": "x", "stage": "agreed"}, "ru")

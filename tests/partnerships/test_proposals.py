@@ -192,3 +192,18 @@ def test_proposal_pdf_for_parties_only(client: TestClient, parties: dict[str, An
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert client.get(url, headers=p["outsider_owner"]).status_code == 404
+
+
+def test_the_change_table_names_fields_as_the_form_does() -> None:
+    from crosspromo.partnerships.pages import _changes
+
+    before = [{"title": "A", "proposer": {"gives": "x"}, "tracking": ""}]
+    after = [{"title": "B", "proposer": {"gives": "y"}, "tracking": "codes"}, {"title": "C"}]
+    assert [
+        (r["option"], r["side"], r["field"], r["old"], r["new"]) for r in _changes(before, after)
+    ] == [
+        ("1", "proposer", "gives", "x", "y"),
+        ("1", None, "In one line", "A", "B"),
+        ("1", None, "How results will be tracked", None, "codes"),
+        ("2", None, "", None, "C"),
+    ]

@@ -75,6 +75,19 @@ def _errors(exc: ValidationError) -> list[str]:
     ]
 
 
+def _goal_input(campaign: Any) -> str:
+    """The stored goal target as typed into the form (the inverse of service._target_units)."""
+    if not campaign.goal_target or campaign.goal_kind is None:
+        return ""
+    if campaign.goal_kind is GoalKind.increase_percent:
+        scale = 2  # basis points
+    elif campaign.goal_metric in service.MONEY:
+        scale = get_currency_precision(campaign.currency or "XXX")
+    else:
+        scale = 0
+    return f"{Decimal(campaign.goal_target).scaleb(-scale).normalize():f}"
+
+
 def _blank_none(form: dict[str, str], *names: str) -> dict[str, Any]:
     return {n: (form.get(n) or None) for n in names if n in form}
 
@@ -182,6 +195,7 @@ def _show(
         offers=offers.offers_of(db, campaign.id),
         code_counts=offers.code_counts(db, campaign.id),
         outcome=service.outcome(db, campaign),
+        goal_input=_goal_input(campaign),
         moves=sorted(service.MOVES[campaign.stage], key=list(Stage).index),
         stages=list(Stage),
         metrics=list(Metric),

@@ -30,10 +30,22 @@ TEXTS: dict[str, str] = {
     "task.due": N_("Task due %(due)s in %(campaign)s: %(title)s"),
 }
 
+# A campaign's stage is stored as its code; the sentence names it as the stage bar does.
+STAGES: dict[str, str] = {
+    "preparation": N_("Preparation"),
+    "agreed": N_("Agreed"),
+    "running": N_("Running"),
+    "results": N_("Results"),
+    "closed": N_("Closed"),
+}
+
 
 def text(kind: str, params: dict[str, Any], locale: str) -> str:
     """The notification's sentence in a locale."""
-    template = translations(locale).gettext(TEXTS.get(kind, kind))
+    catalogue = translations(locale)
+    template = catalogue.gettext(TEXTS.get(kind, kind))
+    if isinstance(params.get("stage"), str) and params["stage"] in STAGES:
+        params = {**params, "stage": catalogue.gettext(STAGES[params["stage"]])}
     try:
         return template % params
     except (KeyError, TypeError, ValueError):

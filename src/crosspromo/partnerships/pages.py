@@ -56,6 +56,64 @@ MECHANICS = (
 )
 
 
+# What a changed field is called in the change table (the same words as the form).
+FIELDS = {
+    "mechanic": N_("Mechanic"),
+    "title": N_("In one line"),
+    "starts_on": N_("Starts"),
+    "ends_on": N_("Ends"),
+    "tracking": N_("How results will be tracked"),
+    "resources": N_("Resources"),
+    "lead_handoff": N_("How leads pass between the teams"),
+    "data_sharing": N_("Customer data"),
+    "payment_model": N_("Payment model"),
+    "payment_minor": N_("Amount"),
+    "payment_percent": N_("Percent"),
+    "currency": N_("Currency"),
+    "exchanges": N_("Exchanges"),
+    "indicators": N_("Indicators"),
+    "gives": N_("gives"),
+    "gets": N_("gets"),
+    "expected_result": N_("expects"),
+    "responsible": N_("responsible"),
+    "staff_script": N_("staff say"),
+    "motivation": N_("motivational discount"),
+}
+
+
+def _changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """service.changes as rows a person reads: option number, side, field label, old, new."""
+
+    def shown(value: Any) -> Any:
+        if value == "" or value == []:
+            return None  # shown as a dash, like a missing value
+        if isinstance(value, dict):  # a whole option added or removed
+            return value.get("title", "")
+        if isinstance(value, list):
+            return "; ".join(
+                " ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item)
+                for item in value
+            )
+        return value
+
+    rows = []
+    for path, old, new in service.changes(before, after):
+        head, _, rest = path.partition(".")
+        parts = rest.split(".") if rest else []
+        side = parts.pop(0) if parts and parts[0] in ("proposer", "partner") else None
+        field = ".".join(parts)
+        rows.append(
+            {
+                "option": head.removeprefix("option "),
+                "side": side,
+                "field": FIELDS.get(field, field),
+                "old": shown(old),
+                "new": shown(new),
+            }
+        )
+    return rows
+
+
 PAYMENT_MODELS = (
     "barter",
     "per_click",
@@ -309,7 +367,8 @@ def _show(
         business=business,
         proposal=proposal,
         versions=service.versions(db, proposal),
-        diff=service.changes,
+        accepted=service.accepted_options(db, proposal),
+        diff=_changes,
         names=names,
         messages=service.messages(db, proposal),
         is_owner=role is Role.owner,

@@ -307,6 +307,16 @@ def versions(session: Session, proposal: Proposal) -> list[tuple[TermsVersion, l
     return [(v, accepted.get(v.number, [])) for v in rows]
 
 
+def accepted_options(
+    session: Session, proposal: Proposal
+) -> dict[tuple[int, int], list[uuid.UUID]]:
+    """Who accepted which option: (version, 0-based option) -> the businesses."""
+    found: dict[tuple[int, int], list[uuid.UUID]] = {}
+    for row in session.scalars(select(Acceptance).where(Acceptance.proposal_id == proposal.id)):
+        found.setdefault((row.version, row.option), []).append(row.business_id)
+    return found
+
+
 def messages(session: Session, proposal: Proposal) -> list[ProposalMessage]:
     return list(
         session.scalars(
