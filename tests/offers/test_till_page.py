@@ -63,3 +63,42 @@ def test_cashier_checks_confirms_and_reverses(
             f"{base}/check", data={"code": "NOPE", "amount": "5", "csrf_token": csrf}
         )
         assert unknown.status_code == 422 and 'data-kind="unknown-code"' in unknown.text
+
+
+def test_campaign_page_lists_offers_and_adds_codes(
+    client: TestClient, db: Session, running: dict[str, Any]
+) -> None:
+    p = running
+    csrf = sign_in(client, "a@example.com")
+    url = f"/b/{p['bakery'].id}/campaigns/{p['campaign_id']}"
+    made = client.post(
+        f"{url}/offer",
+        data={
+            "csrf_token": csrf,
+            "issuer_business_id": str(p["bakery"].id),
+            "honouring_business_id": str(p["cafe"].id),
+            "title": "Free croissant with a coffee",
+            "benefit": "free_item",
+            "item": "a croissant",
+            "min_order": "200",
+        },
+    )
+    assert made.status_code == 200 and "Free croissant with a coffee" in made.text
+    offer_id = made.text.split('name="offer_id" value="', 1)[1].split('"', 1)[0]
+    coded = client.post(
+        f"{url}/codes",
+        data={"csrf_token": csrf, "offer_id": offer_id, "kind": "unique", "count": "5"},
+    )
+    assert "5 codes, 0 used" in coded.text
+    bad = client.post(
+        f"{url}/offer",
+        data={
+            "csrf_token": csrf,
+            "issuer_business_id": str(p["bakery"].id),
+            "honouring_business_id": str(p["bakery"].id),
+            "title": "x",
+            "benefit": "gift",
+            "item": "y",
+        },
+    )
+    assert bad.status_code == 422 and "must differ" in bad.text
