@@ -205,7 +205,7 @@ def build(url: str, partnerships: int, tasks: int, campaigns: int) -> dict[str, 
                     }
                 )
             if status is Status.agreed:
-                for side in (first, second):
+                for later, side in enumerate((first, second)):
                     acceptances.append(
                         {
                             "id": uuid.uuid4(),
@@ -213,7 +213,7 @@ def build(url: str, partnerships: int, tasks: int, campaigns: int) -> dict[str, 
                             "version": current,
                             "option": 0,
                             "business_id": side,
-                            "at": created,
+                            "at": created + timedelta(hours=later),
                         }
                     )
             if i % 5 == 0:
