@@ -2,6 +2,7 @@
 
     python bench/campaign_pages.py --url postgresql://postgres@127.0.0.1:55436/postgres
     python bench/campaign_pages.py --sqlite [--partnerships 10000 --tasks 100000 --runs 30]
+    python bench/campaign_pages.py    # CROSSPROMO_BENCH_PG_URL, or a throwaway cluster
 
 Builds a fresh, migrated database (a new database on the given PostgreSQL server, dropped
 afterwards unless --keep; or a temporary SQLite file) with bulk inserts (COPY on PostgreSQL,
@@ -21,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -43,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
+ROOT = Path(__file__).resolve().parents[1]
 HUB_PASSWORD = "correct horse battery"
 
 
@@ -420,8 +424,13 @@ def sample(fn: Callable[[], float], runs: int, warmup: int) -> tuple[float, floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="a PostgreSQL server URL; a new database is made on it")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--url",
+        default=os.environ.get("CROSSPROMO_BENCH_PG_URL", ""),
+        help="a PostgreSQL server URL; a new database is made on it (default: "
+        "CROSSPROMO_BENCH_PG_URL, else a throwaway cluster from scripts/test-postgres.sh)",
+    )
     where.add_argument("--sqlite", action="store_true", help="a temporary SQLite file")
     parser.add_argument("--partnerships", type=int, default=10_000)
     parser.add_argument("--tasks", type=int, default=100_000)
@@ -441,7 +450,17 @@ def main() -> None:
 
     admin: Engine | None = None
     name = ""
-    if args.url:
+    started = None
+    if not args.sqlite and not args.url:  # `make bench` passes nothing
+        started = Path(tempfile.mkdtemp(prefix="crosspromo-bench-")) / "pg"
+        started.parent.chmod(0o755)  # the server runs as `postgres`, which must reach it
+        args.url = subprocess.run(
+            [str(ROOT / "scripts/test-postgres.sh"), "start", str(started), "55498"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    if not args.sqlite:
         server = make_url(args.url).set(drivername="postgresql+psycopg")
         name = f"cp_bench_pages_{uuid.uuid4().hex[:8]}"
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -523,7 +542,11 @@ def main() -> None:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
-    engine_name = "PostgreSQL" if args.url else "SQLite"
+        if started is not None:
+            subprocess.run(
+                [str(ROOT / "scripts/test-postgres.sh"), "stop", str(started)], check=False
+            )
+    engine_name = "SQLite" if args.sqlite else "PostgreSQL"
     print(
         f"{engine_name}: {args.partnerships:,} partnerships, {args.tasks:,} tasks, "
         f"{args.campaigns} campaigns ({ids['rows']:,} main rows built in {built:.1f} s); "
