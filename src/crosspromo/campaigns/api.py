@@ -57,9 +57,10 @@ def out(db: Db, campaign: Campaign, *, full: bool = True) -> dict[str, Any]:
     if not full:
         return body
     progress = service.progress(db, campaign.id)
+    by_side = service.budget_by_side(db, campaign.id)
     found = service.outcome(db, campaign)
     body |= {
-        "missing": service.missing(db, campaign),
+        "missing": service.missing(db, campaign, counts=progress, by_side=by_side),
         "budget": [
             {
                 "id": str(b.id),
@@ -73,7 +74,7 @@ def out(db: Db, campaign: Campaign, *, full: bool = True) -> dict[str, Any]:
             }
             for b in service.budget(db, campaign.id)
         ],
-        "budget_by_side": {str(k): v for k, v in service.budget_by_side(db, campaign.id).items()},
+        "budget_by_side": {str(k): v for k, v in by_side.items()},
         "tasks": {
             "total": progress.total,
             "done": progress.done,

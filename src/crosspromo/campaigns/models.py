@@ -104,7 +104,11 @@ class TaskStatus(enum.StrEnum):
 
 class Task(IdMixin, Base):
     __tablename__ = "campaign_tasks"
-    __table_args__ = (Index("ix_campaign_tasks_campaign_due", "campaign_id", "due_on"),)
+    __table_args__ = (
+        Index("ix_campaign_tasks_campaign_due", "campaign_id", "due_on"),
+        # The plan's order (service.tasks): the first page comes from the index, not a sort.
+        Index("ix_campaign_tasks_plan", "campaign_id", "rehearsal", "due_on", "title", "id"),
+    )
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"))

@@ -65,6 +65,7 @@ LABELS = {
     "plan": N_("a plan"),
     "launch": N_("Launch"),
 }
+PLAN_PAGE = 300  # tasks shown on the campaign page, by due date
 ITEMS = ("materials", "discounts", "bonus_products", "staff_hours", "advertising", "other")
 
 
@@ -175,6 +176,8 @@ def _show(
         for m in members
     }
     person = {uid: label for group in people.values() for uid, label in group}
+    progress = service.progress(db, campaign.id)
+    by_side = service.budget_by_side(db, campaign.id)
     return page(
         request,
         web,
@@ -186,11 +189,11 @@ def _show(
         names={m.id: m.name for m in members},
         people=people,
         person=person,
-        progress=service.progress(db, campaign.id),
+        progress=progress,
         budget=service.budget(db, campaign.id),
-        by_side=service.budget_by_side(db, campaign.id),
-        tasks=service.tasks(db, campaign.id, limit=300),
-        missing=service.missing(db, campaign),
+        by_side=by_side,
+        tasks=service.tasks(db, campaign.id, limit=PLAN_PAGE),
+        missing=service.missing(db, campaign, counts=progress, by_side=by_side),
         snapshots=service.snapshots(db, campaign.id),
         offers=offers.offers_of(db, campaign.id),
         code_counts=offers.code_counts(db, campaign.id),

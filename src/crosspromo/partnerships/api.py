@@ -8,14 +8,24 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from crosspromo.partnerships import service
-from crosspromo.partnerships.models import Proposal
+from crosspromo.partnerships.models import Proposal, ProposalMessage
 from crosspromo.partnerships.schemas import Accept, Counter, Decline, MessageIn, ProposalCreate
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1/partnerships", tags=["partnerships"])
 
 
-def _out(db: Db, proposal: Proposal) -> dict[str, Any]:
+def _out(
+    db: Db,
+    proposal: Proposal,
+    versions: service.Versions | None = None,
+    messages: list[ProposalMessage] | None = None,
+) -> dict[str, Any]:
+    """A proposal as JSON; a list passes its batch-loaded versions and messages."""
+    if versions is None:
+        versions = service.versions(db, proposal)
+    if messages is None:
+        messages = service.messages(db, proposal)
     return {
         "id": str(proposal.id),
         "from_business_id": str(proposal.from_business_id),
@@ -34,11 +44,11 @@ def _out(db: Db, proposal: Proposal) -> dict[str, Any]:
                 "accepted_by": [str(b) for b in by],
                 "created_at": v.created_at.isoformat(),
             }
-            for v, by in service.versions(db, proposal)
+            for v, by in versions
         ],
         "messages": [
             {"business_id": str(m.business_id), "text": m.text, "at": m.at.isoformat()}
-            for m in service.messages(db, proposal)
+            for m in messages
         ],
     }
 
@@ -52,7 +62,9 @@ def list_proposals(
 ) -> list[dict[str, Any]]:
     """Proposals a business sent or received, newest first."""
     found = service.list_for(db, actor, business_id=parse_uuid(business_id), limit=limit)
-    return [_out(db, p) for p in found]
+    ids = [p.id for p in found]
+    versions, messages = service.versions_of(db, ids), service.messages_of(db, ids)
+    return [_out(db, p, versions[p.id], messages[p.id]) for p in found]
 
 
 @router.post("", status_code=201)

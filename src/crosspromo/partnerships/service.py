@@ -294,17 +294,33 @@ def post_message(
     return message
 
 
-def versions(session: Session, proposal: Proposal) -> list[tuple[TermsVersion, list[uuid.UUID]]]:
-    """Every version, oldest first, with the businesses that accepted it."""
-    accepted: dict[int, list[uuid.UUID]] = {}
-    for row in session.scalars(select(Acceptance).where(Acceptance.proposal_id == proposal.id)):
-        accepted.setdefault(row.version, []).append(row.business_id)
-    rows = session.scalars(
+Versions = list[tuple[TermsVersion, list[uuid.UUID]]]
+
+
+def versions(session: Session, proposal: Proposal) -> Versions:
+    """Every version, oldest first, with the businesses that accepted it (in that order)."""
+    return versions_of(session, [proposal.id])[proposal.id]
+
+
+def versions_of(session: Session, proposal_ids: list[uuid.UUID]) -> dict[uuid.UUID, Versions]:
+    """`versions` for many proposals in two queries, whatever their number (lists, no N+1)."""
+    found: dict[uuid.UUID, Versions] = {pid: [] for pid in proposal_ids}
+    if not proposal_ids:
+        return found
+    accepted: dict[tuple[uuid.UUID, int], list[uuid.UUID]] = {}
+    for row in session.scalars(
+        select(Acceptance)
+        .where(Acceptance.proposal_id.in_(proposal_ids))
+        .order_by(Acceptance.at, Acceptance.id)
+    ):
+        accepted.setdefault((row.proposal_id, row.version), []).append(row.business_id)
+    for v in session.scalars(
         select(TermsVersion)
-        .where(TermsVersion.proposal_id == proposal.id)
-        .order_by(TermsVersion.number)
-    )
-    return [(v, accepted.get(v.number, [])) for v in rows]
+        .where(TermsVersion.proposal_id.in_(proposal_ids))
+        .order_by(TermsVersion.proposal_id, TermsVersion.number)
+    ):
+        found[v.proposal_id].append((v, accepted.get((v.proposal_id, v.number), [])))
+    return found
 
 
 def accepted_options(
@@ -318,13 +334,23 @@ def accepted_options(
 
 
 def messages(session: Session, proposal: Proposal) -> list[ProposalMessage]:
-    return list(
-        session.scalars(
-            select(ProposalMessage)
-            .where(ProposalMessage.proposal_id == proposal.id)
-            .order_by(ProposalMessage.at)
-        )
-    )
+    return messages_of(session, [proposal.id])[proposal.id]
+
+
+def messages_of(
+    session: Session, proposal_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ProposalMessage]]:
+    """The threads of many proposals in one query, each oldest first."""
+    found: dict[uuid.UUID, list[ProposalMessage]] = {pid: [] for pid in proposal_ids}
+    if not proposal_ids:
+        return found
+    for m in session.scalars(
+        select(ProposalMessage)
+        .where(ProposalMessage.proposal_id.in_(proposal_ids))
+        .order_by(ProposalMessage.at, ProposalMessage.id)
+    ):
+        found[m.proposal_id].append(m)
+    return found
 
 
 def changes(
