@@ -1,7 +1,7 @@
 """An index in the campaign plan's order
 
-Revision ID: 0007b
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-24 12:00:00.000000
 
 The campaign page shows the first tasks by (rehearsal, due date with undated last, title,
@@ -12,8 +12,8 @@ id). Without this index PostgreSQL sorted all 100,000 tasks of a big campaign fo
 from alembic import op
 
 
-revision = '0007b'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
