@@ -65,15 +65,22 @@ def list_partnerships(
 
 
 @campaigns_app.command("list")
-def list_campaigns(business: Annotated[str, typer.Option(help="the business id (slug)")]) -> None:
+def list_campaigns(
+    business: Annotated[str, typer.Option(help="the business id (slug)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON lines")] = False,
+) -> None:
     """A business's campaigns with their stage and dates."""
     with session_scope() as db:
         mine = business_by_slug(db, business)
-        table = Table("id", "title", "stage", "starts", "ends")
-        for c in service.list_for(db, operator(mine), business_id=mine.id, limit=200):
-            table.add_row(
-                str(c.id), c.title, c.stage.value, str(c.starts_on or ""), str(c.ends_on or "")
-            )
+        found = service.list_for(db, operator(mine), business_id=mine.id, limit=200)
+        rows = [api.out(db, c, full=False) | {"business_id": str(mine.id)} for c in found]
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table("id", "title", "stage", "starts", "ends")
+    for row in rows:
+        table.add_row(row["id"], row["title"], row["stage"], row["starts_on"], row["ends_on"])
     console.print(table)
 
 

@@ -107,6 +107,22 @@ def _demo_owner(directory: Path) -> list[str]:
     return slugs
 
 
+def _live_campaign(directory: Path) -> None:
+    """A running joint promotion with printable coupons between the planted bakery and cafe."""
+    from crosspromo.demo.campaign import live_campaign
+
+    promotion = json.loads((directory / "ground_truth.json").read_text()).get("promotion", {})
+    with session_scope() as db:
+        bakery = businesses.get_by_slug(db, str(promotion.get("bakery", "")))
+        cafe = businesses.get_by_slug(db, str(promotion.get("cafe", "")))
+        if bakery is None or cafe is None:
+            return
+        campaign = live_campaign(db, bakery, cafe)
+        console.print(
+            f"Running campaign: [bold]{campaign.title}[/bold] ({bakery.name} + {cafe.name})"
+        )
+
+
 @demo_app.command("setup")
 def setup_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 42,
@@ -118,6 +134,7 @@ def setup_command(
         _generate(directory, seed, size)
     _load(directory)
     slugs = _demo_owner(directory)
+    _live_campaign(directory)
     console.rule("[bold green]The demo city is ready")
     console.print("Open [bold]http://127.0.0.1:8000[/bold] and sign in with")
     console.print(f"  e-mail:   [bold]{DEMO_EMAIL}[/bold]")
