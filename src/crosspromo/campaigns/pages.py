@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
@@ -33,6 +33,7 @@ from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import errors_of, minor_units
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -67,13 +68,6 @@ LABELS = {
 }
 PLAN_PAGE = 300  # tasks shown on the campaign page, by due date
 ITEMS = ("materials", "discounts", "bonus_products", "staff_hours", "advertising", "other")
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    ]
 
 
 def _goal_input(campaign: Any) -> str:
@@ -149,7 +143,7 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
     except (ValidationError, DomainError) as exc:
         db.rollback()
         if isinstance(exc, ValidationError):
-            return _list(request, business_id, web, db, _errors(exc), 422)
+            return _list(request, business_id, web, db, errors_of(exc), 422)
         return _list(request, business_id, web, db, [exc.detail], exc.status)
     db.commit()
     return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
@@ -240,9 +234,11 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
             **_blank_none(form, "hours"),
         }
         if form.get("item") == "staff_hours":
-            raw["hourly_cost_minor"] = _minor(form.get("hourly_cost", ""), raw["currency"])
+            raw["hourly_cost_minor"] = minor_units(
+                form.get("hourly_cost", ""), raw["currency"], "hourly_cost"
+            )
         else:
-            raw["amount_minor"] = _minor(form.get("amount", ""), raw["currency"])
+            raw["amount_minor"] = minor_units(form.get("amount", ""), raw["currency"])
         service.add_budget(db, actor, cid, BudgetIn.model_validate(raw))
     elif action == "remove-budget":
         service.remove_budget(db, actor, cid, parse_uuid(form.get("item_id", "")))
@@ -287,9 +283,9 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
             ),
         }
         if form.get("amount"):
-            raw["amount_minor"] = _minor(form["amount"], currency)
+            raw["amount_minor"] = minor_units(form["amount"], currency)
         if form.get("min_order"):
-            raw["min_order_minor"] = _minor(form["min_order"], currency)
+            raw["min_order_minor"] = minor_units(form["min_order"], currency, "min_order")
         offers.create_offer(db, actor, cid, OfferCreate.model_validate(raw))
     elif action == "codes":
         offers.add_codes(
@@ -310,20 +306,6 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
         raise DomainError("Unknown action.", status=404, kind="not-found", title="Not found")
 
 
-def _minor(text: str, currency: str) -> int | None:
-    """A money amount typed in major units (1 234,50) into minor units."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    if not cleaned:
-        return None
-    try:
-        precision = get_currency_precision(currency.upper() or "XXX")
-        return int((Decimal(cleaned) * 10**precision).to_integral_value())
-    except (InvalidOperation, ValueError):
-        raise DomainError(
-            f"Not an amount: {text}", field="amount", kind="validation", status=422
-        ) from None
-
-
 @router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
 async def act(
     request: Request, business_id: str, campaign_id: str, action: str, web: SignedIn, db: Db
@@ -335,7 +317,7 @@ async def act(
         _act(db, web, action, parse_uuid(campaign_id), form)
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, campaign_id, 422, _errors(exc))
+        return _show(request, web, db, business_id, campaign_id, 422, errors_of(exc))
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business_id, campaign_id, exc.status, [exc.detail])

@@ -7,10 +7,8 @@ Idempotency-Key of the redemption, so a double tap or a reloaded form redeems on
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -22,6 +20,7 @@ from crosspromo.errors import DomainError
 from crosspromo.offers import audit, codes, idempotency, service, throttle
 from crosspromo.offers.schemas import Till
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import minor_units
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -43,24 +42,11 @@ CONDITIONS = {
 }
 
 
-def _minor(text: str, currency: str) -> int:
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned or "0")
-    except InvalidOperation:
-        raise DomainError(
-            f"Not an amount: {text}", field="amount", kind="validation", status=422
-        ) from None
-    if value < 0:
-        raise DomainError("The amount cannot be negative.", field="amount", kind="validation")
-    return int((value * 10 ** get_currency_precision(currency)).to_integral_value())
-
-
 def _form(form: dict[str, str], business_id: uuid.UUID, currency: str) -> Till:
     return Till(
         business_id=business_id,
         code=form.get("code", "").strip() or "-",
-        order_minor=_minor(form.get("amount", ""), currency),
+        order_minor=minor_units(form.get("amount", ""), currency) or 0,
         customer=form.get("customer", ""),
         partner_card_shown=form.get("card") == "on",
         order_ref=form.get("receipt", ""),

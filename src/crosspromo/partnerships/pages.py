@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
-from crosspromo.errors import DomainError, Invalid
+from crosspromo.errors import DomainError
 from crosspromo.partnerships import service
 from crosspromo.partnerships.schemas import (
     Accept,
@@ -24,13 +24,10 @@ from crosspromo.partnerships.schemas import (
     ProposalCreate,
 )
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import errors_of, minor_units
+from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-
-
-def N_(text: str) -> str:
-    """Marks a word for the catalogue; the templates translate it."""
-    return text
 
 
 LABELS = {
@@ -138,17 +135,6 @@ def _side(form: dict[str, str], who: str) -> dict[str, str]:
     }
 
 
-def _minor(text: str, currency: str) -> int | None:
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    if not cleaned:
-        return None
-    try:
-        precision = get_currency_precision(currency or "XXX")
-        return int((Decimal(cleaned) * 10**precision).to_integral_value())
-    except (InvalidOperation, ValueError):
-        raise Invalid(f"Not an amount: {text}", field="payment_amount") from None
-
-
 def _option(form: dict[str, str], author_is_proposer: bool = True) -> dict[str, Any]:
     """One option from the form, whose "we" is the author's side (the API takes JSON)."""
     we, they = _side(form, "we"), _side(form, "they")
@@ -173,7 +159,7 @@ def _option(form: dict[str, str], author_is_proposer: bool = True) -> dict[str, 
         "lead_handoff": form.get("lead_handoff", ""),
         "data_sharing": form.get("data_sharing") or "none",
         "payment_model": form.get("payment_model") or "barter",
-        "payment_minor": _minor(form.get("payment_amount", ""), currency),
+        "payment_minor": minor_units(form.get("payment_amount", ""), currency, "payment_amount"),
         "payment_percent": form.get("payment_percent") or None,
         "currency": currency or None,
         "exchanges": exchanges,
@@ -246,13 +232,6 @@ def _is_proposer(db: Db, web: Any, proposal_id: Any) -> bool:
     return bool(mine.id == proposal.from_business_id)
 
 
-def _errors(exc: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    ]
-
-
 @router.get("/b/{business_id}/proposals")
 def proposals(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
@@ -320,7 +299,7 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
             payment_models=PAYMENT_MODELS,
             mechanics=MECHANICS,
             labels=LABELS,
-            errors=_errors(exc),
+            errors=errors_of(exc),
         )
     except DomainError as exc:
         db.rollback()
@@ -426,7 +405,7 @@ async def act(
             return _show(request, web, db, business_id, proposal_id, 404, ["Unknown action."])
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, proposal_id, 422, _errors(exc))
+        return _show(request, web, db, business_id, proposal_id, 422, errors_of(exc))
     except ValueError:
         db.rollback()
         return _show(request, web, db, business_id, proposal_id, 422, ["Not a number."])

@@ -26,13 +26,10 @@ from crosspromo.pipeline.schemas import (
     TargetSet,
 )
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
+from crosspromo.web.forms import errors_of
+from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
-
-
-def N_(text: str) -> str:
-    """Marks a word for the catalogue; the templates translate it."""
-    return text
 
 
 LABELS = {
@@ -54,13 +51,6 @@ LABELS = {
     "indicator": N_("Indicator"),
 }
 PER_STAGE = 50
-
-
-def _errors(exc: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    ]
 
 
 def _form(raw: Any) -> dict[str, str]:
@@ -133,7 +123,7 @@ async def add_entry(request: Request, business_id: str, web: SignedIn, db: Db) -
         )
     except ValidationError as exc:
         db.rollback()
-        return _board(request, web, db, business, 422, _errors(exc), form)
+        return _board(request, web, db, business, 422, errors_of(exc), form)
     except DomainError as exc:
         db.rollback()
         return _board(request, web, db, business, exc.status, [exc.detail], form)
@@ -225,7 +215,7 @@ async def entry_action(
             return _entry_page(request, web, db, business, entry_id, 404, ["Unknown action."])
     except ValidationError as exc:
         db.rollback()
-        return _entry_page(request, web, db, business, entry_id, 422, _errors(exc))
+        return _entry_page(request, web, db, business, entry_id, 422, errors_of(exc))
     except ValueError:
         db.rollback()
         return _entry_page(request, web, db, business, entry_id, 422, ["Not a number or date."])
@@ -309,7 +299,7 @@ async def set_target(request: Request, business_id: str, web: SignedIn, db: Db) 
         )
     except ValidationError as exc:
         db.rollback()
-        return _targets_page(request, web, db, business, month, 422, _errors(exc))
+        return _targets_page(request, web, db, business, month, 422, errors_of(exc))
     except ValueError:
         db.rollback()
         return _targets_page(request, web, db, business, month, 422, ["Not a number."])
@@ -378,7 +368,7 @@ async def record_delivery(
         )
     except ValidationError as exc:
         db.rollback()
-        return _reciprocity_page(request, web, db, business, proposal_id, 422, _errors(exc))
+        return _reciprocity_page(request, web, db, business, proposal_id, 422, errors_of(exc))
     except DomainError as exc:
         db.rollback()
         if exc.status == 404:
