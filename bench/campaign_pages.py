@@ -348,6 +348,51 @@ def raw_list(conn: Connection, hub: uuid.UUID, limit: int) -> list[Any]:
     ).all()
 
 
+STAGES = ("prospect", "contacted", "meeting", "proposal", "negotiating", "active", "paused")
+
+
+def raw_pipeline(conn: Connection, hub: uuid.UUID, limit: int) -> list[Any]:
+    """The pipeline board's figures: the proposals out of step with their entries (the sync
+    check), the count per stage, each stage's first `limit` entries and the due follow-ups."""
+    found: list[Any] = [
+        conn.execute(
+            sql(
+                "SELECT p.id FROM proposals p LEFT JOIN pipeline_entries e"
+                " ON e.proposal_id = p.id AND e.business_id = :hub"
+                " WHERE (p.from_business_id = :hub OR p.to_business_id = :hub)"
+                " AND p.status IN ('open', 'agreed') AND (e.id IS NULL OR (e.stage <> CASE"
+                " WHEN p.status = 'agreed' THEN 'active' WHEN p.current_version > 1"
+                " THEN 'negotiating' ELSE 'proposal' END AND e.stage NOT IN ('paused', 'ended')))"
+            ),
+            {"hub": hub},
+        ).all(),
+        conn.execute(
+            sql("SELECT stage, count(*) FROM pipeline_entries WHERE business_id = :hub GROUP BY 1"),
+            {"hub": hub},
+        ).all(),
+    ]
+    for stage in (*STAGES, "ended"):
+        found.append(
+            conn.execute(
+                sql(
+                    "SELECT * FROM pipeline_entries WHERE business_id = :hub AND stage = :s"
+                    " ORDER BY created_at, id LIMIT :limit"
+                ),
+                {"hub": hub, "s": stage, "limit": limit},
+            ).all()
+        )
+    found.append(
+        conn.execute(
+            sql(
+                "SELECT * FROM pipeline_entries WHERE business_id = :hub AND next_follow_up_on"
+                " <= :today ORDER BY next_follow_up_on, id LIMIT 200"
+            ),
+            {"hub": hub, "today": date.today()},
+        ).all()
+    )
+    return found
+
+
 def raw_campaign(conn: Connection, cid: uuid.UUID, tasks: int) -> list[Any]:
     """The campaign's figures: row, members, task counts, budget, totals by side, snapshots,
     and (for the page) the first page of tasks."""
@@ -437,7 +482,7 @@ def main() -> None:
     parser.add_argument("--campaigns", type=int, default=300)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--list-path", default="/b/{business}/proposals")
+    parser.add_argument("--list-path", default="/b/{business}/pipeline")
     parser.add_argument("--list-limit", type=int, default=50, help="rows the list page shows")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
@@ -514,7 +559,11 @@ def main() -> None:
                 (
                     f"list page {args.list_path} ({args.list_limit} of {args.partnerships:,})",
                     request(paths["list"]),
-                    raw(lambda c: raw_list(c, hub, args.list_limit)),
+                    raw(
+                        (lambda c: raw_pipeline(c, hub, args.list_limit))
+                        if "pipeline" in args.list_path
+                        else (lambda c: raw_list(c, hub, args.list_limit))
+                    ),
                 ),
                 (
                     f"campaign page ({args.tasks:,} tasks, {PLAN_PAGE} shown)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, Subquery, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts.models import Role
@@ -389,6 +389,35 @@ def agreed_between(session: Session, business_id: uuid.UUID, others: set[uuid.UU
         )
     )
     return bool(found)
+
+
+def live_states(session: Session, actor: Actor, *, business_id: uuid.UUID) -> Subquery:
+    """A subquery (id, status, current_version) of the business's open and agreed proposals.
+
+    Other capabilities join it in SQL (the pipeline finds the few entries out of step) instead
+    of loading thousands of proposals.
+    """
+    business = businesses.get(session, actor, business_id, need=Role.manager)
+    return (
+        select(
+            Proposal.id.label("id"),
+            cast(Proposal.status, String).label("status"),
+            Proposal.current_version.label("current_version"),
+        )
+        .where(
+            (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id),
+            Proposal.status.in_((Status.open, Status.agreed)),
+        )
+        .subquery()
+    )
+
+
+def by_ids(session: Session, ids: list[uuid.UUID]) -> list[Proposal]:
+    if not ids:
+        return []
+    return list(
+        session.scalars(select(Proposal).where(Proposal.id.in_(ids)).order_by(Proposal.created_at))
+    )
 
 
 def live_for(session: Session, actor: Actor, *, business_id: uuid.UUID) -> list[Proposal]:

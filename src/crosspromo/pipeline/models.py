@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
@@ -50,7 +51,11 @@ class PipelineEntry(IdMixin, Base):
 
     __tablename__ = "pipeline_entries"
     # One entry per proposal and side, so the automatic sync cannot double an entry.
-    __table_args__ = (UniqueConstraint("business_id", "proposal_id"),)
+    __table_args__ = (
+        UniqueConstraint("business_id", "proposal_id"),
+        # the board reads each stage's column oldest first
+        Index("ix_pipeline_entries_board", "business_id", "stage", "created_at", "id"),
+    )
 
     business_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("businesses.id", ondelete="CASCADE"), index=True

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -155,7 +155,10 @@ def _business(
 
 
 def _derived(proposal: Any) -> Stage | None:
-    """The stage a proposal gives its entry; None when it gives none (declined)."""
+    """The stage a proposal gives its entry; None when it gives none (declined).
+
+    `sync` states the same rule in SQL.
+    """
     status = proposal.status.value
     if status == "open":
         return Stage.negotiating if proposal.current_version > 1 else Stage.proposal
@@ -402,15 +405,45 @@ def update_entry(
 def sync(session: Session, actor: Actor, *, business_id: uuid.UUID) -> None:
     """Give every open or agreed proposal of the business an entry at the stage it implies."""
     business = _business(session, actor, business_id)
-    proposals = partnerships.live_for(session, actor, business_id=business.id)
-    if not proposals:
+    # One query finds the few proposals out of step (no entry, or an entry at another stage);
+    # with thousands of partners nothing else is loaded.
+    live = partnerships.live_states(session, actor, business_id=business.id)
+    derived = case(
+        (live.c.status == "agreed", Stage.active.value),
+        (live.c.current_version > 1, Stage.negotiating.value),
+        else_=Stage.proposal.value,
+    )
+    entry_stage = cast(PipelineEntry.stage, String)
+    stale = list(
+        session.scalars(
+            select(live.c.id)
+            .outerjoin(
+                PipelineEntry,
+                and_(
+                    PipelineEntry.proposal_id == live.c.id,
+                    PipelineEntry.business_id == business.id,
+                ),
+            )
+            .where(
+                or_(
+                    PipelineEntry.id.is_(None),
+                    and_(
+                        entry_stage != derived,
+                        entry_stage.not_in([stage.value for stage in OVERRIDES]),
+                    ),
+                )
+            )
+        )
+    )
+    if not stale:
         return
+    proposals = partnerships.by_ids(session, stale)
     linked = {
         e.proposal_id: e
         for e in session.scalars(
             select(PipelineEntry).where(
                 PipelineEntry.business_id == business.id,
-                PipelineEntry.proposal_id.in_([p.id for p in proposals]),
+                PipelineEntry.proposal_id.in_(stale),
             )
         )
     }
@@ -420,13 +453,13 @@ def sync(session: Session, actor: Actor, *, business_id: uuid.UUID) -> None:
         for b in businesses.by_ids(session, {_other_side(p, business.id) for p in missing})
     }
     for proposal in proposals:
-        derived = _derived(proposal)
-        assert derived is not None
+        stage = _derived(proposal)
+        assert stage is not None
         entry = linked.get(proposal.id)
         if entry is None:
-            _adopt(session, business, proposal, derived, names)
-        elif entry.stage not in (derived, *OVERRIDES):
-            _log_stage(session, entry, derived, None)
+            _adopt(session, business, proposal, stage, names)
+        elif entry.stage not in (stage, *OVERRIDES):
+            _log_stage(session, entry, stage, None)
 
 
 def _adopt(

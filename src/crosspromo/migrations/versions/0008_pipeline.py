@@ -78,6 +78,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('pipeline_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_pipeline_entries_business_id'), ['business_id'], unique=False)
+        batch_op.create_index('ix_pipeline_entries_board', ['business_id', 'stage', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_pipeline_entries_next_follow_up_on'), ['next_follow_up_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_pipeline_entries_proposal_id'), ['proposal_id'], unique=False)
 
@@ -115,6 +116,7 @@ def downgrade() -> None:
     with op.batch_alter_table('pipeline_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_pipeline_entries_proposal_id'))
         batch_op.drop_index(batch_op.f('ix_pipeline_entries_next_follow_up_on'))
+        batch_op.drop_index('ix_pipeline_entries_board')
         batch_op.drop_index(batch_op.f('ix_pipeline_entries_business_id'))
 
     op.drop_table('pipeline_entries')
