@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -65,3 +66,43 @@ def link_codes(
     assert made.status_code == 201, made.text
     listed = client.get(f"/api/v1/offers/{offer['id']}/codes", headers=p["bakery_manager"])
     return list(listed.json()["items"])
+
+
+def launch_in(client: TestClient, p: dict[str, Any], currency: str) -> str:
+    """Another running campaign under the same agreement, in `currency`; its id."""
+    h = p["bakery_manager"]
+    created = client.post(
+        "/api/v1/campaigns",
+        params={"business_id": str(p["bakery"].id)},
+        headers=h,
+        json={
+            "proposal_id": p["proposal_id"],
+            "title": f"In {currency}",
+            "currency": currency,
+            "starts_on": (date.today() - timedelta(days=1)).isoformat(),
+            "ends_on": (date.today() + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/campaigns/{created.json()['id']}"
+    client.patch(
+        url,
+        headers=h,
+        json={"goal_metric": "receipts", "goal_kind": "increase_by", "goal_target": "5"},
+    )
+    client.post(
+        f"{url}/budget",
+        headers=h,
+        json={
+            "business_id": str(p["bakery"].id),
+            "item": "materials",
+            "amount_minor": 100,
+            "currency": currency,
+        },
+    )
+    client.post(f"{url}/tasks", headers=h, json={"business_id": str(p["bakery"].id), "title": "T"})
+    agreed = client.post(f"{url}/stage", headers=h, json={"to": "agreed"})
+    assert agreed.status_code == 200, agreed.text
+    started = client.post(f"{url}/stage", headers=h, json={"to": "running"}).json()
+    assert started["stage"] == "running", started
+    return str(created.json()["id"])
