@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
+    from crosspromo.offers import referral_pages, statement_api, statement_pages
     from crosspromo.offers import till as offers_till
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers_till.router,
         notifications_pages.router,
         pipeline_pages.router,
+        referral_pages.router,
+        statement_api.router,
+        statement_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -203,3 +203,28 @@ class WebhookEndpoint(IdMixin, Base):
     secret: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Click(IdMixin, Base):
+    """One visit of a referral link's landing page; never changed.
+
+    The visitor's address is kept only as an HMAC under the install secret. `paid_on` is set
+    on the one click per link, address and day that earns a per-click commission; the unique
+    constraint makes that rule hold under concurrency (NULLs never collide).
+    """
+
+    __tablename__ = "offer_clicks"
+    __table_args__ = (
+        UniqueConstraint("code_id", "address_hash", "paid_on"),
+        Index("ix_offer_clicks_code_at", "code_id", "at"),
+    )
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("offers.id", ondelete="CASCADE"), index=True
+    )
+    code_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offer_codes.id", ondelete="CASCADE"))
+    address_hash: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    accept_language: Mapped[str] = mapped_column(String(100), default="")
+    paid_on: Mapped[date | None] = mapped_column(default=None)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
