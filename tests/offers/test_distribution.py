@@ -373,3 +373,49 @@ def test_smtp_down_then_up_retries(
     (message,) = _outbox(db)
     assert message.status is Status.sent and message.attempts == 2
     assert len(inbox.ids()) == 1
+
+
+def test_cli_prints_coupons_and_exports_codes(
+    client: TestClient,
+    settings: Settings,
+    tmp_path: Path,
+    running: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from crosspromo.cli import app as cli
+    from crosspromo.settings import get_settings
+
+    p = running
+    offer = make_offer(client, p, p["campaign_id"])
+    _codes(client, p, offer, 12)
+    monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("CROSSPROMO_PUBLIC_URL", "https://promo.example")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        pdf = tmp_path / "coupons.pdf"
+        printed = runner.invoke(
+            cli,
+            ["offers", "print", offer["id"], "--business", p["cafe"].slug, "--layout", "card"]
+            + ["--locale", "ru", "--limit", "5", "-o", str(pdf)],
+        )
+        assert printed.exit_code == 0, printed.output
+        assert "--after" in printed.output and _pdf_text(pdf.read_bytes())[0] == 5
+        exported = tmp_path / "codes.csv"
+        done = runner.invoke(
+            cli,
+            ["offers", "codes", offer["id"], "--business", p["bakery"].slug, "--csv"]
+            + ["-o", str(exported)],
+        )
+        assert done.exit_code == 0, done.output
+        rows = exported.read_text().splitlines()
+        assert rows[0] == "code,kind,uses,max_uses,label,url" and len(rows) == 13
+        assert ",unique,0,1,," in rows[1] and "https://promo.example/r/" in rows[1]
+        other = runner.invoke(
+            cli, ["offers", "codes", offer["id"], "--business", p["outsider"].slug, "--csv"]
+        )
+        assert other.exit_code == 1 and "No such" in other.output
+    finally:
+        get_settings.cache_clear()
