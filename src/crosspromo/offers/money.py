@@ -9,6 +9,7 @@ transaction as the redemption and never changed: a reversal adds their negatives
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,21 +18,50 @@ from sqlalchemy.orm import Session
 
 from crosspromo.campaigns.models import Campaign
 from crosspromo.offers.models import Accrual, Offer, Redemption
-from crosspromo.partnerships import service as partnerships
-from crosspromo.partnerships.models import Proposal
+from crosspromo.partnerships.models import Acceptance, Proposal, Status, TermsVersion
+
+# Agreed terms never change (agreed is a final status, a terms version is never edited and a
+# campaign keeps its proposal), so once found they are kept per campaign for the process.
+_AGREED: dict[uuid.UUID, tuple[uuid.UUID, dict[str, Any]]] = {}
+_AGREED_MAX = 10_000
 
 
-def terms_for(session: Session, offer: Offer) -> tuple[Proposal, dict[str, Any]] | None:
-    """The agreement behind the offer's campaign and its accepted option."""
-    campaign = session.get(Campaign, offer.campaign_id)
-    proposal = session.get(Proposal, campaign.proposal_id) if campaign else None
-    if proposal is None:
+def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    """The agreement behind the offer's campaign and its accepted option.
+
+    Read on every redemption: one query the first time for a campaign, then from memory;
+    following campaign -> proposal -> terms -> acceptance object by object took four round
+    trips each time (bench/redemption_service.py). The rule is that of
+    `partnerships.service.agreement`: the agreed version, the option accepted.
+    """
+    known = _AGREED.get(offer.campaign_id)
+    if known is not None:
+        return known
+    row = session.execute(
+        select(Proposal.id, TermsVersion.options, Acceptance.option)
+        .select_from(Campaign)
+        .join(Proposal, Proposal.id == Campaign.proposal_id)
+        .join(
+            TermsVersion,
+            (TermsVersion.proposal_id == Proposal.id)
+            & (TermsVersion.number == Proposal.agreed_version),
+        )
+        .join(
+            Acceptance,
+            (Acceptance.proposal_id == Proposal.id)
+            & (Acceptance.version == Proposal.agreed_version),
+        )
+        .where(Campaign.id == offer.campaign_id, Proposal.status == Status.agreed)
+        .order_by(Acceptance.at)
+        .limit(1)
+    ).first()
+    if row is None:
         return None
-    found = partnerships.agreement(session, proposal)
-    if found is None:
-        return None
-    terms, option, _ = found
-    return proposal, terms.options[option]
+    proposal_id, options, option = row
+    if len(_AGREED) >= _AGREED_MAX:
+        _AGREED.clear()
+    _AGREED[offer.campaign_id] = (proposal_id, options[option])
+    return _AGREED[offer.campaign_id]
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:
@@ -45,7 +75,7 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
     found = terms_for(session, offer)
     if found is None:
         return []
-    proposal, option = found
+    proposal_id, option = found
     model = option.get("payment_model", "barter")
     rows: list[tuple[str, int, str]] = []
     if model in ("per_sale_percent", "revenue_share") and option.get("payment_percent"):
@@ -59,7 +89,7 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
     made = []
     for kind, amount, currency in rows:
         accrual = Accrual(
-            proposal_id=proposal.id,
+            proposal_id=proposal_id,
             redemption_id=redemption.id,
             code_id=redemption.code_id,
             kind=kind,
