@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
-    from crosspromo.offers import referral_pages, statement_api, statement_pages
+    from crosspromo.offers import distribution_api, referral_pages, statement_api, statement_pages
     from crosspromo.offers import till as offers_till
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         campaigns_api.router,
         notifications_api.router,
         offers_api.router,
+        distribution_api.router,
         pipeline_api.router,
         accounts_pages.router,
         team.router,

@@ -9,6 +9,7 @@ transaction as the redemption and never changed: a reversal adds their negatives
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -18,20 +19,16 @@ from sqlalchemy.orm import Session
 from crosspromo.campaigns.models import Campaign
 from crosspromo.offers.models import Accrual, Offer, Redemption
 from crosspromo.partnerships import service as partnerships
-from crosspromo.partnerships.models import Proposal
 
 
-def terms_for(session: Session, offer: Offer) -> tuple[Proposal, dict[str, Any]] | None:
-    """The agreement behind the offer's campaign and its accepted option."""
-    campaign = session.get(Campaign, offer.campaign_id)
-    proposal = session.get(Proposal, campaign.proposal_id) if campaign else None
-    if proposal is None:
-        return None
-    found = partnerships.agreement(session, proposal)
-    if found is None:
-        return None
-    terms, option, _ = found
-    return proposal, terms.options[option]
+def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    """The agreement behind the offer's campaign and its accepted option, in one query.
+
+    Read on every redemption and never cached: an amendment both owners accept moves the
+    agreement to a new version, and the next redemption must follow it.
+    """
+    campaign_proposal = select(Campaign.proposal_id).where(Campaign.id == offer.campaign_id)
+    return partnerships.agreed_option(session, campaign_proposal.scalar_subquery())
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:
@@ -45,7 +42,7 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
     found = terms_for(session, offer)
     if found is None:
         return []
-    proposal, option = found
+    proposal_id, option = found
     model = option.get("payment_model", "barter")
     rows: list[tuple[str, int, str]] = []
     if model in ("per_sale_percent", "revenue_share") and option.get("payment_percent"):
@@ -59,7 +56,7 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
     made = []
     for kind, amount, currency in rows:
         accrual = Accrual(
-            proposal_id=proposal.id,
+            proposal_id=proposal_id,
             redemption_id=redemption.id,
             code_id=redemption.code_id,
             kind=kind,

@@ -158,7 +158,7 @@ def click(
     if paid and terms is not None:
         session.add(
             Accrual(
-                proposal_id=terms[0].id,
+                proposal_id=terms[0],
                 code_id=link.code.id,
                 kind="click",
                 payer_business_id=link.offer.honouring_business_id,

@@ -252,14 +252,17 @@ def discount(offer: Offer, order_minor: int) -> int:
     return 0  # a gift or a free item: no money off the order
 
 
-def _find(session: Session, business: Business, text: str) -> Code:
-    """The code at this business; unknown and other businesses' codes get the same answer."""
+def _find(session: Session, business: Business, text: str) -> tuple[Code, Offer]:
+    """The code at this business and its offer; unknown and others' codes get the same answer."""
     normalized = codes.normalize(text)
-    found = session.scalar(
-        select(Code).where(Code.honouring_business_id == business.id, Code.code == normalized)
-    )
+    # Code and offer in one round trip: the till runs this on every check and redemption.
+    found = session.execute(
+        select(Code, Offer)
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(Code.honouring_business_id == business.id, Code.code == normalized)
+    ).first()
     if found is not None:
-        return found
+        return found.tuple()
     if _mistyped(session, business, normalized):
         raise Refused("mistyped-code", MESSAGES["mistyped-code"])
     raise Refused("unknown-code", MESSAGES["unknown-code"])
@@ -291,9 +294,7 @@ def check(
     """Evaluate a code for an order at this business, with no effect."""
     if data.order_minor > MAX_ORDER_MINOR:
         raise Refused("absurd-amount", MESSAGES["absurd-amount"])
-    code = _find(session, business, data.code)
-    offer = session.get(Offer, code.offer_id)
-    assert offer is not None
+    code, offer = _find(session, business, data.code)
     verdict = Verdict(offer=offer, code=code)
     add = verdict.conditions.append
     local = (now or utcnow()).astimezone(ZoneInfo(business.timezone))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, Subquery, cast, func, select, update
 from sqlalchemy.orm import Session
@@ -455,3 +456,30 @@ def agreement(session: Session, proposal: Proposal) -> tuple[TermsVersion, int, 
     if terms is None or not rows:
         return None
     return terms, rows[0].option, max(row.at for row in rows)
+
+
+def agreed_option(session: Session, proposal_id: Any) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    """(proposal id, the accepted option of the agreed version) in one query, or None.
+
+    `proposal_id` may be a value or a scalar subquery (the till passes its campaign's).
+    """
+    row = session.execute(
+        select(Proposal.id, TermsVersion.options, Acceptance.option)
+        .join(
+            TermsVersion,
+            (TermsVersion.proposal_id == Proposal.id)
+            & (TermsVersion.number == Proposal.agreed_version),
+        )
+        .join(
+            Acceptance,
+            (Acceptance.proposal_id == Proposal.id)
+            & (Acceptance.version == Proposal.agreed_version),
+        )
+        .where(Proposal.id == proposal_id, Proposal.status == Status.agreed)
+        .order_by(Acceptance.at)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    found_id, options, option = row
+    return found_id, options[option]

@@ -1,0 +1,80 @@
+"""JSON API for handing out an offer's codes: a printable coupon PDF, e-mail to customers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from crosspromo.offers import distribution
+from crosspromo.web.deps import ApiActor, Db, parse_uuid
+
+router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
+
+
+@router.get(
+    "/offers/{offer_id}/coupons.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def coupons_pdf(
+    offer_id: str,
+    request: Request,
+    actor: ApiActor,
+    db: Db,
+    layout: Literal["a4", "card"] = "a4",
+    locale: Literal["en", "ru"] = "en",
+    limit: Annotated[
+        int | None, Query(description=f"at most {distribution.MAX_COUPONS:,} per request")
+    ] = None,
+    after: Annotated[str, Query(description="the last code of the previous sheet")] = "",
+) -> Response:
+    """Cut-out coupons with QR codes (A4 sheets of 10, or business cards), for a brochure stand.
+
+    The header `X-Next-After` carries the cursor for the next sheet when codes remain.
+    """
+    sheet = distribution.coupons_pdf(
+        db,
+        actor,
+        parse_uuid(offer_id),
+        layout=layout,
+        locale=locale,
+        limit=limit,
+        after=after,
+        public_url=request.app.state.settings.public_url,
+    )
+    db.rollback()  # printing changes nothing
+    headers = {
+        "Content-Disposition": f'attachment; filename="coupons-{offer_id}-{layout}.pdf"',
+        "X-Coupons": str(sheet.count),
+    }
+    if sheet.next_after:
+        headers["X-Next-After"] = sheet.next_after
+    return Response(sheet.pdf, media_type="application/pdf", headers=headers)
+
+
+@router.post("/offers/{offer_id}/emails")
+def email_codes(
+    offer_id: str,
+    request: Request,
+    actor: ApiActor,
+    db: Db,
+    locale: Literal["en", "ru"] = "en",
+) -> dict[str, Any]:
+    """E-mail one unique code to each consenting customer of the issuer; re-runs add only new."""
+    sent = distribution.email_codes(
+        db,
+        actor,
+        parse_uuid(offer_id),
+        locale=locale,
+        public_url=request.app.state.settings.public_url,
+    )
+    db.commit()
+    return {
+        "sent": sent.sent,
+        "already_sent": sent.already_sent,
+        "skipped_no_consent": sent.skipped_no_consent,
+        "skipped_no_email": sent.skipped_no_email,
+        "skipped_no_code": sent.skipped_no_code,
+    }
