@@ -82,7 +82,8 @@ def test_coupons_print_and_the_till_redeems_one(server: Server, browser: Any) ->
     phone.wait_for_selector("article.verdict[data-ok=no]")
     assert "already used" in phone.inner_text("article.verdict")
     shot(phone, "44-till-used")
-    phone.click("a[hreflang=ru]")
+    phone.click("a[hreflang=ru]")  # from the page that answered the form
+    phone.wait_for_selector("h1:has-text('Касса')")
     phone.fill("input[name=code]", "BREAD-2222-2222-2222")
     phone.fill("input[name=amount]", "450")
     phone.click("form.till-form button[type=submit]")
