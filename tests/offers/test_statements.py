@@ -304,3 +304,29 @@ def test_net_is_the_sum_of_live_commissions(
     assert sum(t.net for t in theirs.totals) == -live
     assert all(t.currency == "RUB" for t in mine.totals)
     assert len(mine.lines) == len(ops) + sum(1 for _, undo in ops if undo)
+
+
+def test_an_amended_agreement_sets_the_rate_of_later_redemptions(
+    client: TestClient, db: Session
+) -> None:
+    from sqlalchemy import select
+
+    from crosspromo.offers.models import Accrual
+    from tests.campaigns.conftest import OPTION
+
+    p = agree(client, db, payment_model="per_sale_percent", payment_percent="5")
+    offer = make_offer(client, p, p["campaign_id"])
+    a, b = _codes(client, p, offer, kind="unique", count=2)
+    _redeem(client, p, a, 10000)
+    url = f"/api/v1/partnerships/{p['proposal_id']}"
+    amended = OPTION | {"payment_model": "per_sale_percent", "payment_percent": "10"}
+    client.post(
+        f"{url}/versions", headers=p["cafe_owner"], json={"based_on": 1, "options": [amended]}
+    )
+    _redeem(client, p, b, 10000)  # the amendment is not agreed yet: still 5 %
+    client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2})
+    client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 2})
+    fresh = [x for x in _codes(client, p, offer, kind="unique", count=1) if x not in (a, b)]
+    _redeem(client, p, fresh[0], 10000)
+    amounts = sorted(db.scalars(select(Accrual.amount_minor)).all())
+    assert amounts == [500, 500, 1000]
