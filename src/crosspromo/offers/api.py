@@ -52,11 +52,15 @@ def offer_out(offer: Offer) -> dict[str, Any]:
     }
 
 
-def code_out(code: Code) -> dict[str, Any]:
+def code_out(code: Code, prefix: str = "") -> dict[str, Any]:
+    """A code as printed: generated ones grouped after their prefix (BREAD-7KQ2-M9XP-4TRH)."""
+    shown = code.code
+    if code.kind.value in ("unique", "link") and code.code.startswith(prefix):
+        body = code.code[len(prefix) :]
+        groups = [body[i : i + 4] for i in range(0, len(body), 4)]
+        shown = "-".join(([prefix] if prefix else []) + groups)
     return {
-        "code": codes.format(code.code, codes.CodePattern(prefix="", groups=10, group_size=4))
-        if code.kind.value in ("unique", "link")
-        else code.code,
+        "code": shown,
         "kind": code.kind.value,
         "uses": code.uses,
         "max_uses": code.max_uses,
@@ -108,7 +112,7 @@ def list_codes(
     """The offer's codes a page at a time; `format=csv` for a partner's newsletter."""
     offer = service.get_offer(db, actor, parse_uuid(offer_id))
     found = service.list_codes(db, offer, limit=limit, after=codes.normalize(cursor))
-    rows = [code_out(c) for c in found]
+    rows = [code_out(c, offer.code_prefix) for c in found]
     next_cursor = found[-1].code if len(found) == limit else None
     if format == "csv":
         buffer = io.StringIO()
