@@ -306,6 +306,14 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
         raise DomainError("Unknown action.", status=404, kind="not-found", title="Not found")
 
 
+@router.get("/b/{business_id}/campaigns/{campaign_id}/{action}")
+def again(business_id: str, campaign_id: str, web: SignedIn, db: Db) -> Response:
+    """A page that answered a form, opened again (a language switch): the campaign page."""
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    target = f"/b/{business.id}/campaigns/{parse_uuid(campaign_id)}"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
 async def act(
     request: Request, business_id: str, campaign_id: str, action: str, web: SignedIn, db: Db

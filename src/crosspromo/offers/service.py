@@ -262,7 +262,7 @@ def _find(session: Session, business: Business, text: str) -> tuple[Code, Offer]
         .where(Code.honouring_business_id == business.id, Code.code == normalized)
     ).first()
     if found is not None:
-        return found.tuple()
+        return found[0], found[1]
     if _mistyped(session, business, normalized):
         raise Refused("mistyped-code", MESSAGES["mistyped-code"])
     raise Refused("unknown-code", MESSAGES["unknown-code"])

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
@@ -71,6 +71,13 @@ def till(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.cashier)
     recent = service.recent(db, web.actor, business.id, limit=5)
     return _render(request, web, business, recent=recent)
+
+
+@router.get("/b/{business_id}/till/{action}")
+def till_again(business_id: str, web: SignedIn, db: Db) -> Response:
+    """A page that answered a till form, opened again (a language switch, a reload): the till."""
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.cashier)
+    return RedirectResponse(f"/b/{business.id}/till", status_code=303)
 
 
 def _limit(request: Request, caller: str) -> None:

@@ -364,6 +364,14 @@ def show(request: Request, business_id: str, proposal_id: str, web: SignedIn, db
     return _show(request, web, db, business_id, proposal_id)
 
 
+@router.get("/b/{business_id}/proposals/{proposal_id}/{action}")
+def again(business_id: str, proposal_id: str, web: SignedIn, db: Db) -> Response:
+    """A page that answered a form, opened again (a language switch): the proposal page."""
+    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    target = f"/b/{business.id}/proposals/{parse_uuid(proposal_id)}"
+    return RedirectResponse(target, status_code=303)
+
+
 @router.post("/b/{business_id}/proposals/{proposal_id}/{action}", dependencies=[Csrf])
 async def act(
     request: Request, business_id: str, proposal_id: str, action: str, web: SignedIn, db: Db
