@@ -55,7 +55,9 @@ def bare_app() -> Any:
 
     from crosspromo.db import make_engine
 
-    setup = Setup(**json.loads(os.environ["BENCH_SETUP"]))
+    given = json.loads(os.environ["BENCH_SETUP"])
+    ids = {k: uuid.UUID(v) for k, v in given.items() if k.endswith("_id")}
+    setup = Setup(**(given | ids))
     engine = make_engine(os.environ["BENCH_DATABASE_URL"])
     app = FastAPI()
 
@@ -126,6 +128,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=3000, help="redemptions per side")
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=4, help="alternate the sides so often")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     args = parser.parse_args()
     logging.disable(logging.INFO)
@@ -162,21 +165,37 @@ def main() -> None:
                 "app": {"Authorization": f"Bearer {setup.cashier_key}"},
                 "bare": {},
             }
-            results: dict[str, tuple[float, list[float]]] = {}
-            for name, (target_app, path) in sides.items():
-                port = free_port()
-                server = serve(target_app, port, args.workers, env)
-                try:
-                    bodies = [
+            results: dict[str, tuple[float, list[float]]] = {k: (0.0, []) for k in sides}
+            servers = {}
+            try:
+                for name, (target_app, _path) in sides.items():
+                    port = free_port()
+                    servers[name] = (serve(target_app, port, args.workers, env), port)
+                bodies = {
+                    name: [
                         {"business_id": str(setup.cafe_id), "code": c, "order_minor": 50_000}
                         for c in codes[name]
                     ]
-                    endpoint = f"http://127.0.0.1:{port}{path}"
-                    asyncio.run(fire(endpoint, headers[name], bodies[: args.warmup], args.clients))
-                    results[name] = asyncio.run(
-                        fire(endpoint, headers[name], bodies[args.warmup :], args.clients)
-                    )
-                finally:
+                    for name in sides
+                }
+                # Warm up both, then alternate rounds so both sides see the same machine.
+                step = -(-args.n // args.rounds)
+                chunks = [(0, args.warmup)] + [
+                    (args.warmup + i, min(args.warmup + i + step, total))
+                    for i in range(0, args.n, step)
+                ]
+                for round_no, (start, end) in enumerate(chunks):
+                    for name, (_, path) in sides.items():
+                        endpoint = f"http://127.0.0.1:{servers[name][1]}{path}"
+                        chunk = bodies[name][start:end]
+                        wall, latencies = asyncio.run(
+                            fire(endpoint, headers[name], chunk, args.clients)
+                        )
+                        if round_no:
+                            so_far = results[name]
+                            results[name] = (so_far[0] + wall, so_far[1] + latencies)
+            finally:
+                for server, _ in servers.values():
                     server.terminate()
                     server.wait(timeout=30)
         rows.append((engine_name, results))

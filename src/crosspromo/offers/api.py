@@ -250,7 +250,8 @@ def redeem(
     answer = redemption_out(redemption)
     if idempotency_key is not None:
         idempotency.finish(db, scope, idempotency_key, 201, answer)
-    db.commit()
+    # The audit row commits with the redemption: one transaction per redemption, not two
+    # (on SQLite each commit takes the database's write lock; bench/redemption_http.py).
     audit.record(
         db,
         action="redeem",
