@@ -108,8 +108,8 @@ def signin(
 
 
 @router.get("/signup")
-def signup_form(request: Request, web: Page) -> Response:
-    return page(request, web, "accounts/signup.html", form={}, errors={})
+def signup_form(request: Request, web: Page, next: str = "") -> Response:
+    return page(request, web, "accounts/signup.html", form={"next": next}, errors={})
 
 
 @router.post("/signup", dependencies=[Csrf])
@@ -122,8 +122,15 @@ def signup(
     name: Annotated[str, Form()] = "",
     business_name: Annotated[str, Form()] = "",
     category: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
-    form = {"email": email, "name": name, "business_name": business_name, "category": category}
+    form = {
+        "email": email,
+        "name": name,
+        "business_name": business_name,
+        "category": category,
+        "next": next,
+    }
     errors: dict[str, str] = {}
     try:
         data = BusinessCreate(name=business_name, category=category)
@@ -143,7 +150,7 @@ def signup(
     business = businesses.create(db, workspace_id=workspace.id, data=data)
     token, _ = service.start_session(db, user=user, days=request.app.state.settings.session_days)
     db.commit()
-    return _signed_in_response(request, token, f"/b/{business.id}/profile")
+    return _signed_in_response(request, token, safe_next(next, f"/b/{business.id}/profile"))
 
 
 @router.post("/signout", dependencies=[Csrf])

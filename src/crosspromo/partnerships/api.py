@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from crosspromo.partnerships import service
+from crosspromo.partnerships import invitations, service
 from crosspromo.partnerships.models import Proposal, ProposalMessage
-from crosspromo.partnerships.schemas import Accept, Counter, Decline, MessageIn, ProposalCreate
+from crosspromo.partnerships.schemas import (
+    Accept,
+    Counter,
+    Decline,
+    InvitationCreate,
+    MessageIn,
+    ProposalCreate,
+)
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1/partnerships", tags=["partnerships"])
@@ -147,3 +154,24 @@ def get_pdf(
     """The current terms as a one-page PDF (both profiles, the options, expected results)."""
     proposal, _ = service.get(db, actor, parse_uuid(proposal_id))
     return pdf_response(db, proposal, "ru" if locale == "ru" else "en")
+
+
+@router.post("/invitations", status_code=201)
+def invite(
+    request: Request,
+    actor: ApiActor,
+    db: Db,
+    business_id: Annotated[str, Query()],
+    body: InvitationCreate,
+) -> dict[str, Any]:
+    """Propose to a business not on the platform: its owner gets an e-mail with a link."""
+    invitation, link = invitations.invite(
+        db,
+        actor,
+        from_business_id=parse_uuid(business_id),
+        data=body,
+        public_url=request.app.state.settings.public_url,
+        user_id=actor.user_id,
+    )
+    db.commit()
+    return {"id": str(invitation.id), "email": invitation.email, "link": link}

@@ -14,16 +14,17 @@ from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import DomainError
-from crosspromo.partnerships import service
+from crosspromo.partnerships import invitations, service
 from crosspromo.partnerships.schemas import (
     Accept,
     Counter,
     Decline,
+    InvitationCreate,
     MessageIn,
     Option,
     ProposalCreate,
 )
-from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
 from crosspromo.web.i18n import N_
 
@@ -275,6 +276,28 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
+        if "@" in form.get("to", ""):
+            invitation, link = invitations.invite(
+                db,
+                web.actor,
+                from_business_id=business.id,
+                data=InvitationCreate(
+                    email=form["to"],
+                    message=form.get("message", ""),
+                    options=_options(form, author_is_proposer=True),
+                ),
+                public_url=request.app.state.settings.public_url,
+                user_id=web.user.id if web.user else None,
+            )
+            db.commit()
+            return page(
+                request,
+                web,
+                "partnerships/invited.html",
+                business=business,
+                email=invitation.email,
+                link=link,
+            )
         data = ProposalCreate(
             to_business=form.get("to", ""),
             message=form.get("message", ""),
@@ -422,3 +445,47 @@ async def act(
         return _show(request, web, db, business_id, proposal_id, exc.status, [exc.detail])
     db.commit()
     return RedirectResponse(f"/b/{business_id}/proposals/{proposal_id}", status_code=303)
+
+
+@router.get("/invite/{token}")
+def invitation(request: Request, token: str, web: Page, db: Db) -> Response:
+    """The invited owner's page: who proposes what; sign up or answer for a business."""
+    found, sender = invitations.find(db, token)
+    owned = [b for b in web.businesses if businesses.role_in(web.actor, b) is Role.owner]
+    return page(
+        request,
+        web,
+        "partnerships/invitation.html",
+        invitation=found,
+        sender=sender,
+        token=token,
+        owned=owned,
+        labels=LABELS,
+        errors=[],
+    )
+
+
+@router.post("/invite/{token}", dependencies=[Csrf])
+async def answer_invitation(request: Request, token: str, web: SignedIn, db: Db) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        proposal = invitations.answer(
+            db, web.actor, token, business_id=parse_uuid(form.get("business_id", ""))
+        )
+    except DomainError as exc:
+        db.rollback()
+        found, sender = invitations.find(db, token)
+        return page(
+            request,
+            web,
+            "partnerships/invitation.html",
+            status=exc.status,
+            invitation=found,
+            sender=sender,
+            token=token,
+            owned=[],
+            labels=LABELS,
+            errors=[exc.detail],
+        )
+    db.commit()
+    return RedirectResponse(f"/b/{proposal.to_business_id}/proposals/{proposal.id}", 303)

@@ -139,3 +139,12 @@ class VersionOut(BaseModel):
     options: list[Option]
     note: str
     accepted_by: list[uuid.UUID]
+
+
+class InvitationCreate(BaseModel):
+    """A proposal to a business that is not on the platform yet, by its owner's e-mail."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: Annotated[str, Field(min_length=3, max_length=254)]
+    message: Annotated[str, Field(max_length=5000)] = ""
+    options: Options

@@ -76,6 +76,7 @@ KINDS = {
     "reversal-window-closed": "The reversal window of the offer has passed.",
     "already-reversed": "The redemption was already reversed.",
     "idempotency-key-reused": "The Idempotency-Key was used with a different request body.",
+    "invitation-used": "The invitation was already answered; open the proposal instead.",
     "codes-exhausted": "No unused codes were found for the pattern; use a longer one.",
 }
 
