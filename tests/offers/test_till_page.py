@@ -102,3 +102,20 @@ def test_campaign_page_lists_offers_and_adds_codes(
         },
     )
     assert bad.status_code == 422 and "must differ" in bad.text
+
+
+def test_a_cashier_sees_no_pipeline_link(
+    app: Any, client: TestClient, db: Session, running: dict[str, Any]
+) -> None:
+    p = running
+    accounts.add_member(
+        db,
+        workspace_id=p["cafe"].workspace_id,
+        email="till2@example.com",
+        role=Role.cashier,
+        password=PASSWORD,
+    )
+    db.commit()
+    sign_in(client, "till2@example.com")
+    till = client.get(f"/b/{p['cafe'].id}/till")
+    assert till.status_code == 200 and "/pipeline" not in till.text
