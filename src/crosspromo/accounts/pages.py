@@ -42,6 +42,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def page(
     request: Request, web: WebContext, template: str, status: int = 200, **ctx: object
 ) -> Response:
+    business = ctx.get("business")
+    if business is not None and "current_business_id" not in ctx:
+        ctx["current_business_id"] = getattr(business, "id", None)  # the switcher shows it
     response = render(request, template, status_code=status, **ctx)
     if web.new_anon_csrf:
         response.set_cookie(
