@@ -34,7 +34,7 @@ from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
-from crosspromo.web.i18n import N_
+from crosspromo.web.i18n import N_, NO_CURRENCY
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,7 +77,7 @@ def _goal_input(campaign: Any) -> str:
     if campaign.goal_kind is GoalKind.increase_percent:
         scale = 2  # basis points
     elif campaign.goal_metric in service.MONEY:
-        scale = get_currency_precision(campaign.currency or "XXX")
+        scale = get_currency_precision(campaign.currency or NO_CURRENCY)
     else:
         scale = 0
     return f"{Decimal(campaign.goal_target).scaleb(-scale).normalize():f}"

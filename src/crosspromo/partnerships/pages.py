@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
@@ -26,7 +24,7 @@ from crosspromo.partnerships.schemas import (
 )
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
-from crosspromo.web.i18n import N_
+from crosspromo.web.i18n import N_, major
 
 router = APIRouter(include_in_schema=False)
 
@@ -196,8 +194,7 @@ def _form_of(option: dict[str, Any], author_is_proposer: bool) -> dict[str, Any]
         "currency": option.get("currency") or "",
     }
     if option.get("payment_minor") is not None:
-        precision = get_currency_precision(option.get("currency") or "XXX")
-        form["payment_amount"] = str(Decimal(option["payment_minor"]).scaleb(-precision))
+        form["payment_amount"] = major(option["payment_minor"], option.get("currency"))
     for who, side in (("we", we), ("they", they)):
         for key, name in (
             ("gives", "give"),

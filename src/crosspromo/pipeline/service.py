@@ -27,6 +27,7 @@ import base64
 import binascii
 import calendar
 import uuid
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -80,6 +81,15 @@ def _uncursor(cursor: str) -> tuple[str, uuid.UUID]:
         return key, uuid.UUID(row_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("This cursor was not given by this list.", field="cursor") from None
+
+
+def _page(rows: list[Any], limit: int, key: Callable[[Any], Any]) -> tuple[list[Any], str | None]:
+    """A page from `limit + 1` rows read: the rows, and the cursor after the last if more."""
+    page = rows[:limit]
+    last = page[-1] if page else None
+    if len(rows) <= limit or last is None or key(last) is None:
+        return page, None
+    return page, _cursor(key(last).isoformat(), last.id)
 
 
 def _after_datetime(cursor: str) -> tuple[datetime, uuid.UUID]:
@@ -537,11 +547,7 @@ def list_entries(
     rows = list(
         session.scalars(query.order_by(PipelineEntry.created_at, PipelineEntry.id).limit(limit + 1))
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    following = _cursor(last.created_at.isoformat(), last.id) if more and last else None
-    return rows, following
+    return _page(rows, limit, lambda e: e.created_at)
 
 
 def stage_counts(session: Session, actor: Actor, *, business_id: uuid.UUID) -> dict[Stage, int]:
@@ -623,10 +629,7 @@ def activities(
     rows = list(
         session.scalars(query.order_by(Activity.at.desc(), Activity.id.desc()).limit(limit + 1))
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    return rows, (_cursor(last.at.isoformat(), last.id) if more and last else None)
+    return _page(rows, limit, lambda a: a.at)
 
 
 def set_follow_up(
@@ -675,15 +678,7 @@ def due_follow_ups(
             query.order_by(PipelineEntry.next_follow_up_on, PipelineEntry.id).limit(limit + 1)
         )
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    following = (
-        _cursor(last.next_follow_up_on.isoformat(), last.id)
-        if more and last and last.next_follow_up_on
-        else None
-    )
-    return rows, following
+    return _page(rows, limit, lambda e: e.next_follow_up_on)
 
 
 # --- targets ----------------------------------------------------------------------------
@@ -1068,7 +1063,4 @@ def deliveries(
     rows = list(
         session.scalars(query.order_by(Delivery.on.desc(), Delivery.id.desc()).limit(limit + 1))
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    return rows, (_cursor(last.on.isoformat(), last.id) if more and last else None)
+    return _page(rows, limit, lambda d: d.on)

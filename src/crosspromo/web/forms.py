@@ -8,6 +8,7 @@ from babel.numbers import get_currency_precision
 from pydantic import ValidationError
 
 from crosspromo.errors import Invalid
+from crosspromo.web.i18n import NO_CURRENCY
 
 
 def errors_of(exc: ValidationError) -> list[str]:
@@ -24,7 +25,7 @@ def minor_units(text: str, currency: str, field: str = "amount") -> int | None:
     if not cleaned:
         return None
     try:
-        precision = get_currency_precision(currency.upper() or "XXX")
+        precision = get_currency_precision(currency.upper() or NO_CURRENCY)
         value = Decimal(cleaned)
     except (InvalidOperation, ValueError):
         raise Invalid(f"Not an amount: {text}", field=field) from None

@@ -70,11 +70,15 @@ def money(minor: int | None, currency: str) -> str:
     return format_currency(amount, currency, locale=Locale.parse(current_locale.get()))
 
 
-def major(minor: int | None, currency: str) -> str:
+# ISO 4217 "no currency": amounts typed before a currency is chosen get its precision.
+NO_CURRENCY = "XXX"
+
+
+def major(minor: int | None, currency: str | None) -> str:
     """Integer minor units as a plain decimal string for form fields (no float on the way)."""
     if minor is None:
         return ""
-    return str(Decimal(minor).scaleb(-get_currency_precision(currency)))
+    return str(Decimal(minor).scaleb(-get_currency_precision(currency or NO_CURRENCY)))
 
 
 def number(value: int | float | None) -> str:
