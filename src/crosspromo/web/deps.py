@@ -41,9 +41,15 @@ class SignInRequired(Exception):
 
 
 def get_db(request: Request) -> Iterator[Session]:
+    """The request's unit of work: commits when the handler returns, rolls back on any error.
+
+    Handlers and services never call commit(); a write that must survive a refusal (an audit
+    row) uses its own short `unit_of_work`, visibly.
+    """
     with request.app.state.sessions() as session:
         try:
             yield session
+            session.commit()
         except BaseException:
             session.rollback()
             raise

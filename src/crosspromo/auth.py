@@ -1,0 +1,64 @@
+"""Who may act: typed dependencies that put each route's permission in its signature.
+
+    @router.get("/api/v1/businesses/{business_id}/kpis")
+    def kpis(business: ManagerBusiness, db: Db) -> ...
+
+`ManagerBusiness` (and `CashierBusiness`, `OwnerBusiness`) resolve the `business_id` path
+parameter for the API caller (API key or browser session): 404 for a business the caller cannot
+see, 403 for a role too low. The `...Page` variants do the same for signed-in pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from crosspromo.accounts.models import Role
+from crosspromo.accounts.service import Actor
+from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
+from crosspromo.web.deps import ApiActor, Db, SignedIn, parse_uuid
+
+__all__ = [
+    "Actor",
+    "Role",
+    "business_dependency",
+    "CashierBusiness",
+    "ManagerBusiness",
+    "OwnerBusiness",
+    "CashierBusinessPage",
+    "ManagerBusinessPage",
+    "OwnerBusinessPage",
+]
+
+
+def business_dependency(need: Role, *, page: bool = False) -> Any:
+    """A FastAPI dependency that loads `business_id` for the caller with at least `need`."""
+    if page:
+
+        def page_business(business_id: str, web: SignedIn, db: Db) -> Business:
+            return businesses.get(db, web.actor, parse_uuid(business_id), need)
+
+        page_business.__crosspromo_role__ = need  # type: ignore[attr-defined]
+        return Depends(page_business)
+
+    def api_business(business_id: str, actor: ApiActor, db: Db) -> Business:
+        return businesses.get(db, actor, parse_uuid(business_id), need)
+
+    api_business.__crosspromo_role__ = need  # type: ignore[attr-defined]
+    return Depends(api_business)
+
+
+# Typed permissions: the role a route needs is in its signature.
+CashierBusiness = Annotated[Business, business_dependency(Role.cashier)]
+ManagerBusiness = Annotated[Business, business_dependency(Role.manager)]
+OwnerBusiness = Annotated[Business, business_dependency(Role.owner)]
+CashierBusinessPage = Annotated[Business, business_dependency(Role.cashier, page=True)]
+ManagerBusinessPage = Annotated[Business, business_dependency(Role.manager, page=True)]
+OwnerBusinessPage = Annotated[Business, business_dependency(Role.owner, page=True)]
+
+
+def actor_id(actor: Actor) -> uuid.UUID | None:
+    return actor.user_id
