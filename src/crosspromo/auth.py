@@ -15,10 +15,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
+from crosspromo.roles import Actor, Role
 from crosspromo.web.deps import ApiActor, Db, SignedIn, parse_uuid
 
 __all__ = [

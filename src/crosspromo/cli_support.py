@@ -11,11 +11,10 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import make_engine, make_sessionmaker, unit_of_work
+from crosspromo.roles import Actor, Role
 from crosspromo.settings import get_settings
 
 err = Console(stderr=True)

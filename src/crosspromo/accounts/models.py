@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
@@ -10,19 +9,9 @@ from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crosspromo.db import Base, IdMixin, utcnow
+from crosspromo.roles import Role
 
-
-class Role(enum.StrEnum):
-    owner = "owner"
-    manager = "manager"
-    cashier = "cashier"
-
-    @property
-    def rank(self) -> int:
-        return {"cashier": 1, "manager": 2, "owner": 3}[self.value]
-
-    def at_least(self, other: Role) -> bool:
-        return self.rank >= other.rank
+__all__ = ["ApiKey", "Membership", "Role", "User", "UserSession", "Workspace"]
 
 
 RoleType = Enum(Role, name="role", native_enum=False, length=16)

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -14,43 +13,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import ApiKey, Membership, Role, User, UserSession, Workspace
+from crosspromo.accounts.models import ApiKey, Membership, User, UserSession, Workspace
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound, Unauthorized
 from crosspromo.identifiers import IdentifierError, normalize_email
+from crosspromo.roles import Actor, Role
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
 API_KEY_PREFIX = "cpk"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: a signed-in user (roles per workspace) or an API key (one business)."""
-
-    user_id: uuid.UUID | None = None
-    roles: dict[uuid.UUID, Role] = field(default_factory=dict)
-    key_business_id: uuid.UUID | None = None
-    key_role: Role | None = None
-    key_id: uuid.UUID | None = None
-
-    @property
-    def caller(self) -> str:
-        """A stable name for audit logs, idempotency scopes and rate limits."""
-        if self.key_id is not None:
-            return f"key:{self.key_id}"
-        if self.key_business_id is not None:
-            return f"operator:{self.key_business_id}"
-        return f"user:{self.user_id}"
-
-    def role_for(self, workspace_id: uuid.UUID, business_id: uuid.UUID) -> Role | None:
-        if self.key_business_id is not None:
-            return self.key_role if business_id == self.key_business_id else None
-        return self.roles.get(workspace_id)
-
-    @property
-    def workspace_ids(self) -> list[uuid.UUID]:
-        return list(self.roles)
 
 
 def _sha256(text: str) -> str:

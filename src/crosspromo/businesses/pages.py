@@ -11,13 +11,13 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import categories, service
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate
 from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError, Invalid
+from crosspromo.roles import Role
 from crosspromo.sales import service as sales
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.i18n import pick_locale

@@ -12,12 +12,11 @@ from sqlalchemy import Select, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
 from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from crosspromo.identifiers import IdentifierError
+from crosspromo.roles import Actor, Role
 from crosspromo.settings import get_settings
 
 

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import service
@@ -32,6 +31,7 @@ from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
 from crosspromo.web.i18n import N_, NO_CURRENCY

@@ -17,8 +17,7 @@ from babel.numbers import get_currency_precision
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Membership, Role, User
-from crosspromo.accounts.service import Actor
+from crosspromo.accounts.models import Membership, User
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns.models import (
@@ -47,6 +46,7 @@ from crosspromo.errors import Conflict, Invalid, NotFound
 from crosspromo.notifications import service as notifications
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
+from crosspromo.roles import Actor, Role
 from crosspromo.sales import service as sales
 
 MOVES: dict[Stage, set[Stage]] = {

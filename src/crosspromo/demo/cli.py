@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role, User
+from crosspromo.accounts.models import User
 from crosspromo.businesses import service as businesses
 from crosspromo.cli_support import session_scope
 from crosspromo.imports.cli import import_file
 from crosspromo.matching import learned
+from crosspromo.roles import Role
 from crosspromo.settings import get_settings
 
 demo_app = typer.Typer(no_args_is_help=True, help="The demo city.")

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crosspromo.accounts.service import Actor
 from crosspromo.db import utcnow
 from crosspromo.errors import DomainError
 from crosspromo.imports import service
 from crosspromo.imports.models import ImportJob
+from crosspromo.roles import Actor
 
 log = logging.getLogger("crosspromo.imports")
 

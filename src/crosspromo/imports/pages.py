@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.imports import jobs, service, upload
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 
 router = APIRouter(include_in_schema=False)

@@ -20,8 +20,6 @@ from sqlalchemy import Column, String, Table, Uuid, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate
@@ -38,6 +36,7 @@ from crosspromo.imports.fields import CellError
 from crosspromo.imports.reader import FileProblem, Row, open_table
 from crosspromo.imports.reader import Table as FileTable
 from crosspromo.imports.staging import Stage, duplicates, merge, stage_table
+from crosspromo.roles import Actor, Role
 from crosspromo.sales.models import Transaction
 
 KINDS = ("businesses", "customers", "transactions")

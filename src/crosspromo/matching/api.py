@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from crosspromo.accounts.models import Role
 from crosspromo.businesses import categories
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.matching import learned, relations, service
+from crosspromo.roles import Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 from crosspromo.web.i18n import pick_locale
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.matching import service
 from crosspromo.matching.explain import N_
+from crosspromo.roles import Role
 from crosspromo.web.deps import Db, SignedIn, parse_uuid
 from crosspromo.web.i18n import pick_locale
 

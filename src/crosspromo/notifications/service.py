@@ -9,11 +9,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Membership, Role, User
+from crosspromo.accounts.models import Membership, User
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
 from crosspromo.notifications.models import Notification
 from crosspromo.outbox import service as outbox
+from crosspromo.roles import Role
 from crosspromo.web.i18n import N_, translations
 
 # What each kind says; %(name)s slots take the event's params.

@@ -9,14 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import service as campaigns
 from crosspromo.errors import DomainError
 from crosspromo.offers import audit, codes, idempotency, service, throttle, webhooks
 from crosspromo.offers.models import Code, Offer, Redemption
 from crosspromo.offers.schemas import CodesCreate, OfferCreate, ReversalIn, Till, WebhookIn
+from crosspromo.roles import Actor, Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 from crosspromo.web.problems import PROBLEM_BASE
 

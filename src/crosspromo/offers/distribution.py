@@ -22,8 +22,6 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service as campaigns
@@ -32,6 +30,7 @@ from crosspromo.errors import Forbidden, Invalid
 from crosspromo.offers import codes, printing, service
 from crosspromo.offers.models import Benefit, Code, CodeKind, Offer
 from crosspromo.outbox import service as outbox
+from crosspromo.roles import Actor, Role
 from crosspromo.settings import get_settings
 from crosspromo.web.i18n import N_, translations
 

@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from crosspromo.accounts.models import Role
 from crosspromo.cli_support import business_by_slug, fail, operator, session_scope
 from crosspromo.errors import DomainError
 from crosspromo.offers import distribution, service
+from crosspromo.roles import Role
 from crosspromo.settings import get_settings
 
 offers_app = typer.Typer(no_args_is_help=True, help="Offers: print coupons, export codes.")

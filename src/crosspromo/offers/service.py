@@ -21,8 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Membership, Role
-from crosspromo.accounts.service import Actor
+from crosspromo.accounts.models import Membership
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service as campaigns
@@ -46,6 +45,7 @@ from crosspromo.offers.models import (
     Redemption,
 )
 from crosspromo.offers.schemas import MAX_ORDER_MINOR, CodesCreate, OfferCreate, Till
+from crosspromo.roles import Actor, Role
 from crosspromo.web.i18n import N_
 
 LIVE = (Stage.preparation, Stage.agreed, Stage.running)

@@ -9,13 +9,12 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers import statement_files, statements
 from crosspromo.offers.statements import Statement
 from crosspromo.pipeline.service import local_today
+from crosspromo.roles import Actor, Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 from crosspromo.web.i18n import LOCALES, pick_locale
 

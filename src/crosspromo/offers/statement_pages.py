@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.offers.statement_api import build
 from crosspromo.partnerships import service as partnerships
 from crosspromo.pipeline.service import local_today
+from crosspromo.roles import Role
 from crosspromo.web.deps import Db, SignedIn, parse_uuid
 from crosspromo.web.i18n import N_
 

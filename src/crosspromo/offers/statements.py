@@ -27,14 +27,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers.models import Accrual, Code, Offer, Redemption
 from crosspromo.partnerships import service as partnerships
 from crosspromo.pipeline import service as pipeline
+from crosspromo.roles import Actor, Role
 
 RECEIVABLE = "receivable"  # the partner owes the viewer
 PAYABLE = "payable"  # the viewer owes the partner

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import DomainError
 from crosspromo.offers import audit, codes, idempotency, service, throttle
 from crosspromo.offers.schemas import Till
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import minor_units
 from crosspromo.web.i18n import N_

@@ -19,11 +19,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.offers.models import Redemption, WebhookEndpoint
 from crosspromo.outbox import service as outbox
+from crosspromo.roles import Actor, Role
 from crosspromo.settings import Settings
 
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
 from crosspromo.customers import service as customers
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.overlap import psi, service
+from crosspromo.roles import Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1/overlap", tags=["overlap"])

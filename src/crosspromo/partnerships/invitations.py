@@ -9,8 +9,6 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -19,6 +17,7 @@ from crosspromo.identifiers import IdentifierError, normalize_email
 from crosspromo.outbox import service as outbox
 from crosspromo.partnerships.models import Invitation, Proposal, TermsVersion
 from crosspromo.partnerships.schemas import InvitationCreate
+from crosspromo.roles import Actor, Role
 
 
 def _hash(token: str) -> str:

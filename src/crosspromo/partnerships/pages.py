@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import DomainError
@@ -22,6 +21,7 @@ from crosspromo.partnerships.schemas import (
     Option,
     ProposalCreate,
 )
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
 from crosspromo.web.i18n import N_, major

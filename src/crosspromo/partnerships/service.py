@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy import String, Subquery, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -29,6 +27,7 @@ from crosspromo.partnerships.models import (
     TermsVersion,
 )
 from crosspromo.partnerships.schemas import Accept, Counter, Decline, MessageIn, ProposalCreate
+from crosspromo.roles import Actor, Role
 
 
 def _tell(

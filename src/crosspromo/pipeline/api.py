@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.partnerships import service as partnerships
@@ -28,6 +27,7 @@ from crosspromo.pipeline.schemas import (
     StageMove,
     TargetSet,
 )
+from crosspromo.roles import Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])

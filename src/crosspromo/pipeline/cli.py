@@ -9,11 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.cli_support import business_by_slug, session_scope
 from crosspromo.pipeline import service
 from crosspromo.pipeline.models import Stage
+from crosspromo.roles import Actor, Role
 
 pipeline_app = typer.Typer(no_args_is_help=True, help="Partner pipeline.")
 console = Console()

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
@@ -25,6 +24,7 @@ from crosspromo.pipeline.schemas import (
     StageMove,
     TargetSet,
 )
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
 from crosspromo.web.forms import errors_of
 from crosspromo.web.i18n import N_

@@ -39,8 +39,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -56,6 +54,7 @@ from crosspromo.pipeline.schemas import (
     StageMove,
     TargetSet,
 )
+from crosspromo.roles import Actor, Role
 
 OVERRIDES = (Stage.paused, Stage.ended)
 ONE_SIDED_BELOW = 0.5

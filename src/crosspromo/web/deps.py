@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import User, UserSession
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError, NotFound, Unauthorized
 from crosspromo.notifications import service as notifications
+from crosspromo.roles import Actor
 
 SESSION_COOKIE = "cp_session"
 ANON_CSRF_COOKIE = "cp_csrf"
