@@ -35,6 +35,7 @@ lint:
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 format:
 	$(BIN)/ruff format src tests bench scripts

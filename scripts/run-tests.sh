@@ -37,5 +37,7 @@ echo "==> ruff"
 .venv/bin/ruff format --check src tests bench scripts
 echo "==> mypy"
 .venv/bin/mypy src
+echo "==> import contracts"
+.venv/bin/lint-imports
 echo "==> pytest (SQLite and PostgreSQL, browser tests on Debian's Chromium)"
 .venv/bin/python -m pytest -n "${PYTEST_WORKERS:-auto}" --dist loadfile "$@"

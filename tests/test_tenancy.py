@@ -1,6 +1,8 @@
-"""The tenancy wall: signed in as A, every business-scoped endpoint refuses B's ids with 404.
+"""The tenancy wall: signed in as an outsider, every guarded endpoint refuses a partnership's ids.
 
-Routes are enumerated from the app, so a new endpoint is covered the day it is added.
+Routes are enumerated from the app by their typed permission (`crosspromo.auth.guarded`), so a
+new endpoint is covered the day it is added; a route with an id parameter and no typed
+permission fails here unless it is on the short allow-list below, with its reason.
 """
 
 from __future__ import annotations
@@ -9,15 +11,25 @@ import re
 import uuid
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts import service as accounts
-from crosspromo.accounts.models import Role
+from crosspromo.auth import GUARD
+from crosspromo.roles import Role
 from tests.conftest import sign_in
+from tests.offers.conftest import make_offer
+from tests.offers.partners import agree, link_codes
 
 PARAM = re.compile(r"\{(\w+)\}")
+
+# Routes with an id in the path and no typed permission, each with the reason it needs none.
+PUBLIC = {
+    "/r/{token}": "the referral landing page: public, the token is the secret",
+    "/invite/{token}": "an invitation: public until answered, the token is the secret",
+}
 
 
 def _routes(routes: list[Any]) -> list[APIRoute]:
@@ -31,42 +43,104 @@ def _routes(routes: list[Any]) -> list[APIRoute]:
     return found
 
 
-def _scoped_routes(app: Any) -> list[tuple[str, str]]:
-    found = []
-    for route in _routes(app.routes):
-        if "{business_id}" in route.path:
-            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
-                found.append((method, route.path))
+def _guards(dependant: Dependant) -> set[str]:
+    """What the route's typed permissions guard: 'business', 'campaign', 'offer', ..."""
+    found = set()
+    for sub in dependant.dependencies:
+        mark = getattr(sub.call, GUARD, None)
+        if mark is not None:
+            found.add(mark[0])
+        found |= _guards(sub)
     return found
 
 
-def _fill(path: str, business_id: uuid.UUID) -> str:
-    return PARAM.sub(
-        lambda m: str(business_id) if m.group(1) == "business_id" else str(uuid.uuid4()), path
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {p.name for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _has_id(route: APIRoute) -> bool:
+    names = set(PARAM.findall(route.path))
+    return any(n.endswith("_id") or n == "token" for n in names) or (
+        "business_id" in _query_names(route.dependant)
     )
 
 
-def test_every_business_endpoint_refuses_other_tenants_ids(
-    app: Any, client: TestClient, db: Session, two_tenants: dict[str, Any]
+def test_every_route_with_an_id_has_a_typed_permission(app: Any) -> None:
+    unguarded = [
+        (sorted(r.methods), r.path)
+        for r in _routes(app.routes)
+        if _has_id(r) and not _guards(r.dependant) and r.path not in PUBLIC
+    ]
+    assert unguarded == [], "add a typed permission (crosspromo.auth) or a reason to PUBLIC"
+
+
+def test_the_guards_cover_every_kind_of_id(app: Any) -> None:
+    kinds = set().union(*(_guards(r.dependant) for r in _routes(app.routes)))
+    assert {"business", "campaign", "offer", "proposal", "redemption"} <= kinds
+
+
+def _redemption(client: TestClient, db: Session, p: dict[str, Any], offer: dict[str, Any]) -> str:
+    code = link_codes(client, p, offer, kind="unique", count=1)[0]["code"]
+    till = {"business_id": str(p["cafe"].id), "code": code, "order_minor": 50000}
+    made = client.post("/api/v1/redemptions", headers=p["cafe_cashier"], json=till)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def test_every_guarded_route_refuses_another_tenants_ids(
+    app: Any, client: TestClient, db: Session
 ) -> None:
-    routes = _scoped_routes(app)
-    assert len(routes) >= 6, routes
-    csrf = sign_in(client, "a@example.com")
-    foreign = two_tenants["b"].id
-    for method, path in routes:
-        url = _fill(path, foreign)
-        headers = {"X-CSRF-Token": csrf} if "/api/" in path else {}
-        data = {"csrf_token": csrf} if "/api/" not in path else None
-        body = {"name": "hijack", "role": "owner"} if "/api/" in path and method != "GET" else None
-        if path.endswith("/webhooks") and method == "POST":
-            body = {"url": "https://attacker.example/hook"}  # a valid body: tenancy must refuse
-        response = client.request(
-            method, url, headers=headers, json=body, data=data, follow_redirects=False
-        )
-        assert response.status_code == 404, (method, path, response.status_code, response.text)
-    # and the victim's data is untouched
+    p = agree(client, db)
+    offer = make_offer(client, p, p["campaign_id"])
+    victim = {
+        "business_id": str(p["bakery"].id),
+        "campaign_id": p["campaign_id"],
+        "proposal_id": p["proposal_id"],
+        "offer_id": offer["id"],
+        "redemption_id": _redemption(client, db, p, offer),
+    }
+    own = str(p["outsider"].id)
+    routes = [
+        (method, r.path, "business_id" in _query_names(r.dependant))
+        for r in _routes(app.routes)
+        if _guards(r.dependant)
+        for method in sorted(r.methods - {"HEAD", "OPTIONS"})
+    ]
+    assert len(routes) >= 60, routes
+    csrf = sign_in(client, "c@example.com")
+    api = p["outsider_owner"]
+    checked = 0
+    # All the ids the victim's, then the outsider's own business with the victim's other ids.
+    for business in (victim["business_id"], own):
+        ids = victim | {"business_id": business}
+        for method, path, by_query in routes:
+            url = PARAM.sub(lambda m, ids=ids: ids.get(m.group(1), str(uuid.uuid4())), path)
+            is_api = path.startswith("/api/")
+            others = set(PARAM.findall(path)) & (set(victim) - {"business_id"})
+            if business == own and not others:
+                continue  # only the outsider's own business: theirs to see
+            response = client.request(
+                method,
+                url,
+                params={"business_id": business} if by_query else None,
+                headers=api if is_api else {"X-CSRF-Token": csrf},
+                json={} if is_api and method != "GET" else None,
+                data={"csrf_token": csrf} if not is_api and method != "GET" else None,
+                follow_redirects=False,
+            )
+            checked += 1
+            assert response.status_code in (403, 404), (
+                method,
+                url,
+                response.status_code,
+                response.text[:300],
+            )
+    assert checked >= 60
     db.expire_all()
-    assert db.get(type(two_tenants["b"]), foreign).name == "Cafe B"
+    assert db.get(type(p["bakery"]), p["bakery"].id).name == "Bakery"
 
 
 def test_api_key_of_a_reaches_only_a(
@@ -76,7 +150,7 @@ def test_api_key_of_a_reaches_only_a(
     db.commit()
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/businesses/{two_tenants['b'].id}", headers=auth).status_code == 404
-    listed = client.get("/api/v1/businesses", headers=auth).json()
+    listed = client.get("/api/v1/businesses", headers=auth).json()["items"]
     assert [b["slug"] for b in listed] == [two_tenants["a"].slug]
     created = client.post(
         f"/api/v1/businesses/{two_tenants['b'].id}/api-keys", headers=auth, json={"role": "owner"}

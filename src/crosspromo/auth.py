@@ -4,14 +4,21 @@
     def kpis(business: ManagerBusiness, db: Db) -> ...
 
 `ManagerBusiness` (and `CashierBusiness`, `OwnerBusiness`) resolve the `business_id` path
-parameter for the API caller (API key or browser session): 404 for a business the caller cannot
-see, 403 for a role too low. The `...Page` variants do the same for signed-in pages.
+parameter (or query parameter, on routes whose path has none) for the API caller (API key or
+browser session): 404 for a business the caller cannot see, 403 for a role too low. The
+`...Page` variants do the same for signed-in pages.
+
+Routes keyed by another id use the capability's own typed dependency, declared in its `auth.py`
+with `guarded` (`campaigns.auth.MemberCampaign`, `partnerships.auth.PartyProposal`,
+`offers.auth.MemberOffer`, `offers.auth.BusinessRedemption`). The tenancy test finds every
+guarded route by the mark and sends it another tenant's ids.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends
 
@@ -21,6 +28,8 @@ from crosspromo.roles import Actor, Role
 from crosspromo.web.deps import ApiActor, Db, SignedIn, parse_uuid
 
 __all__ = [
+    "GUARD",
+    "guarded",
     "Actor",
     "Role",
     "business_dependency",
@@ -33,20 +42,34 @@ __all__ = [
 ]
 
 
+GUARD = "__crosspromo_guard__"
+Call = TypeVar("Call", bound=Callable[..., Any])
+
+
+def guarded(what: str, need: Role) -> Callable[[Call], Call]:
+    """Mark a dependency as the check that the caller may reach `what` with at least `need`."""
+
+    def mark(dependency: Call) -> Call:
+        setattr(dependency, GUARD, (what, need))
+        return dependency
+
+    return mark
+
+
 def business_dependency(need: Role, *, page: bool = False) -> Any:
     """A FastAPI dependency that loads `business_id` for the caller with at least `need`."""
     if page:
 
+        @guarded("business", need)
         def page_business(business_id: str, web: SignedIn, db: Db) -> Business:
             return businesses.get(db, web.actor, parse_uuid(business_id), need)
 
-        page_business.__crosspromo_role__ = need  # type: ignore[attr-defined]
         return Depends(page_business)
 
+    @guarded("business", need)
     def api_business(business_id: str, actor: ApiActor, db: Db) -> Business:
         return businesses.get(db, actor, parse_uuid(business_id), need)
 
-    api_business.__crosspromo_role__ = need  # type: ignore[attr-defined]
     return Depends(api_business)
 
 

@@ -155,7 +155,7 @@ def test_bad_options_are_refused_and_nothing_saved(
         params={"business_id": str(p["bakery"].id)},
         headers=p["bakery_manager"],
     ).json()
-    assert listed == []
+    assert listed == {"items": [], "next_cursor": None}
 
 
 def test_decline_with_reason_and_thread(client: TestClient, parties: dict[str, Any]) -> None:

@@ -90,11 +90,12 @@ def test_active_needs_an_agreed_proposal(db: Session, p: dict[str, Any]) -> None
     with pytest.raises(Conflict):
         _entry(db, p, stage="active")
     db.rollback()
+    # the entry for the cafe adopts the proposal the moment it is sent
+    linked = _entry(db, p, partner_name="", partner_business=p["cafe"].slug)
     proposal = propose(db, p)
-    linked = _entry(
-        db, p, partner_name="", partner_business=p["cafe"].slug, proposal_id=proposal.id
-    )
+    db.refresh(linked)
     assert linked.stage is Stage.proposal and linked.partner_name == "Cafe"
+    assert linked.proposal_id == proposal.id
     with pytest.raises(Conflict):
         service.move(
             db,
@@ -125,7 +126,7 @@ def test_active_needs_an_agreed_proposal(db: Session, p: dict[str, Any]) -> None
     assert contradicted.value.kind == "stage-follows-proposal"
 
 
-def test_listing_adds_an_entry_for_every_live_proposal_and_follows_it(
+def test_every_live_proposal_has_an_entry_that_follows_it(
     db: Session, p: dict[str, Any]
 ) -> None:
     prospect = _entry(db, p, partner_name="", partner_business=p["cafe"].slug, stage="meeting")
@@ -149,8 +150,11 @@ def test_listing_adds_an_entry_for_every_live_proposal_and_follows_it(
     # listing again adds nothing
     again, _ = service.list_entries(db, p["b"], business_id=p["cafe"].id)
     assert len(again) == 1
-    # the cafe did not list while the counter was open, so it went straight on
-    assert _stages(db, theirs[0])[-1] == (Stage.proposal, Stage.active)
+    # the entries moved when the proposal did, whoever was looking
+    assert _stages(db, theirs[0])[-2:] == [
+        (Stage.proposal, Stage.negotiating),
+        (Stage.negotiating, Stage.active),
+    ]
 
 
 def test_paging_by_cursor(db: Session, p: dict[str, Any]) -> None:
@@ -278,9 +282,9 @@ def test_targets_and_fact_per_manager(db: Session, p: dict[str, Any]) -> None:
     log("order", amount_minor=12_500)
     log("order", amount_minor=999, currency="USD")
     # a partner that became active in March counts for its manager
-    proposal = propose(db, p)
-    agree(db, p, proposal)
-    linked = _entry(db, p, partner_name="", proposal_id=proposal.id)
+    linked = _entry(db, p, partner_name="", partner_business=p["cafe"].slug)
+    agree(db, p, propose(db, p))
+    db.refresh(linked)
     assert linked.stage is Stage.active
     for activity in db.query(Activity).filter(Activity.entry_id == linked.id):
         activity.at = march

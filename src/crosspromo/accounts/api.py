@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from crosspromo.accounts import service
-from crosspromo.accounts.models import Role, User
+from crosspromo.accounts.models import User
 from crosspromo.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Me
-from crosspromo.businesses import service as businesses
+from crosspromo.auth import OwnerBusiness
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -25,23 +25,22 @@ def me(actor: ApiActor, db: Db) -> Me:
 
 
 @router.get("/businesses/{business_id}/api-keys", response_model=list[ApiKeyOut])
-def list_keys(business_id: str, actor: ApiActor, db: Db) -> list[ApiKeyOut]:
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.owner)
+def list_keys(business: OwnerBusiness, actor: ApiActor, db: Db) -> list[ApiKeyOut]:
     keys = service.list_api_keys(db, business_id=business.id)
     return [ApiKeyOut.model_validate(k) for k in keys]
 
 
 @router.post("/businesses/{business_id}/api-keys", response_model=ApiKeyCreated, status_code=201)
-def create_key(business_id: str, body: ApiKeyCreate, actor: ApiActor, db: Db) -> ApiKeyCreated:
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.owner)
+def create_key(
+    business: OwnerBusiness, body: ApiKeyCreate, actor: ApiActor, db: Db
+) -> ApiKeyCreated:
     token, key = service.create_api_key(db, business_id=business.id, role=body.role, name=body.name)
     db.commit()
     return ApiKeyCreated(key=token, **ApiKeyOut.model_validate(key).model_dump())
 
 
 @router.delete("/businesses/{business_id}/api-keys/{key_id}", response_model=ApiKeyOut)
-def revoke_key(business_id: str, key_id: str, actor: ApiActor, db: Db) -> ApiKeyOut:
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.owner)
+def revoke_key(business: OwnerBusiness, key_id: str, actor: ApiActor, db: Db) -> ApiKeyOut:
     key = service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
     db.commit()
     return ApiKeyOut.model_validate(key)

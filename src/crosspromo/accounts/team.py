@@ -8,7 +8,7 @@ from starlette.responses import RedirectResponse, Response
 from crosspromo.accounts import service
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
-from crosspromo.businesses import service as businesses
+from crosspromo.auth import OwnerBusinessPage
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
@@ -48,14 +48,14 @@ def _render(
 
 
 @router.get("/b/{business_id}/team")
-def team(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
+def team(request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db) -> Response:
     return _render(request, web, db, business)
 
 
 @router.post("/b/{business_id}/team/members", dependencies=[Csrf])
-async def add_member(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
+async def add_member(
+    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = await request.form()
     try:
         role = Role(str(form.get("role", "")))
@@ -77,9 +77,8 @@ async def add_member(request: Request, business_id: str, web: SignedIn, db: Db) 
 
 @router.post("/b/{business_id}/team/members/{user_id}/remove", dependencies=[Csrf])
 def remove_member(
-    request: Request, business_id: str, user_id: str, web: SignedIn, db: Db
+    request: Request, business: OwnerBusinessPage, user_id: str, web: SignedIn, db: Db
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
     try:
         service.remove_member(db, workspace_id=business.workspace_id, user_id=parse_uuid(user_id))
     except DomainError as exc:
@@ -90,8 +89,9 @@ def remove_member(
 
 
 @router.post("/b/{business_id}/team/keys", dependencies=[Csrf])
-async def create_key(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
+async def create_key(
+    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = await request.form()
     try:
         role = Role(str(form.get("role", "cashier")))
@@ -105,8 +105,9 @@ async def create_key(request: Request, business_id: str, web: SignedIn, db: Db) 
 
 
 @router.post("/b/{business_id}/team/keys/{key_id}/revoke", dependencies=[Csrf])
-def revoke_key(request: Request, business_id: str, key_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
+def revoke_key(
+    request: Request, business: OwnerBusinessPage, key_id: str, web: SignedIn, db: Db
+) -> Response:
     service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
     db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)

@@ -7,10 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
+from crosspromo import paging
+from crosspromo.auth import CashierBusiness
 from crosspromo.businesses import categories, service
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessOut, BusinessUpdate
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.paging import Page
+from crosspromo.web.deps import ApiActor, Db
+from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1", tags=["businesses"])
 
@@ -22,16 +26,17 @@ def out(business: Business, locale: str = "en") -> BusinessOut:
     return result
 
 
-@router.get("/businesses", response_model=list[BusinessOut])
+@router.get("/businesses", response_model=Page[BusinessOut])
 def list_businesses(
     actor: ApiActor,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[
-        str | None, Query(max_length=64, description="slug of the last item seen")
-    ] = None,
-) -> list[BusinessOut]:
-    return [out(b) for b in service.list_for(db, actor, limit=limit, after=cursor)]
+    cursor: Cursor = None,
+) -> Page[BusinessOut]:
+    """The caller's businesses by slug; pass `next_cursor` back for the next page."""
+    rows = service.list_for(db, actor, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, lambda b: (b.slug, b.id))
+    return Page[BusinessOut](items=[out(b) for b in found], next_cursor=following)
 
 
 @router.post("/businesses", response_model=BusinessOut, status_code=201)
@@ -47,13 +52,13 @@ def create_business(
 
 
 @router.get("/businesses/{business_id}", response_model=BusinessOut)
-def get_business(business_id: str, actor: ApiActor, db: Db) -> BusinessOut:
-    return out(service.get(db, actor, parse_uuid(business_id)))
+def get_business(business: CashierBusiness) -> BusinessOut:
+    return out(business)
 
 
 @router.patch("/businesses/{business_id}", response_model=BusinessOut)
 def update_business(
-    business_id: str,
+    target: CashierBusiness,
     actor: ApiActor,
     db: Db,
     body: Annotated[
@@ -63,10 +68,9 @@ def update_business(
         ),
     ],
 ) -> BusinessOut:
-    target = parse_uuid(business_id)
-    service.get(db, actor, target)  # 404 before any validation talk for foreign ids
+    # The typed dependency answered 404 for a foreign id before any talk of validation.
     data: BusinessUpdate = service.parse_update(body)
-    business = service.update(db, actor, target, data)
+    business = service.update(db, actor, target.id, data)
     db.commit()
     return out(business)
 

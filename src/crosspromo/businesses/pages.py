@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.pages import page
+from crosspromo.auth import CashierBusinessPage, ManagerBusinessPage
 from crosspromo.businesses import categories, service
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate
@@ -103,8 +104,7 @@ def _business(db: Db, web: SignedIn, business_id: str, need: Role = Role.cashier
 
 
 @router.get("/b/{business_id}")
-def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(db, web, business_id)
+def dashboard(request: Request, business: CashierBusinessPage, web: SignedIn, db: Db) -> Response:
     locale = pick_locale(request, web.user_locale)
     category = categories.get(business.category)
     role = service.role_in(web.actor, business)
@@ -128,9 +128,13 @@ def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Resp
 
 @router.get("/b/{business_id}/customers")
 def customers_page(
-    request: Request, business_id: str, web: SignedIn, db: Db, q: str = "", after: str = ""
+    request: Request,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    q: str = "",
+    after: str = "",
 ) -> Response:
-    business = _business(db, web, business_id, need=Role.manager)
     rows = customers.page(db, business_id=business.id, query=q[:100], after=after or None)
     total, consented = customers.count(db, business_id=business.id)
     return page(
@@ -147,8 +151,9 @@ def customers_page(
 
 
 @router.get("/b/{business_id}/profile")
-def profile_form(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(db, web, business_id, need=Role.manager)
+def profile_form(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     return page(
         request,
         web,
@@ -162,8 +167,9 @@ def profile_form(request: Request, business_id: str, web: SignedIn, db: Db) -> R
 
 
 @router.post("/b/{business_id}/profile", dependencies=[Csrf])
-async def profile_save(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(db, web, business_id, need=Role.manager)
+async def profile_save(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = dict(await request.form())
     data, errors = form_to_fields(form, business.currency)
     if not errors:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
 from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -59,13 +60,11 @@ def get_by_slug(session: Session, slug: str) -> Business | None:
 
 
 def list_for(
-    session: Session, actor: Actor, *, limit: int = 50, after: str | None = None
+    session: Session, actor: Actor, *, limit: int = 50, cursor: str | None = None
 ) -> list[Business]:
-    """The actor's businesses by name, paged by a cursor (the last slug seen)."""
-    query = accessible(actor).order_by(Business.slug).limit(limit)
-    if after:
-        query = query.where(Business.slug > after)
-    return list(session.scalars(query))
+    """The actor's businesses by slug, a page at a time (`paging` cursor)."""
+    query = paging.after(accessible(actor), (Business.slug, Business.id), cursor, descending=False)
+    return list(session.scalars(query.limit(limit)))
 
 
 def role_in(actor: Actor, business: Business) -> Role | None:

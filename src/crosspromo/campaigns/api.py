@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
+from crosspromo import paging
+from crosspromo.auth import ManagerBusiness
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import calendar, service
+from crosspromo.campaigns.auth import MemberCampaign
 from crosspromo.campaigns.models import Campaign
 from crosspromo.campaigns.schemas import (
     Analysis,
     BudgetIn,
     CampaignCreate,
+    CampaignOut,
+    CampaignSummary,
     CampaignUpdate,
     MemberIn,
     StageMove,
     TaskIn,
+    TaskOut,
     TaskUpdate,
 )
-from crosspromo.errors import Invalid
+from crosspromo.paging import Page
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 
@@ -117,126 +123,116 @@ def task_out(task: Any) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("", response_model=Page[CampaignSummary])
 def list_campaigns(
     actor: ApiActor,
     db: Db,
-    business_id: Annotated[str, Query()],
+    business: ManagerBusiness,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(description="created_at of the last item seen")] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """A business's campaigns, newest first; pass `next_cursor` back for the next page."""
-    before = None
-    if cursor:
-        try:
-            before = datetime.fromisoformat(cursor)
-        except ValueError:
-            raise Invalid("Not a cursor from this API.", field="cursor") from None
-    found = service.list_for(
-        db, actor, business_id=parse_uuid(business_id), limit=limit, before=before
-    )
-    return {
-        "items": [out(db, c, full=False) for c in found],
-        "next_cursor": found[-1].created_at.isoformat() if len(found) == limit else None,
-    }
+    rows = service.list_for(db, actor, business_id=business.id, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, lambda c: (c.created_at, c.id))
+    return {"items": [out(db, c, full=False) for c in found], "next_cursor": following}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=CampaignOut)
 def create(
-    actor: ApiActor, db: Db, business_id: Annotated[str, Query()], body: CampaignCreate
+    actor: ApiActor, db: Db, business: ManagerBusiness, body: CampaignCreate
 ) -> dict[str, Any]:
     """Start planning a campaign under an agreement (managers and owners of a party)."""
-    campaign = service.create(db, actor, business_id=parse_uuid(business_id), data=body)
+    campaign = service.create(db, actor, business_id=business.id, data=body)
     db.commit()
     return out(db, campaign)
 
 
-@router.get("/{campaign_id}")
-def get_campaign(campaign_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
-    campaign, _ = service.get(db, actor, parse_uuid(campaign_id))
+@router.get("/{campaign_id}", response_model=CampaignOut)
+def get_campaign(campaign: MemberCampaign, actor: ApiActor, db: Db) -> dict[str, Any]:
     return out(db, campaign)
 
 
-@router.patch("/{campaign_id}")
-def update(campaign_id: str, actor: ApiActor, db: Db, body: CampaignUpdate) -> dict[str, Any]:
+@router.patch("/{campaign_id}", response_model=CampaignOut)
+def update(
+    campaign: MemberCampaign, actor: ApiActor, db: Db, body: CampaignUpdate
+) -> dict[str, Any]:
     """Change title, dates or goal (money goals in major units, percent goals in percent)."""
-    campaign = service.update_campaign(db, actor, parse_uuid(campaign_id), body)
+    campaign = service.update_campaign(db, actor, campaign.id, body)
     db.commit()
     return out(db, campaign)
 
 
-@router.post("/{campaign_id}/members", status_code=201)
-def add_member(campaign_id: str, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
-    service.add_member(db, actor, parse_uuid(campaign_id), body)
+@router.post("/{campaign_id}/members", status_code=201, response_model=CampaignOut)
+def add_member(campaign: MemberCampaign, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
+    service.add_member(db, actor, campaign.id, body)
     db.commit()
-    return get_campaign(campaign_id, actor, db)
+    return out(db, campaign)
 
 
-@router.post("/{campaign_id}/budget", status_code=201)
-def add_budget(campaign_id: str, actor: ApiActor, db: Db, body: BudgetIn) -> dict[str, Any]:
-    service.add_budget(db, actor, parse_uuid(campaign_id), body)
+@router.post("/{campaign_id}/budget", status_code=201, response_model=CampaignOut)
+def add_budget(campaign: MemberCampaign, actor: ApiActor, db: Db, body: BudgetIn) -> dict[str, Any]:
+    service.add_budget(db, actor, campaign.id, body)
     db.commit()
-    return get_campaign(campaign_id, actor, db)
+    return out(db, campaign)
 
 
-@router.delete("/{campaign_id}/budget/{item_id}")
-def remove_budget(campaign_id: str, item_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
-    service.remove_budget(db, actor, parse_uuid(campaign_id), parse_uuid(item_id))
+@router.delete("/{campaign_id}/budget/{item_id}", response_model=CampaignOut)
+def remove_budget(
+    campaign: MemberCampaign, item_id: str, actor: ApiActor, db: Db
+) -> dict[str, Any]:
+    service.remove_budget(db, actor, campaign.id, parse_uuid(item_id))
     db.commit()
-    return get_campaign(campaign_id, actor, db)
+    return out(db, campaign)
 
 
-@router.get("/{campaign_id}/tasks")
+@router.get("/{campaign_id}/tasks", response_model=Page[TaskOut])
 def list_tasks(
-    campaign_id: str,
+    campaign: MemberCampaign,
     actor: ApiActor,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    cursor: Annotated[int, Query(ge=0, description="offset of the next page")] = 0,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    campaign, _ = service.get(db, actor, parse_uuid(campaign_id))
-    found = service.tasks(db, campaign.id, limit=limit, offset=cursor)
-    return {
-        "items": [task_out(t) for t in found],
-        "next_cursor": cursor + limit if len(found) == limit else None,
-    }
+    """The plan by due date (undated last); pass `next_cursor` back for the next page."""
+    rows = service.tasks(db, campaign.id, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, service.task_key)
+    return {"items": [task_out(t) for t in found], "next_cursor": following}
 
 
-@router.post("/{campaign_id}/tasks", status_code=201)
-def add_task(campaign_id: str, actor: ApiActor, db: Db, body: TaskIn) -> dict[str, Any]:
-    task = service.add_task(db, actor, parse_uuid(campaign_id), body)
+@router.post("/{campaign_id}/tasks", status_code=201, response_model=TaskOut)
+def add_task(campaign: MemberCampaign, actor: ApiActor, db: Db, body: TaskIn) -> dict[str, Any]:
+    task = service.add_task(db, actor, campaign.id, body)
     db.commit()
     return task_out(task)
 
 
-@router.patch("/{campaign_id}/tasks/{task_id}")
+@router.patch("/{campaign_id}/tasks/{task_id}", response_model=TaskOut)
 def update_task(
-    campaign_id: str, task_id: str, actor: ApiActor, db: Db, body: TaskUpdate
+    campaign: MemberCampaign, task_id: str, actor: ApiActor, db: Db, body: TaskUpdate
 ) -> dict[str, Any]:
-    task = service.update_task(db, actor, parse_uuid(campaign_id), parse_uuid(task_id), body)
+    task = service.update_task(db, actor, campaign.id, parse_uuid(task_id), body)
     db.commit()
     return task_out(task)
 
 
-@router.post("/{campaign_id}/stage")
-def move(campaign_id: str, actor: ApiActor, db: Db, body: StageMove) -> dict[str, Any]:
+@router.post("/{campaign_id}/stage", response_model=CampaignOut)
+def move(campaign: MemberCampaign, actor: ApiActor, db: Db, body: StageMove) -> dict[str, Any]:
     """Move to the next stage; launch needs goal, dates, budget and a plan."""
-    campaign = service.move(db, actor, parse_uuid(campaign_id), body)
+    campaign = service.move(db, actor, campaign.id, body)
     db.commit()
     return out(db, campaign)
 
 
-@router.put("/{campaign_id}/analysis")
-def analyse(campaign_id: str, actor: ApiActor, db: Db, body: Analysis) -> dict[str, Any]:
-    campaign = service.analyse(db, actor, parse_uuid(campaign_id), body)
+@router.put("/{campaign_id}/analysis", response_model=CampaignOut)
+def analyse(campaign: MemberCampaign, actor: ApiActor, db: Db, body: Analysis) -> dict[str, Any]:
+    campaign = service.analyse(db, actor, campaign.id, body)
     db.commit()
     return out(db, campaign)
 
 
 @router.get("/{campaign_id}/calendar.ics")
-def ics(campaign_id: str, actor: ApiActor, db: Db) -> Response:
+def ics(campaign: MemberCampaign, actor: ApiActor, db: Db) -> Response:
     """The campaign's dates and dated tasks for a calendar app."""
-    campaign, _ = service.get(db, actor, parse_uuid(campaign_id))
     names = {b.id: b.name for b in businesses.by_ids(db, set(service.member_ids(db, campaign.id)))}
     body = calendar.ics(campaign, service.tasks(db, campaign.id, limit=10_000), names)
     return Response(

@@ -13,8 +13,11 @@ from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.pages import page
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service
+from crosspromo.campaigns.auth import MemberCampaignPage
 from crosspromo.campaigns.models import GoalKind, Metric, Stage, TaskStatus
 from crosspromo.campaigns.schemas import (
     Analysis,
@@ -30,8 +33,6 @@ from crosspromo.errors import DomainError
 from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
-from crosspromo.partnerships.models import Status as ProposalStatus
-from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import errors_of, minor_units
 from crosspromo.web.i18n import N_, NO_CURRENCY
@@ -88,24 +89,23 @@ def _blank_none(form: dict[str, str], *names: str) -> dict[str, Any]:
 
 
 @router.get("/b/{business_id}/campaigns")
-def campaigns(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    return _list(request, business_id, web, db)
+def campaigns(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db) -> Response:
+    return _list(request, business, web, db)
 
 
 def _list(
     request: Request,
-    business_id: str,
+    business: Business,
     web: Any,
     db: Db,
     errors: list[str] | None = None,
     status: int = 200,
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     found = service.list_for(db, web.actor, business_id=business.id, limit=100)
     agreements = [
         p
         for p in partnerships.list_for(db, web.actor, business_id=business.id, limit=200)
-        if p.status is ProposalStatus.agreed
+        if partnerships.is_agreed(p)
     ]
     names = {
         b.id: b.name
@@ -128,8 +128,9 @@ def _list(
 
 
 @router.post("/b/{business_id}/campaigns", dependencies=[Csrf])
-async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+async def create(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
         data = CampaignCreate.model_validate(
@@ -143,8 +144,8 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
     except (ValidationError, DomainError) as exc:
         db.rollback()
         if isinstance(exc, ValidationError):
-            return _list(request, business_id, web, db, errors_of(exc), 422)
-        return _list(request, business_id, web, db, [exc.detail], exc.status)
+            return _list(request, business, web, db, errors_of(exc), 422)
+        return _list(request, business, web, db, [exc.detail], exc.status)
     db.commit()
     return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
 
@@ -153,12 +154,11 @@ def _show(
     request: Request,
     web: Any,
     db: Db,
-    business_id: str,
+    business: Business,
     campaign_id: str,
     status: int = 200,
     errors: list[str] | None = None,
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     campaign, mine = service.get(db, web.actor, parse_uuid(campaign_id))
     if mine.id != business.id:
         return RedirectResponse(f"/b/{mine.id}/campaigns/{campaign.id}", status_code=303)
@@ -206,8 +206,14 @@ def _show(
 
 
 @router.get("/b/{business_id}/campaigns/{campaign_id}")
-def show(request: Request, business_id: str, campaign_id: str, web: SignedIn, db: Db) -> Response:
-    return _show(request, web, db, business_id, campaign_id)
+def show(
+    request: Request,
+    business: ManagerBusinessPage,
+    campaign: MemberCampaignPage,
+    web: SignedIn,
+    db: Db,
+) -> Response:
+    return _show(request, web, db, business, str(campaign.id))
 
 
 def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
@@ -307,30 +313,35 @@ def _act(db: Db, web: Any, action: str, cid: Any, form: dict[str, str]) -> None:
 
 
 @router.get("/b/{business_id}/campaigns/{campaign_id}/{action}")
-def again(business_id: str, campaign_id: str, web: SignedIn, db: Db) -> Response:
+def again(
+    business: ManagerBusinessPage, campaign: MemberCampaignPage, web: SignedIn, db: Db
+) -> Response:
     """A page that answered a form, opened again (a language switch): the campaign page."""
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    target = f"/b/{business.id}/campaigns/{parse_uuid(campaign_id)}"
+    target = f"/b/{business.id}/campaigns/{campaign.id}"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
 async def act(
-    request: Request, business_id: str, campaign_id: str, action: str, web: SignedIn, db: Db
+    request: Request,
+    business: ManagerBusinessPage,
+    campaign: MemberCampaignPage,
+    action: str,
+    web: SignedIn,
+    db: Db,
 ) -> Response:
     """Every form on the campaign page posts here with its action."""
-    businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     try:
-        _act(db, web, action, parse_uuid(campaign_id), form)
+        _act(db, web, action, campaign.id, form)
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, campaign_id, 422, errors_of(exc))
+        return _show(request, web, db, business, str(campaign.id), 422, errors_of(exc))
     except DomainError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, campaign_id, exc.status, [exc.detail])
+        return _show(request, web, db, business, str(campaign.id), exc.status, [exc.detail])
     db.commit()
     anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
     anchor["codes"] = "#offers"
-    target = f"/b/{business_id}/campaigns/{campaign_id}{anchor.get(action, '')}"
+    target = f"/b/{business.id}/campaigns/{campaign.id}{anchor.get(action, '')}"
     return RedirectResponse(target, status_code=303)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -110,3 +110,94 @@ class Analysis(BaseModel):
     keep: Annotated[str, Field(max_length=5000)] = ""
     cut: Annotated[str, Field(max_length=5000)] = ""
     next_action: Annotated[str, Field(max_length=5000)] = ""
+
+
+# --- answers (the API's response models) -------------------------------------------------
+
+
+class GoalOut(BaseModel):
+    business_id: uuid.UUID | None
+    metric: Metric | None
+    kind: GoalKind | None
+    target: int | None
+    deadline: date | None
+    met: bool | None
+
+
+class AnalysisOut(BaseModel):
+    why: str
+    keep: str
+    cut: str
+    next_action: str
+
+
+class BudgetLineOut(BaseModel):
+    id: uuid.UUID
+    business_id: uuid.UUID
+    item: str
+    description: str
+    amount_minor: int
+    currency: str
+    hours: int | None
+    hourly_cost_minor: int | None
+
+
+class TaskCounts(BaseModel):
+    total: int
+    done: int
+    overdue: int
+    rehearsal_total: int
+    rehearsal_done: int
+
+
+class SnapshotOut(BaseModel):
+    business_id: uuid.UUID
+    moment: str
+    period_start: date
+    period_end: date
+    figures: dict[str, Any]
+
+
+class OutcomeOut(BaseModel):
+    baseline: int | None
+    final: int | None
+    change: int | None
+    change_bp: int | None
+    met: bool | None
+
+
+class CampaignSummary(BaseModel):
+    """A campaign in a list."""
+
+    id: uuid.UUID
+    proposal_id: uuid.UUID
+    title: str
+    stage: Stage
+    currency: str
+    starts_on: date | None
+    ends_on: date | None
+    goal: GoalOut
+    analysis: AnalysisOut
+    members: list[uuid.UUID]
+    created_at: datetime
+
+
+class CampaignOut(CampaignSummary):
+    """A campaign with what a launch still needs, its budget, plan counts and outcome."""
+
+    missing: list[str]
+    budget: list[BudgetLineOut]
+    budget_by_side: dict[uuid.UUID, int]
+    tasks: TaskCounts
+    snapshots: list[SnapshotOut]
+    outcome: OutcomeOut | None
+
+
+class TaskOut(BaseModel):
+    id: uuid.UUID
+    business_id: uuid.UUID
+    title: str
+    rehearsal: bool
+    assignee_user_id: uuid.UUID | None
+    due_on: date | None
+    status: TaskStatus

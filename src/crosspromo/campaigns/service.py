@@ -14,9 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Integer, case, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.accounts.models import Membership, User
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
@@ -45,7 +46,6 @@ from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
 from crosspromo.notifications import service as notifications
 from crosspromo.partnerships import service as partnerships
-from crosspromo.partnerships.models import Status as ProposalStatus
 from crosspromo.roles import Actor, Role
 from crosspromo.sales import service as sales
 
@@ -88,20 +88,17 @@ def list_for(
     *,
     business_id: uuid.UUID,
     limit: int = 50,
-    before: Any = None,
+    cursor: str | None = None,
 ) -> list[Campaign]:
-    """A business's campaigns, newest first, a page at a time (`before` = last created_at)."""
+    """A business's campaigns, newest first, a page at a time (`paging` cursor)."""
     business = businesses.get(session, actor, business_id, need=Role.manager)
     query = (
         select(Campaign)
         .join(Member, Member.campaign_id == Campaign.id)
         .where(Member.business_id == business.id)
-        .order_by(Campaign.created_at.desc())
-        .limit(limit)
     )
-    if before is not None:
-        query = query.where(Campaign.created_at < before)
-    return list(session.scalars(query))
+    query = paging.after(query, (Campaign.created_at, Campaign.id), cursor)
+    return list(session.scalars(query.limit(limit)))
 
 
 def _tell(
@@ -128,7 +125,7 @@ def create(
     proposal, side = partnerships.get(session, actor, data.proposal_id)
     if side.id != mine.id:
         raise NotFound("No such agreement.", field="proposal_id")
-    if proposal.status is not ProposalStatus.agreed:
+    if not partnerships.is_agreed(proposal):
         raise Conflict(
             "A campaign needs an agreement: both owners must accept the same terms first.",
             field="proposal_id",
@@ -358,23 +355,29 @@ def update_task(
     return task
 
 
-def tasks(
-    session: Session, campaign_id: uuid.UUID, *, limit: int = 200, offset: int = 0
-) -> list[Task]:
-    """The plan, by due date (undated last), a page at a time.
+# Undated tasks sort last, as a date no plan reaches (a keyset cannot compare NULLs).
+UNDATED = date(9999, 12, 31)
 
-    The order is the column order of ix_campaign_tasks_plan, so PostgreSQL reads the first
-    page from the index instead of sorting every task of the campaign.
-    """
-    return list(
-        session.scalars(
-            select(Task)
-            .where(Task.campaign_id == campaign_id)
-            .order_by(Task.rehearsal, Task.due_on.asc().nulls_last(), Task.title, Task.id)
-            .limit(limit)
-            .offset(offset)
-        )
+
+def task_key(task: Task) -> tuple[Any, ...]:
+    """The plan order of a task, its `paging` key."""
+    return (int(task.rehearsal), task.due_on or UNDATED, task.title, task.id)
+
+
+def tasks(
+    session: Session, campaign_id: uuid.UUID, *, limit: int = 200, cursor: str | None = None
+) -> list[Task]:
+    """The plan, by due date (undated last), a page at a time (`paging` cursor)."""
+    order = (
+        cast(Task.rehearsal, Integer),
+        func.coalesce(Task.due_on, UNDATED),
+        Task.title,
+        Task.id,
     )
+    query = paging.after(
+        select(Task).where(Task.campaign_id == campaign_id), order, cursor, descending=False
+    )
+    return list(session.scalars(query.limit(limit)))
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,18 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
-from crosspromo.businesses import service as businesses
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.imports import jobs, service, upload
-from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/b/{business_id}/imports")
-def imports_page(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+def imports_page(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     return page(
         request,
         web,
@@ -31,8 +31,9 @@ def imports_page(request: Request, business_id: str, web: SignedIn, db: Db) -> R
 
 
 @router.post("/b/{business_id}/imports", dependencies=[Csrf])
-async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+async def upload_file(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = await request.form()
     kind = str(form.get("kind", ""))
     file = form.get("file")
@@ -80,8 +81,9 @@ async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db)
 
 
 @router.get("/b/{business_id}/imports/{job_id}")
-def job_page(request: Request, business_id: str, job_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+def job_page(
+    request: Request, business: ManagerBusinessPage, job_id: str, web: SignedIn, db: Db
+) -> Response:
     job = jobs.get(db, business_id=business.id, job_id=parse_uuid(job_id))
     if job is None:
         raise NotFound("No such import.")

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from crosspromo.accounts.pages import page
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
 from crosspromo.matching import service
 from crosspromo.matching.explain import N_
-from crosspromo.roles import Role
-from crosspromo.web.deps import Db, SignedIn, parse_uuid
+from crosspromo.web.deps import Db, SignedIn
 from crosspromo.web.i18n import pick_locale
 
 router = APIRouter(include_in_schema=False)
@@ -42,14 +42,13 @@ def _number(text: str) -> float | None:
 @router.get("/b/{business_id}/partners")
 def partners(
     request: Request,
-    business_id: str,
+    business: ManagerBusinessPage,
     web: SignedIn,
     db: Db,
     radius_km: str = "",
     limit: str = "10",
     other: str = "",
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     locale = pick_locale(request, web.user_locale)
     # Form fields arrive as text and may be empty: read them leniently, never a 422 page.
     radius = _number(radius_km)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from crosspromo import paging
 from crosspromo.accounts.models import User
 from crosspromo.errors import Forbidden
 from crosspromo.notifications import service
+from crosspromo.paging import Page
 from crosspromo.web.deps import ApiActor, Db
+from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
@@ -28,31 +32,58 @@ def _user(db: Db, actor: Any) -> User:
     return user
 
 
-@router.get("")
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    business_id: uuid.UUID
+    kind: str
+    text: str
+    params: dict[str, Any]
+    link: str
+    created_at: datetime
+    read: bool
+
+
+class NotificationsPage(Page[NotificationOut]):
+    unread: int
+
+
+@router.get("", response_model=NotificationsPage)
 def list_notifications(
-    actor: ApiActor, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50
-) -> dict[str, Any]:
+    actor: ApiActor,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+) -> NotificationsPage:
+    """The caller's notifications, newest first; pass `next_cursor` back for the next page."""
     user = _user(db, actor)
     locale = user.locale or "en"
-    return {
-        "unread": service.unread(db, user.id),
-        "items": [
-            {
-                "id": str(n.id),
-                "business_id": str(n.business_id),
-                "kind": n.kind,
-                "text": service.text(n.kind, n.params, locale),
-                "params": n.params,
-                "link": n.link,
-                "created_at": n.created_at.isoformat(),
-                "read": n.read_at is not None,
-            }
-            for n in service.for_user(db, user.id, limit=limit)
+    rows = service.for_user(db, user.id, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, lambda n: (n.created_at, n.id))
+    return NotificationsPage(
+        unread=service.unread(db, user.id),
+        items=[
+            NotificationOut(
+                id=n.id,
+                business_id=n.business_id,
+                kind=n.kind,
+                text=service.text(n.kind, n.params, locale),
+                params=n.params,
+                link=n.link,
+                created_at=n.created_at,
+                read=n.read_at is not None,
+            )
+            for n in found
         ],
-    }
+        next_cursor=following,
+    )
 
 
-@router.post("/read")
+class ReadOut(BaseModel):
+    marked: int
+    unread: int
+
+
+@router.post("/read", response_model=ReadOut)
 def mark_read(actor: ApiActor, db: Db, body: ReadIn) -> dict[str, int]:
     """Mark all (or the given) notifications read."""
     user = _user(db, actor)

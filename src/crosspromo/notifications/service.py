@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.accounts.models import Membership, User
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -119,15 +120,13 @@ def notify(
     return made
 
 
-def for_user(session: Session, user_id: uuid.UUID, *, limit: int = 50) -> list[Notification]:
-    return list(
-        session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.created_at.desc())
-            .limit(limit)
-        )
-    )
+def for_user(
+    session: Session, user_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+) -> list[Notification]:
+    """A person's notifications, newest first (`paging` cursor)."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    query = paging.after(query, (Notification.created_at, Notification.id), cursor)
+    return list(session.scalars(query.limit(limit)))
 
 
 def unread(session: Session, user_id: uuid.UUID) -> int:

@@ -9,15 +9,32 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from crosspromo import paging
+from crosspromo.auth import CashierBusiness, OwnerBusiness
 from crosspromo.businesses import service as businesses
-from crosspromo.campaigns import service as campaigns
+from crosspromo.campaigns.auth import MemberCampaign
 from crosspromo.errors import DomainError
 from crosspromo.offers import audit, codes, idempotency, service, throttle, webhooks
+from crosspromo.offers.auth import BusinessRedemption, MemberOffer
 from crosspromo.offers.models import Code, Offer, Redemption
-from crosspromo.offers.schemas import CodesCreate, OfferCreate, ReversalIn, Till, WebhookIn
+from crosspromo.offers.schemas import (
+    CodesCreate,
+    CodesCreated,
+    OfferCreate,
+    OfferOut,
+    RedemptionOut,
+    ReversalIn,
+    Till,
+    VerdictOut,
+    WebhookCreated,
+    WebhookIn,
+    WebhookOut,
+)
+from crosspromo.paging import Page
 from crosspromo.roles import Actor, Role
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.web.deps import ApiActor, Db
 from crosspromo.web.problems import PROBLEM_BASE
+from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
 
@@ -72,47 +89,47 @@ def redemption_out(redemption: Redemption) -> dict[str, Any]:
     return webhooks.redemption_data(redemption) | {"reason": redemption.reason}
 
 
-@router.post("/campaigns/{campaign_id}/offers", status_code=201)
-def create_offer(campaign_id: str, actor: ApiActor, db: Db, body: OfferCreate) -> dict[str, Any]:
+@router.post("/campaigns/{campaign_id}/offers", status_code=201, response_model=OfferOut)
+def create_offer(
+    campaign: MemberCampaign, actor: ApiActor, db: Db, body: OfferCreate
+) -> dict[str, Any]:
     """An offer in a campaign: who hands it out, who honours it, the benefit, the conditions."""
-    offer = service.create_offer(db, actor, parse_uuid(campaign_id), body)
+    offer = service.create_offer(db, actor, campaign.id, body)
     db.commit()
     return offer_out(offer)
 
 
-@router.get("/campaigns/{campaign_id}/offers")
-def list_offers(campaign_id: str, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
-    campaign, _ = campaigns.get(db, actor, parse_uuid(campaign_id))
+@router.get("/campaigns/{campaign_id}/offers", response_model=list[OfferOut])
+def list_offers(campaign: MemberCampaign, db: Db) -> list[dict[str, Any]]:
     return [offer_out(o) for o in service.offers_of(db, campaign.id)]
 
 
-@router.get("/offers/{offer_id}")
-def get_offer(offer_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
-    return offer_out(service.get_offer(db, actor, parse_uuid(offer_id)))
+@router.get("/offers/{offer_id}", response_model=OfferOut)
+def get_offer(offer: MemberOffer) -> dict[str, Any]:
+    return offer_out(offer)
 
 
-@router.post("/offers/{offer_id}/codes", status_code=201)
-def add_codes(offer_id: str, actor: ApiActor, db: Db, body: CodesCreate) -> dict[str, Any]:
+@router.post("/offers/{offer_id}/codes", status_code=201, response_model=CodesCreated)
+def add_codes(offer: MemberOffer, actor: ApiActor, db: Db, body: CodesCreate) -> dict[str, Any]:
     """Generate unique codes (by pattern), or add a shared code, a secret word, links."""
-    made = service.add_codes(db, actor, parse_uuid(offer_id), body)
+    made = service.add_codes(db, actor, offer.id, body)
     db.commit()
     return {"created": made}
 
 
 @router.get("/offers/{offer_id}/codes")
 def list_codes(
-    offer_id: str,
-    actor: ApiActor,
+    offer: MemberOffer,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    cursor: Annotated[str, Query(description="the last code of the previous page")] = "",
+    cursor: Cursor = None,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
-    """The offer's codes a page at a time; `format=csv` for a partner's newsletter."""
-    offer = service.get_offer(db, actor, parse_uuid(offer_id))
-    found = service.list_codes(db, offer, limit=limit, after=codes.normalize(cursor))
+    """The offer's codes a page at a time; `format=csv` for a partner's newsletter (the next
+    page's cursor in the `X-Next-Cursor` header)."""
+    rows_read = service.list_codes(db, offer, limit=limit + 1, cursor=cursor)
+    found, next_cursor = paging.page(rows_read, limit, service.code_key)
     rows = [code_out(c, offer.code_prefix) for c in found]
-    next_cursor = found[-1].code if len(found) == limit else None
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
@@ -167,7 +184,7 @@ def verdict_out(verdict: service.Verdict) -> dict[str, Any]:
     }
 
 
-@router.post("/redemptions/validate")
+@router.post("/redemptions/validate", response_model=VerdictOut)
 def validate(request: Request, actor: ApiActor, db: Db, body: Till) -> dict[str, Any]:
     """Check a code for an order: the offer, each condition, the benefit. No effect."""
     _limit(request, actor)
@@ -264,13 +281,12 @@ def redeem(
     return JSONResponse(answer, status_code=201)
 
 
-@router.post("/redemptions/{redemption_id}/reversal", status_code=201)
+@router.post("/redemptions/{redemption_id}/reversal", status_code=201, response_model=RedemptionOut)
 def reverse(
-    redemption_id: str, request: Request, actor: ApiActor, db: Db, body: ReversalIn
+    original: BusinessRedemption, request: Request, actor: ApiActor, db: Db, body: ReversalIn
 ) -> dict[str, Any]:
     """Reverse a redemption within the offer's window (a refund); gives the use back once."""
-    rid = parse_uuid(redemption_id)
-    original = service.get_redemption(db, actor, rid)
+    rid = original.id
     business_id = original.business_id
     try:
         reversal = service.reverse(db, actor, rid, body.reason, cashier_user_id=actor.user_id)
@@ -309,29 +325,33 @@ def reverse(
     return redemption_out(reversal)
 
 
-@router.get("/redemptions")
+@router.get("/redemptions", response_model=Page[RedemptionOut])
 def list_redemptions(
     actor: ApiActor,
     db: Db,
-    business_id: Annotated[str, Query()],
+    business: CashierBusiness,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The latest redemptions and reversals at a business."""
-    found = service.recent(db, actor, parse_uuid(business_id), limit=limit)
-    return {"items": [redemption_out(r) for r in found]}
+    """The latest redemptions and reversals at a business (`business_id` query parameter)."""
+    rows = service.recent(db, actor, business.id, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, lambda r: (r.at, r.id))
+    return {"items": [redemption_out(r) for r in found], "next_cursor": following}
 
 
-@router.post("/businesses/{business_id}/webhooks", status_code=201)
-def add_webhook(business_id: str, actor: ApiActor, db: Db, body: WebhookIn) -> dict[str, Any]:
+@router.post("/businesses/{business_id}/webhooks", status_code=201, response_model=WebhookCreated)
+def add_webhook(
+    business: OwnerBusiness, actor: ApiActor, db: Db, body: WebhookIn
+) -> dict[str, Any]:
     """Register an endpoint for redemption.created/reversed; the secret is shown once."""
-    endpoint = webhooks.add_endpoint(db, actor, parse_uuid(business_id), body.url)
+    endpoint = webhooks.add_endpoint(db, actor, business.id, body.url)
     db.commit()
     return {"id": str(endpoint.id), "url": endpoint.url, "secret": endpoint.secret}
 
 
-@router.get("/businesses/{business_id}/webhooks")
-def list_webhooks(business_id: str, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
+@router.get("/businesses/{business_id}/webhooks", response_model=list[WebhookOut])
+def list_webhooks(business: OwnerBusiness, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
     return [
         {"id": str(e.id), "url": e.url, "active": e.active}
-        for e in webhooks.endpoints(db, actor, parse_uuid(business_id))
+        for e in webhooks.endpoints(db, actor, business.id)
     ]

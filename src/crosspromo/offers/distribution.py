@@ -22,6 +22,7 @@ from babel.numbers import format_currency, format_decimal, get_currency_precisio
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service as campaigns
@@ -180,15 +181,17 @@ def _usable(code: Code) -> bool:
 
 
 def _printable(session: Session, offer: Offer, after: str) -> Iterator[Code]:
-    """Codes still usable and not e-mailed to someone, in code order after `after`."""
+    """Codes still usable and not e-mailed to someone, in code order after `after` (the last
+    code printed: people type it, so it stays a code rather than an opaque cursor)."""
+    cursor = paging.encode((after,)) if after else None
     while True:
-        page = service.list_codes(session, offer, limit=PAGE, after=after)
+        page = service.list_codes(session, offer, limit=PAGE, cursor=cursor)
         for code in page:
             if _usable(code) and not code.label.startswith(SENT_LABEL):
                 yield code
         if len(page) < PAGE:
             return
-        after = page[-1].code
+        cursor = paging.encode(service.code_key(page[-1]))
 
 
 def _member_role(actor: Actor, business: Business) -> Role | None:

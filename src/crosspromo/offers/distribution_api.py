@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from crosspromo.offers import distribution
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.offers.auth import MemberOffer
+from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def coupons_pdf(
-    offer_id: str,
+    offer: MemberOffer,
     request: Request,
     actor: ApiActor,
     db: Db,
@@ -37,7 +38,7 @@ def coupons_pdf(
     sheet = distribution.coupons_pdf(
         db,
         actor,
-        parse_uuid(offer_id),
+        offer.id,
         layout=layout,
         locale=locale,
         limit=limit,
@@ -46,7 +47,7 @@ def coupons_pdf(
     )
     db.rollback()  # printing changes nothing
     headers = {
-        "Content-Disposition": f'attachment; filename="coupons-{offer_id}-{layout}.pdf"',
+        "Content-Disposition": f'attachment; filename="coupons-{offer.id}-{layout}.pdf"',
         "X-Coupons": str(sheet.count),
     }
     if sheet.next_after:
@@ -56,7 +57,7 @@ def coupons_pdf(
 
 @router.post("/offers/{offer_id}/emails")
 def email_codes(
-    offer_id: str,
+    offer: MemberOffer,
     request: Request,
     actor: ApiActor,
     db: Db,
@@ -66,7 +67,7 @@ def email_codes(
     sent = distribution.email_codes(
         db,
         actor,
-        parse_uuid(offer_id),
+        offer.id,
         locale=locale,
         public_url=request.app.state.settings.public_url,
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
+from crosspromo import paging
 from crosspromo.cli_support import business_by_slug, fail, operator, session_scope
 from crosspromo.errors import DomainError
 from crosspromo.offers import distribution, service
@@ -81,10 +82,11 @@ def export_codes(
             writer = csv.writer(target) if as_csv else None
             if writer:
                 writer.writerow(["code", "kind", "uses", "max_uses", "label", "url"])
-            after, written = "", 0
+            cursor: str | None = None
+            written = 0
             public_url = get_settings().public_url
             while True:
-                page = service.list_codes(db, offer, limit=1000, after=after)
+                page = service.list_codes(db, offer, limit=1000, cursor=cursor)
                 for code in page:
                     shown = distribution.display_code(code, offer)
                     if writer:
@@ -98,7 +100,7 @@ def export_codes(
                 written += len(page)
                 if len(page) < 1000:
                     break
-                after = page[-1].code
+                cursor = paging.encode(service.code_key(page[-1]))
     except DomainError as exc:
         fail(exc.detail)
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -94,3 +94,91 @@ class ReversalIn(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://")]
+
+
+# --- answers (the API's response models) -------------------------------------------------
+
+
+class OfferOut(BaseModel):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    issuer_business_id: uuid.UUID
+    honouring_business_id: uuid.UUID
+    title: str
+    description: str
+    benefit: Benefit
+    percent_bp: int | None
+    amount_minor: int | None
+    item: str
+    currency: str
+    min_order_minor: int
+    needs_partner_card: bool
+    new_customers_only: bool
+    valid_from: date | None
+    valid_until: date | None
+    days: list[int]  # 0 = Monday
+    hour_from: int
+    hour_until: int
+    total_limit: int | None
+    per_customer_limit: int | None
+    stackable: bool
+    reversal_minutes: int
+    uses: int
+
+
+class CodeOut(BaseModel):
+    code: str  # as printed: generated codes grouped after their prefix
+    kind: str
+    uses: int
+    max_uses: int | None
+    staff_user_id: uuid.UUID | None
+    label: str
+
+
+class CodesCreated(BaseModel):
+    created: int
+
+
+class RedemptionOut(BaseModel):
+    id: uuid.UUID
+    offer_id: uuid.UUID
+    business_id: uuid.UUID
+    referrer_business_id: uuid.UUID
+    order_minor: int
+    discount_minor: int
+    currency: str
+    order_ref: str
+    reverses_id: uuid.UUID | None
+    at: datetime
+    reason: str
+
+
+class ConditionOut(BaseModel):
+    name: str
+    ok: bool
+    reason: str
+
+
+class VerdictOut(BaseModel):
+    """What the till would do with a code: ok or the first failed condition, and the discount."""
+
+    ok: bool
+    reason: str | None
+    message: str
+    offer: OfferOut
+    conditions: list[ConditionOut]
+    discount_minor: int
+    currency: str
+    uses_left: int | None
+
+
+class WebhookOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    active: bool
+
+
+class WebhookCreated(BaseModel):
+    id: uuid.UUID
+    url: str
+    secret: str  # shown once

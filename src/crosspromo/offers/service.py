@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.accounts.models import Membership
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
@@ -192,12 +193,19 @@ def add_codes(session: Session, actor: Actor, offer_id: uuid.UUID, data: CodesCr
     return made
 
 
-def list_codes(session: Session, offer: Offer, *, limit: int = 500, after: str = "") -> list[Code]:
-    """The offer's codes in code order, a page at a time (`after` = the last code seen)."""
-    query = select(Code).where(Code.offer_id == offer.id).order_by(Code.code).limit(limit)
-    if after:
-        query = query.where(Code.code > after)
-    return list(session.scalars(query))
+def list_codes(
+    session: Session, offer: Offer, *, limit: int = 500, cursor: str | None = None
+) -> list[Code]:
+    """The offer's codes in code order, a page at a time (`paging` cursor of `code_key`)."""
+    query = select(Code).where(Code.offer_id == offer.id)
+    query = paging.after(query, (Code.code,), cursor, descending=False)
+    return list(session.scalars(query.limit(limit)))
+
+
+def code_key(code: Code) -> tuple[str]:
+    """A code's place in the offer's list: its code, unique within the offer (one honouring
+    business), so no tie-break is needed."""
+    return (code.code,)
 
 
 # --- the till -----------------------------------------------------------------------------
@@ -537,17 +545,18 @@ def new_link_token() -> str:
 
 
 def recent(
-    session: Session, actor: Actor, business_id: uuid.UUID, *, limit: int = 100
+    session: Session,
+    actor: Actor,
+    business_id: uuid.UUID,
+    *,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> list[Redemption]:
     """The latest redemptions and reversals at a business the actor works for."""
     business = businesses.get(session, actor, business_id, need=Role.cashier)
+    query = select(Redemption).where(Redemption.business_id == business.id)
     return list(
-        session.scalars(
-            select(Redemption)
-            .where(Redemption.business_id == business.id)
-            .order_by(Redemption.at.desc())
-            .limit(limit)
-        )
+        session.scalars(paging.after(query, (Redemption.at, Redemption.id), cursor).limit(limit))
     )
 
 

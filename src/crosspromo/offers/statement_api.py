@@ -9,13 +9,15 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from crosspromo.auth import ManagerBusiness
 from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
+from crosspromo.clock import local_today
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers import statement_files, statements
 from crosspromo.offers.statements import Statement
-from crosspromo.pipeline.service import local_today
-from crosspromo.roles import Actor, Role
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.roles import Actor
+from crosspromo.web.deps import ApiActor, Db
 from crosspromo.web.i18n import LOCALES, pick_locale
 
 router = APIRouter(prefix="/api/v1", tags=["statements"])
@@ -24,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["statements"])
 def build(
     db: Session,
     actor: Actor,
-    business_id: str,
+    me: Business,
     partner: str,
     start: date | None,
     end: date | None,
@@ -34,7 +36,6 @@ def build(
 ) -> Statement:
     """Resolve the business (tenancy first), the partner by slug and the period (default:
     this month so far), then build the statement."""
-    me = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
     if not partner.strip():
         raise Invalid("Name the partner by its id (slug).", field="partner")
     other = businesses.get_by_slug(db, partner.strip().lower())
@@ -109,7 +110,7 @@ def _filename(found: Statement, ext: str) -> str:
 @router.get("/businesses/{business_id}/statements")
 def get_statement(
     request: Request,
-    business_id: str,
+    business: ManagerBusiness,
     actor: ApiActor,
     db: Db,
     partner: Annotated[str, Query(description="the partner's id (slug)")] = "",
@@ -127,7 +128,7 @@ def get_statement(
     found = build(
         db,
         actor,
-        business_id,
+        business,
         partner,
         start,
         end,

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from crosspromo.accounts.pages import page
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
+from crosspromo.clock import local_today
 from crosspromo.offers.statement_api import build
 from crosspromo.partnerships import service as partnerships
-from crosspromo.pipeline.service import local_today
-from crosspromo.roles import Role
-from crosspromo.web.deps import Db, SignedIn, parse_uuid
+from crosspromo.web.deps import Db, SignedIn
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -34,14 +34,13 @@ KINDS = {
 @router.get("/b/{business_id}/statements")
 def statements_page(
     request: Request,
-    business_id: str,
+    business: ManagerBusinessPage,
     web: SignedIn,
     db: Db,
     partner: Annotated[str, Query()] = "",
     start: Annotated[date | None, Query()] = None,
     end: Annotated[date | None, Query()] = None,
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     others = {
         p.to_business_id if p.from_business_id == business.id else p.from_business_id
         for p in partnerships.live_for(db, web.actor, business_id=business.id)
@@ -51,7 +50,7 @@ def statements_page(
     start = start or end.replace(day=1)
     found = None
     if partner:
-        found = build(db, web.actor, business_id, partner, start, end, limit=500)
+        found = build(db, web.actor, business, partner, start, end, limit=500)
     query = {"partner": partner, "start": start.isoformat(), "end": end.isoformat()}
     api = f"/api/v1/businesses/{business.id}/statements?"
     names = {business.id: business.name} | {b.id: b.name for b in partners}

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from crosspromo import clock, paging
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import Invalid, NotFound
@@ -109,18 +110,6 @@ def _between(me: uuid.UUID, partner: uuid.UUID) -> Any:
     )
 
 
-def _cursor(at: datetime, row_id: uuid.UUID) -> str:
-    return f"{at.isoformat()}|{row_id}"
-
-
-def _uncursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        at, _, row_id = cursor.partition("|")
-        return datetime.fromisoformat(at), uuid.UUID(row_id)
-    except ValueError:
-        raise Invalid("Not a cursor this list gave out.", field="cursor") from None
-
-
 def parties(
     session: Session, actor: Actor, business_id: uuid.UUID, partner_id: uuid.UUID
 ) -> tuple[Business, Business]:
@@ -168,11 +157,8 @@ def lines(
         .outerjoin(Offer, Offer.id == Code.offer_id)
         .outerjoin(Redemption, Redemption.id == Accrual.redemption_id)
         .where(_between(me.id, partner.id), Accrual.at >= lo, Accrual.at < hi)
-        .order_by(Accrual.at, Accrual.id)
     )
-    if cursor:
-        at, row_id = _uncursor(cursor)
-        query = query.where(or_(Accrual.at > at, and_(Accrual.at == at, Accrual.id > row_id)))
+    query = paging.after(query, (Accrual.at, Accrual.id), cursor, descending=False)
     if limit is not None:
         query = query.limit(limit + 1)
     zone = ZoneInfo(me.timezone)
@@ -197,7 +183,7 @@ def lines(
                 staff_user_id=accrual.payee_user_id,
             )
         )
-    return found, (_cursor(last.at, last.id) if more and last is not None else None)
+    return found, (paging.encode((last.at, last.id)) if more and last is not None else None)
 
 
 def totals(
@@ -271,7 +257,7 @@ def statement(
     barter = [pid for pid, model in agreements if model == "barter"]
     reciprocity = None
     if barter:
-        until = min(end, pipeline.local_today(me))
+        until = min(end, clock.local_today(me))
         reciprocity = Reciprocity(
             flows=flows(session, me, partner, start, end),
             deliveries=[

@@ -14,11 +14,10 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
-from crosspromo.businesses import service as businesses
+from crosspromo.auth import CashierBusinessPage
 from crosspromo.errors import DomainError
 from crosspromo.offers import audit, codes, idempotency, service, throttle
 from crosspromo.offers.schemas import Till
-from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import minor_units
 from crosspromo.web.i18n import N_
@@ -67,16 +66,14 @@ def _render(request: Request, web: Any, business: Any, status: int = 200, **ctx:
 
 
 @router.get("/b/{business_id}/till")
-def till(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.cashier)
+def till(request: Request, business: CashierBusinessPage, web: SignedIn, db: Db) -> Response:
     recent = service.recent(db, web.actor, business.id, limit=5)
     return _render(request, web, business, recent=recent)
 
 
 @router.get("/b/{business_id}/till/{action}")
-def till_again(business_id: str, web: SignedIn, db: Db) -> Response:
+def till_again(business: CashierBusinessPage, web: SignedIn, db: Db) -> Response:
     """A page that answered a till form, opened again (a language switch, a reload): the till."""
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.cashier)
     return RedirectResponse(f"/b/{business.id}/till", status_code=303)
 
 
@@ -86,9 +83,10 @@ def _limit(request: Request, caller: str) -> None:
 
 
 @router.post("/b/{business_id}/till/{action}", dependencies=[Csrf])
-async def act(request: Request, business_id: str, action: str, web: SignedIn, db: Db) -> Response:
+async def act(
+    request: Request, business: CashierBusinessPage, action: str, web: SignedIn, db: Db
+) -> Response:
     """check, redeem or reverse, all on the one till screen."""
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.cashier)
     form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
     caller = web.actor.caller
     address = request.client.host if request.client else ""

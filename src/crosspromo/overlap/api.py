@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from crosspromo.auth import ManagerBusiness
 from crosspromo.businesses import service as businesses
 from crosspromo.customers import service as customers
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.overlap import psi, service
-from crosspromo.roles import Role
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1/overlap", tags=["overlap"])
 MAX_REQUEST = 64 << 20  # a PSI request for a few million identifiers
@@ -22,11 +22,10 @@ MAX_REQUEST = 64 << 20  # a PSI request for a few million identifiers
 def visible(
     actor: ApiActor,
     db: Db,
-    business_id: Annotated[str, Query()],
+    mine: ManagerBusiness,
     other: Annotated[str, Query(description="id (slug) of the other business")],
 ) -> dict[str, Any]:
     """Shared customers with another business: only if both allow it, rounded, never a list."""
-    mine = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
     theirs = businesses.get_by_slug(db, other.strip().lower())
     if theirs is None:
         raise NotFound("No business with that id.", field="other")
@@ -42,16 +41,13 @@ def visible(
 
 
 @router.post("/psi", response_class=Response)
-async def psi_respond(
-    request: Request, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
-) -> Response:
+async def psi_respond(request: Request, actor: ApiActor, db: Db, mine: ManagerBusiness) -> Response:
     """Answer another install's PSI request over this business's identifiers (size only).
 
     Send the request bytes as the body (application/octet-stream) with an API key of this
     business. Neither side learns the other's customers; the client learns the intersection
     size and the size of this set.
     """
-    mine = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
     body = await request.body()
     if not body or len(body) > MAX_REQUEST:
         raise Invalid("Send a PSI request (at most 64 MB) as the body.", field="body")

@@ -7,17 +7,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from crosspromo import paging
+from crosspromo.auth import ManagerBusiness
+from crosspromo.paging import Page
 from crosspromo.partnerships import invitations, service
+from crosspromo.partnerships.auth import PartyProposal
 from crosspromo.partnerships.models import Proposal, ProposalMessage
 from crosspromo.partnerships.schemas import (
     Accept,
     Counter,
     Decline,
     InvitationCreate,
+    InvitationOut,
     MessageIn,
     ProposalCreate,
+    ProposalOut,
 )
-from crosspromo.web.deps import ApiActor, Db, parse_uuid
+from crosspromo.web.deps import ApiActor, Db
+from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1/partnerships", tags=["partnerships"])
 
@@ -60,66 +67,70 @@ def _out(
     }
 
 
-@router.get("")
+@router.get("", response_model=Page[ProposalOut])
 def list_proposals(
     actor: ApiActor,
     db: Db,
-    business_id: Annotated[str, Query()],
+    business: ManagerBusiness,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[dict[str, Any]]:
-    """Proposals a business sent or received, newest first."""
-    found = service.list_for(db, actor, business_id=parse_uuid(business_id), limit=limit)
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Proposals a business sent or received, newest first; pass `next_cursor` back."""
+    rows = service.list_for(db, actor, business_id=business.id, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, lambda p: (p.created_at, p.id))
     ids = [p.id for p in found]
     versions, messages = service.versions_of(db, ids), service.messages_of(db, ids)
-    return [_out(db, p, versions[p.id], messages[p.id]) for p in found]
+    items = [_out(db, p, versions[p.id], messages[p.id]) for p in found]
+    return {"items": items, "next_cursor": following}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ProposalOut)
 def propose(
-    actor: ApiActor, db: Db, business_id: Annotated[str, Query()], body: ProposalCreate
+    actor: ApiActor, db: Db, business: ManagerBusiness, body: ProposalCreate
 ) -> dict[str, Any]:
     """Propose 1-5 concrete options to another business (managers and owners)."""
     proposal = service.propose(
-        db, actor, from_business_id=parse_uuid(business_id), data=body, user_id=actor.user_id
+        db, actor, from_business_id=business.id, data=body, user_id=actor.user_id
     )
     db.commit()
     return _out(db, proposal)
 
 
-@router.get("/{proposal_id}")
-def get_proposal(proposal_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
-    proposal, _ = service.get(db, actor, parse_uuid(proposal_id))
+@router.get("/{proposal_id}", response_model=ProposalOut)
+def get_proposal(proposal: PartyProposal, actor: ApiActor, db: Db) -> dict[str, Any]:
     return _out(db, proposal)
 
 
-@router.post("/{proposal_id}/versions", status_code=201)
-def counter(proposal_id: str, actor: ApiActor, db: Db, body: Counter) -> dict[str, Any]:
+@router.post("/{proposal_id}/versions", status_code=201, response_model=ProposalOut)
+def counter(proposal: PartyProposal, actor: ApiActor, db: Db, body: Counter) -> dict[str, Any]:
     """Counter with changed terms: a new version that both owners must accept again."""
-    service.counter(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
+    service.counter(db, actor, proposal.id, body, user_id=actor.user_id)
     db.commit()
-    return get_proposal(proposal_id, actor, db)
+    return get_proposal(proposal, actor, db)
 
 
-@router.post("/{proposal_id}/accept")
-def accept(proposal_id: str, actor: ApiActor, db: Db, body: Accept) -> dict[str, Any]:
+@router.post("/{proposal_id}/accept", response_model=ProposalOut)
+def accept(proposal: PartyProposal, actor: ApiActor, db: Db, body: Accept) -> dict[str, Any]:
     """An owner accepts a version's option; both sides on the same one make the agreement."""
-    proposal = service.accept(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
+    proposal = service.accept(db, actor, proposal.id, body, user_id=actor.user_id)
     db.commit()
     return _out(db, proposal)
 
 
-@router.post("/{proposal_id}/decline")
-def decline(proposal_id: str, actor: ApiActor, db: Db, body: Decline) -> dict[str, Any]:
-    proposal = service.decline(db, actor, parse_uuid(proposal_id), body)
+@router.post("/{proposal_id}/decline", response_model=ProposalOut)
+def decline(proposal: PartyProposal, actor: ApiActor, db: Db, body: Decline) -> dict[str, Any]:
+    proposal = service.decline(db, actor, proposal.id, body)
     db.commit()
     return _out(db, proposal)
 
 
-@router.post("/{proposal_id}/messages", status_code=201)
-def post_message(proposal_id: str, actor: ApiActor, db: Db, body: MessageIn) -> dict[str, Any]:
-    service.post_message(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
+@router.post("/{proposal_id}/messages", status_code=201, response_model=ProposalOut)
+def post_message(
+    proposal: PartyProposal, actor: ApiActor, db: Db, body: MessageIn
+) -> dict[str, Any]:
+    service.post_message(db, actor, proposal.id, body, user_id=actor.user_id)
     db.commit()
-    return get_proposal(proposal_id, actor, db)
+    return get_proposal(proposal, actor, db)
 
 
 def pdf_response(db: Db, proposal: Proposal, locale: str) -> Response:
@@ -149,26 +160,25 @@ def pdf_response(db: Db, proposal: Proposal, locale: str) -> Response:
 
 @router.get("/{proposal_id}/pdf")
 def get_pdf(
-    proposal_id: str, actor: ApiActor, db: Db, locale: Annotated[str, Query()] = "en"
+    proposal: PartyProposal, actor: ApiActor, db: Db, locale: Annotated[str, Query()] = "en"
 ) -> Response:
     """The current terms as a one-page PDF (both profiles, the options, expected results)."""
-    proposal, _ = service.get(db, actor, parse_uuid(proposal_id))
     return pdf_response(db, proposal, "ru" if locale == "ru" else "en")
 
 
-@router.post("/invitations", status_code=201)
+@router.post("/invitations", status_code=201, response_model=InvitationOut)
 def invite(
     request: Request,
     actor: ApiActor,
     db: Db,
-    business_id: Annotated[str, Query()],
+    business: ManagerBusiness,
     body: InvitationCreate,
 ) -> dict[str, Any]:
     """Propose to a business not on the platform: its owner gets an e-mail with a link."""
     invitation, link = invitations.invite(
         db,
         actor,
-        from_business_id=parse_uuid(business_id),
+        from_business_id=business.id,
         data=body,
         public_url=request.app.state.settings.public_url,
         user_id=actor.user_id,

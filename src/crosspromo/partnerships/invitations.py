@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import events
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -112,4 +113,5 @@ def answer(session: Session, actor: Actor, token: str, *, business_id: uuid.UUID
         .execution_options(synchronize_session=False)
     )
     session.flush()
+    events.emit(session, events.PROPOSAL_CHANGED, proposal)
     return proposal

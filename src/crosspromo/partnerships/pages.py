@@ -9,9 +9,12 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
 from crosspromo.partnerships import invitations, service
+from crosspromo.partnerships.auth import PartyProposalPage
 from crosspromo.partnerships.schemas import (
     Accept,
     Counter,
@@ -231,8 +234,7 @@ def _is_proposer(db: Db, web: Any, proposal_id: Any) -> bool:
 
 
 @router.get("/b/{business_id}/proposals")
-def proposals(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+def proposals(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db) -> Response:
     found = service.list_for(db, web.actor, business_id=business.id)
     names = {
         b.id: b.name
@@ -252,8 +254,9 @@ def proposals(request: Request, business_id: str, web: SignedIn, db: Db) -> Resp
 
 
 @router.get("/b/{business_id}/proposals/new")
-def new_form(request: Request, business_id: str, web: SignedIn, db: Db, to: str = "") -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+def new_form(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, to: str = ""
+) -> Response:
     return page(
         request,
         web,
@@ -269,8 +272,9 @@ def new_form(request: Request, business_id: str, web: SignedIn, db: Db, to: str 
 
 
 @router.post("/b/{business_id}/proposals/new", dependencies=[Csrf])
-async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+async def create(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     try:
         if "@" in form.get("to", ""):
@@ -344,12 +348,11 @@ def _show(
     request: Request,
     web: Any,
     db: Db,
-    business_id: str,
+    business: Business,
     proposal_id: str,
     status: int = 200,
     errors: list[str] | None = None,
 ) -> Response:
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     proposal, mine = service.get(db, web.actor, parse_uuid(proposal_id))
     if mine.id != business.id:
         return RedirectResponse(f"/b/{mine.id}/proposals/{proposal.id}", status_code=303)
@@ -380,26 +383,37 @@ def _show(
 
 
 @router.get("/b/{business_id}/proposals/{proposal_id}")
-def show(request: Request, business_id: str, proposal_id: str, web: SignedIn, db: Db) -> Response:
-    return _show(request, web, db, business_id, proposal_id)
+def show(
+    request: Request,
+    business: ManagerBusinessPage,
+    proposal: PartyProposalPage,
+    web: SignedIn,
+    db: Db,
+) -> Response:
+    return _show(request, web, db, business, str(proposal.id))
 
 
 @router.get("/b/{business_id}/proposals/{proposal_id}/{action}")
-def again(business_id: str, proposal_id: str, web: SignedIn, db: Db) -> Response:
+def again(
+    business: ManagerBusinessPage, proposal: PartyProposalPage, web: SignedIn, db: Db
+) -> Response:
     """A page that answered a form, opened again (a language switch): the proposal page."""
-    business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    target = f"/b/{business.id}/proposals/{parse_uuid(proposal_id)}"
+    target = f"/b/{business.id}/proposals/{proposal.id}"
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/b/{business_id}/proposals/{proposal_id}/{action}", dependencies=[Csrf])
 async def act(
-    request: Request, business_id: str, proposal_id: str, action: str, web: SignedIn, db: Db
+    request: Request,
+    business: ManagerBusinessPage,
+    proposal: PartyProposalPage,
+    action: str,
+    web: SignedIn,
+    db: Db,
 ) -> Response:
     """accept, decline, counter or message, from the proposal page."""
-    businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    pid = parse_uuid(proposal_id)
+    pid = proposal.id
     user_id = web.user.id if web.user else None
     try:
         if action == "accept":
@@ -430,18 +444,18 @@ async def act(
         elif action == "message":
             service.post_message(db, web.actor, pid, MessageIn(text=form.get("text", "")), user_id)
         else:
-            return _show(request, web, db, business_id, proposal_id, 404, ["Unknown action."])
+            return _show(request, web, db, business, str(proposal.id), 404, ["Unknown action."])
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, proposal_id, 422, errors_of(exc))
+        return _show(request, web, db, business, str(proposal.id), 422, errors_of(exc))
     except ValueError:
         db.rollback()
-        return _show(request, web, db, business_id, proposal_id, 422, ["Not a number."])
+        return _show(request, web, db, business, str(proposal.id), 422, ["Not a number."])
     except DomainError as exc:
         db.rollback()
-        return _show(request, web, db, business_id, proposal_id, exc.status, [exc.detail])
+        return _show(request, web, db, business, str(proposal.id), exc.status, [exc.detail])
     db.commit()
-    return RedirectResponse(f"/b/{business_id}/proposals/{proposal_id}", status_code=303)
+    return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
 
 
 @router.get("/invite/{token}")

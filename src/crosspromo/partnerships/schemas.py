@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -133,14 +133,6 @@ class MessageIn(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=5000)]
 
 
-class VersionOut(BaseModel):
-    number: int
-    author_business_id: uuid.UUID
-    options: list[Option]
-    note: str
-    accepted_by: list[uuid.UUID]
-
-
 class InvitationCreate(BaseModel):
     """A proposal to a business that is not on the platform yet, by its owner's e-mail."""
 
@@ -148,3 +140,40 @@ class InvitationCreate(BaseModel):
     email: Annotated[str, Field(min_length=3, max_length=254)]
     message: Annotated[str, Field(max_length=5000)] = ""
     options: Options
+
+
+# --- answers (the API's response models) -------------------------------------------------
+
+
+class VersionOut(BaseModel):
+    number: int
+    author_business_id: uuid.UUID
+    options: list[dict[str, Any]]
+    note: str
+    accepted_by: list[uuid.UUID]
+    created_at: datetime
+
+
+class MessageOut(BaseModel):
+    business_id: uuid.UUID
+    text: str
+    at: datetime
+
+
+class ProposalOut(BaseModel):
+    id: uuid.UUID
+    from_business_id: uuid.UUID
+    to_business_id: uuid.UUID
+    message: str
+    status: str
+    current_version: int
+    agreed_version: int | None
+    decline_reason: str
+    versions: list[VersionOut]
+    messages: list[MessageOut]
+
+
+class InvitationOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    link: str

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import String, Subquery, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import events, paging
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -66,6 +67,11 @@ def _side(actor: Actor, session: Session, proposal: Proposal, need: Role) -> Bus
     return mine
 
 
+def is_agreed(proposal: Proposal) -> bool:
+    """Both owners accepted the same option: the proposal is an agreement."""
+    return proposal.status is Status.agreed
+
+
 def get(
     session: Session, actor: Actor, proposal_id: uuid.UUID, need: Role = Role.manager
 ) -> tuple[Proposal, Business]:
@@ -77,19 +83,20 @@ def get(
 
 
 def list_for(
-    session: Session, actor: Actor, *, business_id: uuid.UUID, limit: int = 50
+    session: Session,
+    actor: Actor,
+    *,
+    business_id: uuid.UUID,
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> list[Proposal]:
-    """Proposals sent or received by a business, newest first."""
+    """Proposals sent or received by a business, newest first (`paging` cursor)."""
     business = businesses.get(session, actor, business_id, need=Role.manager)
-    query = (
-        select(Proposal)
-        .where(
-            (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id)
-        )
-        .order_by(Proposal.created_at.desc())
-        .limit(limit)
+    query = select(Proposal).where(
+        (Proposal.from_business_id == business.id) | (Proposal.to_business_id == business.id)
     )
-    return list(session.scalars(query))
+    query = paging.after(query, (Proposal.created_at, Proposal.id), cursor)
+    return list(session.scalars(query.limit(limit)))
 
 
 def propose(
@@ -122,6 +129,7 @@ def propose(
         )
     )
     session.flush()
+    events.emit(session, events.PROPOSAL_CHANGED, proposal)
     _tell(session, proposal, mine, "proposal.received", "1", title=data.options[0].title)
     return proposal
 
@@ -181,6 +189,7 @@ def counter(
     session.add(version)
     proposal.current_version = number
     session.flush()
+    events.emit(session, events.PROPOSAL_CHANGED, proposal)
     _tell(session, proposal, mine, "proposal.countered", str(number), version=number)
     return version
 
@@ -237,6 +246,7 @@ def accept(
         proposal.status = Status.agreed
         proposal.agreed_version = data.version
         session.flush()
+        events.emit(session, events.PROPOSAL_CHANGED, proposal)
         for side in (proposal.from_business_id, proposal.to_business_id):
             notifications.notify(
                 session,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from crosspromo.businesses import service as businesses
-from crosspromo.businesses.models import Business
-from crosspromo.partnerships import service as partnerships
+from crosspromo.auth import ManagerBusiness
+from crosspromo.partnerships.auth import PartyProposal
 from crosspromo.pipeline import service
 from crosspromo.pipeline.models import Stage
 from crosspromo.pipeline.schemas import (
@@ -27,22 +25,12 @@ from crosspromo.pipeline.schemas import (
     StageMove,
     TargetSet,
 )
-from crosspromo.roles import Role
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1", tags=["pipeline"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the last page")]
-
-
-def pipeline_business(business_id: str, actor: ApiActor, db: Db) -> Business:
-    """The business whose pipeline this is, checked before the body is read, so another
-    tenant's id is a 404 whatever was sent."""
-    return businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
-
-
-PipelineOf = Annotated[Business, Depends(pipeline_business)]
 
 
 class TargetsOut(BaseModel):
@@ -52,7 +40,7 @@ class TargetsOut(BaseModel):
 
 @router.get("/businesses/{business_id}/pipeline/entries", response_model=Page[EntryOut])
 def list_entries(
-    business: PipelineOf,
+    business: ManagerBusiness,
     actor: ApiActor,
     db: Db,
     stage: Stage | None = None,
@@ -63,21 +51,18 @@ def list_entries(
     rows, following = service.list_entries(
         db, actor, business_id=business.id, stage=stage, limit=limit, cursor=cursor
     )
-    db.commit()  # the sync may have added or moved entries
     return Page[EntryOut](items=[EntryOut.model_validate(e) for e in rows], next_cursor=following)
 
 
 @router.get("/businesses/{business_id}/pipeline/stages")
-def stage_counts(business: PipelineOf, actor: ApiActor, db: Db) -> dict[str, int]:
+def stage_counts(business: ManagerBusiness, actor: ApiActor, db: Db) -> dict[str, int]:
     """How many entries sit at each stage."""
-    service.sync(db, actor, business_id=business.id)
-    db.commit()
     counts = service.stage_counts(db, actor, business_id=business.id)
     return {stage.value: count for stage, count in counts.items()}
 
 
 @router.post("/businesses/{business_id}/pipeline/entries", response_model=EntryOut, status_code=201)
-def create_entry(business: PipelineOf, actor: ApiActor, db: Db, body: EntryCreate) -> EntryOut:
+def create_entry(business: ManagerBusiness, actor: ApiActor, db: Db, body: EntryCreate) -> EntryOut:
     """Add a partner: `partner_business` (a platform id) or `partner_name` (and contact)."""
     entry = service.create_entry(
         db, actor, business_id=business.id, data=body, user_id=actor.user_id
@@ -87,14 +72,14 @@ def create_entry(business: PipelineOf, actor: ApiActor, db: Db, body: EntryCreat
 
 
 @router.get("/businesses/{business_id}/pipeline/entries/{entry_id}", response_model=EntryOut)
-def get_entry(business: PipelineOf, entry_id: str, actor: ApiActor, db: Db) -> EntryOut:
+def get_entry(business: ManagerBusiness, entry_id: str, actor: ApiActor, db: Db) -> EntryOut:
     entry = service.get_entry(db, actor, business_id=business.id, entry_id=parse_uuid(entry_id))
     return EntryOut.model_validate(entry)
 
 
 @router.patch("/businesses/{business_id}/pipeline/entries/{entry_id}", response_model=EntryOut)
 def update_entry(
-    business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: EntryUpdate
+    business: ManagerBusiness, entry_id: str, actor: ApiActor, db: Db, body: EntryUpdate
 ) -> EntryOut:
     """Change name, contact, manager, next follow-up or the linked proposal."""
     entry = service.update_entry(
@@ -110,7 +95,9 @@ def update_entry(
 
 
 @router.post("/businesses/{business_id}/pipeline/entries/{entry_id}/stage", response_model=EntryOut)
-def move(business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: StageMove) -> EntryOut:
+def move(
+    business: ManagerBusiness, entry_id: str, actor: ApiActor, db: Db, body: StageMove
+) -> EntryOut:
     """Move to any stage; `active` needs an agreed proposal (409 otherwise)."""
     entry = service.move(
         db,
@@ -128,7 +115,7 @@ def move(business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: Sta
     "/businesses/{business_id}/pipeline/entries/{entry_id}/follow-up", response_model=EntryOut
 )
 def set_follow_up(
-    business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: FollowUp
+    business: ManagerBusiness, entry_id: str, actor: ApiActor, db: Db, body: FollowUp
 ) -> EntryOut:
     """Set the next follow-up date (null clears it)."""
     entry = service.set_follow_up(
@@ -143,7 +130,7 @@ def set_follow_up(
     response_model=Page[ActivityOut],
 )
 def list_activities(
-    business: PipelineOf,
+    business: ManagerBusiness,
     entry_id: str,
     actor: ApiActor,
     db: Db,
@@ -170,7 +157,7 @@ def list_activities(
     status_code=201,
 )
 def log_activity(
-    business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: ActivityCreate
+    business: ManagerBusiness, entry_id: str, actor: ApiActor, db: Db, body: ActivityCreate
 ) -> ActivityOut:
     """Log a call, meeting, note, e-mail or order (orders carry `amount_minor`)."""
     activity = service.log_activity(
@@ -187,7 +174,7 @@ def log_activity(
 
 @router.get("/businesses/{business_id}/pipeline/reminders", response_model=Page[EntryOut])
 def reminders(
-    business: PipelineOf,
+    business: ManagerBusiness,
     actor: ApiActor,
     db: Db,
     today: Annotated[date | None, Query(description="default: today where the business is")] = None,
@@ -203,7 +190,7 @@ def reminders(
 
 @router.get("/businesses/{business_id}/pipeline/targets", response_model=TargetsOut)
 def get_targets(
-    business: PipelineOf,
+    business: ManagerBusiness,
     actor: ApiActor,
     db: Db,
     month: Annotated[
@@ -217,7 +204,7 @@ def get_targets(
 
 
 @router.put("/businesses/{business_id}/pipeline/targets", response_model=TargetsOut)
-def set_target(business: PipelineOf, actor: ApiActor, db: Db, body: TargetSet) -> TargetsOut:
+def set_target(business: ManagerBusiness, actor: ApiActor, db: Db, body: TargetSet) -> TargetsOut:
     """Owners set one person's targets for a month (replacing earlier ones)."""
     service.set_target(db, actor, business_id=business.id, data=body)
     db.commit()
@@ -227,45 +214,37 @@ def set_target(business: PipelineOf, actor: ApiActor, db: Db, body: TargetSet) -
 
 @router.get("/partnerships/{proposal_id}/reciprocity")
 def reciprocity(
-    proposal_id: str,
+    proposal: PartyProposal,
     actor: ApiActor,
     db: Db,
     today: Annotated[date | None, Query()] = None,
 ) -> dict[str, Any]:
     """Per side: delivered against owed since the start, and the one-sided flag."""
-    return service.reciprocity(
-        db, actor, proposal_id=parse_uuid(proposal_id), today=today
-    ).to_dict()
+    return service.reciprocity(db, actor, proposal_id=proposal.id, today=today).to_dict()
 
 
 @router.get("/partnerships/{proposal_id}/deliveries", response_model=Page[DeliveryOut])
 def list_deliveries(
-    proposal_id: str, actor: ApiActor, db: Db, limit: Limit = 50, cursor: Cursor = None
+    proposal: PartyProposal, actor: ApiActor, db: Db, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[DeliveryOut]:
     rows, following = service.deliveries(
-        db, actor, proposal_id=parse_uuid(proposal_id), limit=limit, cursor=cursor
+        db, actor, proposal_id=proposal.id, limit=limit, cursor=cursor
     )
     return Page[DeliveryOut](
         items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=following
     )
 
 
-def _proposal(proposal_id: str, actor: ApiActor, db: Db) -> uuid.UUID:
-    """The proposal checked before the body is read (outsiders get 404, cashiers 403)."""
-    proposal, _ = partnerships.get(db, actor, parse_uuid(proposal_id))
-    return proposal.id
-
-
 @router.post("/partnerships/{proposal_id}/deliveries", response_model=DeliveryOut, status_code=201)
 def record_delivery(
-    proposal: Annotated[uuid.UUID, Depends(_proposal)],
+    proposal: PartyProposal,
     actor: ApiActor,
     db: Db,
     body: DeliveryCreate,
 ) -> DeliveryOut:
     """Record what one side delivered (an exchange or indicator named in the terms)."""
     delivery = service.record_delivery(
-        db, actor, proposal_id=proposal, data=body, user_id=actor.user_id
+        db, actor, proposal_id=proposal.id, data=body, user_id=actor.user_id
     )
     db.commit()
     return DeliveryOut.model_validate(delivery)

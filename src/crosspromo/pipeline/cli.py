@@ -1,4 +1,4 @@
-"""`crosspromo pipeline list|due --business SLUG`."""
+"""`crosspromo pipeline list|due|sync --business SLUG`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def list_entries(
     stage: Annotated[Stage | None, typer.Option(help="Only this stage.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 200,
 ) -> None:
-    """The pipeline by stage, synced with the proposals."""
+    """The pipeline by stage."""
     with session_scope() as db:
         me = business_by_slug(db, business)
         actor = Actor(key_business_id=me.id, key_role=Role.owner)
@@ -86,3 +86,13 @@ def due(
     for row in rows:
         table.add_row(*row)
     console.print(table if rows else "Nothing is due.")
+
+
+@pipeline_app.command("sync")
+def sync(business: Business) -> None:
+    """Give every open or agreed proposal its entry (for proposals made before entries
+    followed them; new proposals move their entries as they change)."""
+    with session_scope() as db:
+        me = business_by_slug(db, business)
+        service.sync(db, Actor(key_business_id=me.id, key_role=Role.owner), business_id=me.id)
+    console.print(f"The pipeline of {business} follows its proposals.")

@@ -11,10 +11,12 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
+from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
 from crosspromo.partnerships import service as partnerships
+from crosspromo.partnerships.auth import PartyProposalPage
 from crosspromo.pipeline import service
 from crosspromo.pipeline.models import Kind, Stage
 from crosspromo.pipeline.schemas import (
@@ -62,10 +64,6 @@ def _present(form: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in form.items() if v}
 
 
-def _business(web: WebContext, db: Db, business_id: str) -> Business:
-    return businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-
-
 def _user(web: WebContext) -> uuid.UUID | None:
     return web.user.id if web.user else None
 
@@ -79,11 +77,9 @@ def _board(
     errors: list[str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
-    service.sync(db, web.actor, business_id=business.id)
-    db.commit()
     columns = {
         stage: service.list_entries(
-            db, web.actor, business_id=business.id, stage=stage, limit=PER_STAGE, synced=True
+            db, web.actor, business_id=business.id, stage=stage, limit=PER_STAGE
         )[0]
         for stage in Stage
     }
@@ -105,13 +101,14 @@ def _board(
 
 
 @router.get("/b/{business_id}/pipeline")
-def board(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    return _board(request, web, db, _business(web, db, business_id))
+def board(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db) -> Response:
+    return _board(request, web, db, business)
 
 
 @router.post("/b/{business_id}/pipeline/entries", dependencies=[Csrf])
-async def add_entry(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(web, db, business_id)
+async def add_entry(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = _form(await request.form())
     try:
         entry = service.create_entry(
@@ -167,16 +164,22 @@ def _entry_page(
 
 
 @router.get("/b/{business_id}/pipeline/entries/{entry_id}")
-def entry(request: Request, business_id: str, entry_id: str, web: SignedIn, db: Db) -> Response:
-    return _entry_page(request, web, db, _business(web, db, business_id), entry_id)
+def entry(
+    request: Request, business: ManagerBusinessPage, entry_id: str, web: SignedIn, db: Db
+) -> Response:
+    return _entry_page(request, web, db, business, entry_id)
 
 
 @router.post("/b/{business_id}/pipeline/entries/{entry_id}/{action}", dependencies=[Csrf])
 async def entry_action(
-    request: Request, business_id: str, entry_id: str, action: str, web: SignedIn, db: Db
+    request: Request,
+    business: ManagerBusinessPage,
+    entry_id: str,
+    action: str,
+    web: SignedIn,
+    db: Db,
 ) -> Response:
     """stage, activity or follow-up, from the entry page."""
-    business = _business(web, db, business_id)
     form = _form(await request.form())
     target = parse_uuid(entry_id)
     try:
@@ -229,8 +232,7 @@ async def entry_action(
 
 
 @router.get("/b/{business_id}/pipeline/due")
-def due(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(web, db, business_id)
+def due(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db) -> Response:
     today = service.local_today(business)
     entries, _ = service.due_follow_ups(db, web.actor, business.id, today, limit=200)
     return page(
@@ -280,15 +282,15 @@ def _targets_page(
 
 @router.get("/b/{business_id}/pipeline/targets")
 def targets(
-    request: Request, business_id: str, web: SignedIn, db: Db, month: str | None = None
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, month: str | None = None
 ) -> Response:
-    business = _business(web, db, business_id)
     return _targets_page(request, web, db, business, _month(month, business))
 
 
 @router.post("/b/{business_id}/pipeline/targets", dependencies=[Csrf])
-async def set_target(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
-    business = _business(web, db, business_id)
+async def set_target(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+) -> Response:
     form = _present(_form(await request.form()))
     month = _month(form.get("month"), business)
     try:
@@ -342,17 +344,23 @@ def _reciprocity_page(
 
 @router.get("/b/{business_id}/pipeline/reciprocity/{proposal_id}")
 def reciprocity(
-    request: Request, business_id: str, proposal_id: str, web: SignedIn, db: Db
+    request: Request,
+    business: ManagerBusinessPage,
+    proposal: PartyProposalPage,
+    web: SignedIn,
+    db: Db,
 ) -> Response:
-    business = _business(web, db, business_id)
-    return _reciprocity_page(request, web, db, business, proposal_id)
+    return _reciprocity_page(request, web, db, business, str(proposal.id))
 
 
 @router.post("/b/{business_id}/pipeline/reciprocity/{proposal_id}/deliveries", dependencies=[Csrf])
 async def record_delivery(
-    request: Request, business_id: str, proposal_id: str, web: SignedIn, db: Db
+    request: Request,
+    business: ManagerBusinessPage,
+    proposal: PartyProposalPage,
+    web: SignedIn,
+    db: Db,
 ) -> Response:
-    business = _business(web, db, business_id)
     form = _present(_form(await request.form()))
     # The form's one select names the item and its side together: "<business id>|<what>".
     side, _, what = form.pop("item", "").partition("|")
@@ -362,17 +370,19 @@ async def record_delivery(
         service.record_delivery(
             db,
             web.actor,
-            proposal_id=parse_uuid(proposal_id),
+            proposal_id=proposal.id,
             data=DeliveryCreate.model_validate(form),
             user_id=_user(web),
         )
     except ValidationError as exc:
         db.rollback()
-        return _reciprocity_page(request, web, db, business, proposal_id, 422, errors_of(exc))
+        return _reciprocity_page(request, web, db, business, str(proposal.id), 422, errors_of(exc))
     except DomainError as exc:
         db.rollback()
         if exc.status == 404:
             raise
-        return _reciprocity_page(request, web, db, business, proposal_id, exc.status, [exc.detail])
+        return _reciprocity_page(
+            request, web, db, business, str(proposal.id), exc.status, [exc.detail]
+        )
     db.commit()
-    return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal_id}", status_code=303)
+    return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal.id}", status_code=303)
