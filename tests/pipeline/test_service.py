@@ -126,9 +126,7 @@ def test_active_needs_an_agreed_proposal(db: Session, p: dict[str, Any]) -> None
     assert contradicted.value.kind == "stage-follows-proposal"
 
 
-def test_every_live_proposal_has_an_entry_that_follows_it(
-    db: Session, p: dict[str, Any]
-) -> None:
+def test_every_live_proposal_has_an_entry_that_follows_it(db: Session, p: dict[str, Any]) -> None:
     prospect = _entry(db, p, partner_name="", partner_business=p["cafe"].slug, stage="meeting")
     proposal = propose(db, p)
     mine, _ = service.list_entries(db, p["m"], business_id=p["bakery"].id)
