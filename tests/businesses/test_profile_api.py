@@ -128,3 +128,11 @@ def test_category_picker_partial_finds_russian_words(client: TestClient, db: Ses
     sign_in(client, "owner@example.com")
     html = client.get("/categories/options", params={"q": "пекарня"}).text
     assert 'data-category="shop=bakery"' in html
+
+
+def test_category_picker_works_for_a_visitor_signing_up(client: TestClient) -> None:
+    """The sign-up form's picker is used before anyone is signed in: no redirect to sign-in."""
+    response = client.get("/categories/options", params={"q": "bakery"}, follow_redirects=False)
+    assert response.status_code == 200
+    assert 'data-category="shop=bakery"' in response.text
+    assert "password" not in response.text.lower()
