@@ -105,9 +105,12 @@ def _business(db: Db, web: SignedIn, business_id: str, need: Role = Role.cashier
 @router.get("/b/{business_id}")
 def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
     business = _business(db, web, business_id)
+    role = service.role_in(web.actor, business)
+    if role is not None and not role.at_least(Role.manager):
+        # A cashier's day is the till; revenue figures are for managers and owners.
+        return RedirectResponse(f"/b/{business.id}/till", status_code=303)
     locale = pick_locale(request, web.user_locale)
     category = categories.get(business.category)
-    role = service.role_in(web.actor, business)
     customer_count, consented = customers.count(db, business_id=business.id)
     weeks = sales.weekly(db, business_id=business.id, timezone=business.timezone, weeks=26)
     return page(
