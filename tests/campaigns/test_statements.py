@@ -169,7 +169,7 @@ def test_proposal_lists_do_not_grow_with_proposals(
         "/api/v1/partnerships",
         params={"business_id": str(bakery)},
         headers=agreed["bakery_manager"],
-    ).json()
+    ).json()["items"]
     assert len(listed) == 21
     assert sum(len(p["messages"]) for p in listed) == 10
     assert sum(len(p["versions"]) for p in listed) == 21 + 7

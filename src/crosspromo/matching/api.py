@@ -11,6 +11,7 @@ from crosspromo.businesses import categories
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.matching import learned, relations, service
+from crosspromo.matching.schemas import RelationsOut, SuggestionOut, WhyNotOut
 from crosspromo.web.deps import ApiActor, Db
 from crosspromo.web.i18n import pick_locale
 
@@ -21,7 +22,7 @@ def _locale(request: Request, locale: str | None) -> str:
     return locale if locale in ("en", "ru") else pick_locale(request)
 
 
-@router.get("/suggestions")
+@router.get("/suggestions", response_model=list[SuggestionOut])
 def suggestions(
     request: Request,
     actor: ApiActor,
@@ -37,7 +38,7 @@ def suggestions(
     return [s.to_dict(lang) for s in found]
 
 
-@router.get("/why-not")
+@router.get("/why-not", response_model=WhyNotOut)
 def why_not(
     request: Request,
     actor: ApiActor,
@@ -60,7 +61,7 @@ def why_not(
     }
 
 
-@router.get("/relations")
+@router.get("/relations", response_model=RelationsOut)
 def category_relations(
     actor: ApiActor,
     db: Db,

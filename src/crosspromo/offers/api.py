@@ -18,6 +18,7 @@ from crosspromo.offers import audit, codes, idempotency, service, throttle, webh
 from crosspromo.offers.auth import BusinessRedemption, MemberOffer
 from crosspromo.offers.models import Code, Offer, Redemption
 from crosspromo.offers.schemas import (
+    CodeOut,
     CodesCreate,
     CodesCreated,
     OfferCreate,
@@ -117,7 +118,7 @@ def add_codes(offer: MemberOffer, actor: ApiActor, db: Db, body: CodesCreate) ->
     return {"created": made}
 
 
-@router.get("/offers/{offer_id}/codes")
+@router.get("/offers/{offer_id}/codes", response_model=Page[CodeOut])
 def list_codes(
     offer: MemberOffer,
     db: Db,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from crosspromo.offers import distribution
 from crosspromo.offers.auth import MemberOffer
+from crosspromo.offers.schemas import EmailsSent
 from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
@@ -55,7 +56,7 @@ def coupons_pdf(
     return Response(sheet.pdf, media_type="application/pdf", headers=headers)
 
 
-@router.post("/offers/{offer_id}/emails")
+@router.post("/offers/{offer_id}/emails", response_model=EmailsSent)
 def email_codes(
     offer: MemberOffer,
     request: Request,

@@ -182,3 +182,13 @@ class WebhookCreated(BaseModel):
     id: uuid.UUID
     url: str
     secret: str  # shown once
+
+
+class EmailsSent(BaseModel):
+    """What one run of e-mailing codes did (re-runs send only to the new)."""
+
+    sent: int
+    already_sent: int
+    skipped_no_consent: int
+    skipped_no_email: int
+    skipped_no_code: int

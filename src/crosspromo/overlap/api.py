@@ -12,13 +12,14 @@ from crosspromo.businesses import service as businesses
 from crosspromo.customers import service as customers
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.overlap import psi, service
+from crosspromo.overlap.schemas import OverlapOut
 from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1/overlap", tags=["overlap"])
 MAX_REQUEST = 64 << 20  # a PSI request for a few million identifiers
 
 
-@router.get("")
+@router.get("", response_model=OverlapOut)
 def visible(
     actor: ApiActor,
     db: Db,

@@ -22,6 +22,7 @@ from crosspromo.pipeline.schemas import (
     EntryUpdate,
     FollowUp,
     Page,
+    ReciprocityOut,
     StageMove,
     TargetSet,
 )
@@ -212,7 +213,7 @@ def set_target(business: ManagerBusiness, actor: ApiActor, db: Db, body: TargetS
     return TargetsOut(month=body.month, people=[f.to_dict() for f in facts])
 
 
-@router.get("/partnerships/{proposal_id}/reciprocity")
+@router.get("/partnerships/{proposal_id}/reciprocity", response_model=ReciprocityOut)
 def reciprocity(
     proposal: PartyProposal,
     actor: ApiActor,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from crosspromo.paging import Page as Page  # the pipeline's lists answer in the shared shape
 from crosspromo.pipeline.models import Kind, Stage
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
@@ -140,9 +141,33 @@ class DeliveryOut(BaseModel):
     user_id: uuid.UUID | None
 
 
-T = TypeVar("T")
+class ReciprocityItemOut(BaseModel):
+    what: str
+    kind: str  # exchange or indicator
+    per_month: int
+    expected: float
+    delivered: int
 
 
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
+class ReciprocitySideOut(BaseModel):
+    business_id: uuid.UUID
+    name: str
+    role: str  # proposer or partner
+    expected: float
+    delivered: float  # counted up to what each item owes
+    ratio: float | None
+    items: list[ReciprocityItemOut]
+
+
+class ReciprocityOut(BaseModel):
+    """Per side of an agreement: delivered against owed since the start, and the flag."""
+
+    proposal_id: uuid.UUID
+    title: str
+    starts_on: date
+    until: date
+    months: float
+    sides: list[ReciprocitySideOut]
+    one_sided: bool
+    one_sided_business_id: uuid.UUID | None
+    rule: str
