@@ -54,6 +54,17 @@ def _guards(dependant: Dependant) -> set[str]:
     return found
 
 
+def _needs(dependant: Dependant) -> set[Role]:
+    """The roles the route's typed permissions ask for."""
+    found = set()
+    for sub in dependant.dependencies:
+        mark = getattr(sub.call, GUARD, None)
+        if mark is not None:
+            found.add(mark[1])
+        found |= _needs(sub)
+    return found
+
+
 def _query_names(dependant: Dependant) -> set[str]:
     names = {p.name for p in dependant.query_params}
     for sub in dependant.dependencies:
@@ -109,6 +120,14 @@ def test_every_guarded_route_refuses_another_tenants_ids(
         if _guards(r.dependant)
         for method in sorted(r.methods - {"HEAD", "OPTIONS"})
     ]
+    above_cashier = [
+        (method, r.path, "business_id" in _query_names(r.dependant))
+        for r in _routes(app.routes)
+        if r.path.startswith("/api/")
+        and Role.cashier not in _needs(r.dependant)
+        and _needs(r.dependant)
+        for method in sorted(r.methods - {"HEAD", "OPTIONS"})
+    ]
     assert len(routes) >= 60, routes
     csrf = sign_in(client, "c@example.com")
     api = p["outsider_owner"]
@@ -139,6 +158,19 @@ def test_every_guarded_route_refuses_another_tenants_ids(
                 response.text[:300],
             )
     assert checked >= 60
+    # A cashier of a party reaches none of its own business's manager or owner routes.
+    ids = victim | {"business_id": str(p["cafe"].id)}
+    for method, path, by_query in above_cashier:
+        url = PARAM.sub(lambda m: ids.get(m.group(1), str(uuid.uuid4())), path)
+        response = client.request(
+            method,
+            url,
+            params={"business_id": ids["business_id"]} if by_query else None,
+            headers=p["cafe_cashier"],
+            json={} if method != "GET" else None,
+        )
+        assert response.status_code in (403, 404), (method, url, response.status_code)
+    assert len(above_cashier) >= 30
     db.expire_all()
     assert db.get(type(p["bakery"]), p["bakery"].id).name == "Bakery"
 
