@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -192,3 +192,54 @@ class EmailsSent(BaseModel):
     skipped_no_consent: int
     skipped_no_email: int
     skipped_no_code: int
+
+
+class StatementPartner(BaseModel):
+    id: uuid.UUID
+    slug: str
+    name: str
+
+
+class StatementLine(BaseModel):
+    date: date  # in the viewer's time zone
+    at: datetime
+    kind: str  # sale, lead, click, staff_reward, fixed_fee
+    offer: str
+    order_minor: int | None  # the redemption's order (negative for a reversal)
+    amount_minor: int  # signed: a reversal carries the negative
+    currency: str
+    direction: str  # receivable | payable
+    staff_user_id: uuid.UUID | None
+
+
+class StatementTotal(BaseModel):
+    currency: str
+    receivable_minor: int
+    payable_minor: int
+    net_minor: int
+
+
+class RedemptionFlow(BaseModel):
+    issuer_business_id: uuid.UUID
+    honouring_business_id: uuid.UUID
+    currency: str
+    count: int  # redemptions minus reversals
+    order_minor: int
+
+
+class BarterBalance(BaseModel):
+    redemptions: list[RedemptionFlow]
+    deliveries: list[dict[str, Any]]  # per agreement, as /partnerships/{id}/reciprocity
+
+
+class StatementOut(BaseModel):
+    """What each side owes the other in the period, per currency (never summed across)."""
+
+    business_id: uuid.UUID
+    partner: StatementPartner
+    start: date
+    end: date
+    lines: list[StatementLine]
+    next_cursor: str | None
+    totals: list[StatementTotal]
+    reciprocity: BarterBalance | None

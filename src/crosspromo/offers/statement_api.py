@@ -15,6 +15,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.clock import local_today
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers import statement_files, statements
+from crosspromo.offers.schemas import StatementOut
 from crosspromo.offers.statements import Statement
 from crosspromo.roles import Actor
 from crosspromo.web.deps import ApiActor, Db
@@ -107,7 +108,11 @@ def _filename(found: Statement, ext: str) -> str:
     )
 
 
-@router.get("/businesses/{business_id}/statements")
+@router.get(
+    "/businesses/{business_id}/statements",
+    response_model=StatementOut,
+    responses={200: {"content": {"text/csv": {}, "application/pdf": {}}}},
+)
 def get_statement(
     request: Request,
     business: ManagerBusiness,
