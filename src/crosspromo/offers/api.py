@@ -211,7 +211,7 @@ def validate(request: Request, actor: ApiActor, db: Db, body: Till) -> dict[str,
         )
 
 
-@router.post("/redemptions", status_code=201)
+@router.post("/redemptions", status_code=201, responses={201: {"model": RedemptionOut}})
 def redeem(
     request: Request,
     actor: ApiActor,
