@@ -80,7 +80,12 @@ def remove_member(
     request: Request, business: OwnerBusinessPage, user_id: str, web: SignedIn, db: Db
 ) -> Response:
     try:
-        service.remove_member(db, workspace_id=business.workspace_id, user_id=parse_uuid(user_id))
+        service.remove_member(
+            db,
+            workspace_id=business.workspace_id,
+            user_id=parse_uuid(user_id),
+            by_user_id=web.actor.user_id,
+        )
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 409, error=exc.detail)
