@@ -22,8 +22,15 @@ class RateLimited(DomainError):
 
 
 @cache
-def _limiter(uri: str) -> strategies.MovingWindowRateLimiter:
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+def _limiter(uri: str) -> strategies.RateLimiter:
+    """A moving window where the storage keeps one (memory, Redis); else fixed windows (the
+    database's counters, exact per window and shared by every worker process)."""
+    import crosspromo.rate_limits  # noqa: F401  (registers the database storage scheme)
+
+    found = storage.storage_from_string(uri)
+    if isinstance(found, storage.MovingWindowSupport):
+        return strategies.MovingWindowRateLimiter(found)
+    return strategies.FixedWindowRateLimiter(found)
 
 
 def hit(uri: str, rule: str, *identity: str) -> None:
