@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import Field, TypeAdapter, ValidationError
 
 from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Int, Minor, Version, control_character
+from crosspromo.web import i18n
 from tests.conftest import sign_in
 
 Title = TypeAdapter(Annotated[str, Field(min_length=1, max_length=5), ONE_LINE])
@@ -82,3 +83,17 @@ def test_a_nul_in_a_page_form_is_a_form_error(client: TestClient, world: dict[st
     assert answer.status_code == 422
     assert "text/html" in answer.headers["content-type"]
     assert "current_password" in answer.text
+
+
+def test_the_new_messages_read_in_russian() -> None:
+    token = i18n.current_locale.set("ru")
+    try:
+        assert i18n.message("control character U+0000 is not allowed") == (
+            "управляющий символ U+0000 недопустим"
+        )
+        assert i18n.message("Input should be a valid integer") == "должно быть целым числом"
+        assert i18n.message("give a date between 1900-01-01 and 2999-12-31") == (
+            "укажите дату между 1900-01-01 и 2999-12-31"
+        )
+    finally:
+        i18n.current_locale.reset(token)
