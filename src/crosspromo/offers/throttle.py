@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from functools import cache
+from functools import lru_cache
 
 from limits import parse, storage, strategies
 
@@ -21,7 +21,7 @@ class RateLimited(DomainError):
         )
 
 
-@cache
+@lru_cache(maxsize=8)
 def _limiter(uri: str) -> strategies.RateLimiter:
     """A moving window where the storage keeps one (memory, Redis); else fixed windows (the
     database's counters, exact per window and shared by every worker process)."""
