@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
+    from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_api.router,
         statement_pages.router,
         measurement_api.router,
+        measurement_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -22,6 +22,7 @@ from crosspromo.measurement import audience as audiences
 from crosspromo.measurement.audience_models import Arm
 from crosspromo.outbox.models import OutboxMessage
 from crosspromo.settings import Settings, get_settings
+from tests.conftest import sign_in
 from tests.offers.conftest import make_offer
 
 N = 60
@@ -221,3 +222,40 @@ def test_margin_is_part_of_the_profile(client: TestClient, running: dict[str, An
     assert done.status_code == 200, done.text
     assert client.patch(url, headers=p["cafe_owner"], json={"margin_bp": 10_001}).status_code == 422
     _ = date.today()
+
+
+def test_campaign_page_shows_uplift_and_roi_in_english_and_russian(
+    client: TestClient, db: Session, tmp_path: Path, running: dict[str, Any]
+) -> None:
+    p = running
+    cid = p["campaign_id"]
+    _files(db, tmp_path, p)
+    client.put(
+        f"/api/v1/campaigns/{cid}/audience",
+        headers=p["bakery_manager"],
+        json={"business_id": str(p["bakery"].id), "holdout_bp": 5000},
+    )
+    make_offer(client, p, cid)
+    campaign = db.get(audiences.Campaign, uuid.UUID(cid))
+    assert campaign is not None
+    audiences.draw(db, campaign, p["bakery"].id, secret_key="test-secret")
+    db.commit()
+    arms = _arms(client, p)
+    _sales(db, tmp_path, p, [(f"K{c[1:]}", 500) for c, a in arms.items() if a == "treatment"])
+    sign_in(client, "a@example.com")
+    shell = client.get(f"/b/{p['bakery'].id}/campaigns/{cid}")
+    assert 'hx-get="/b/' in shell.text and "/measurement" in shell.text
+    url = f"/b/{p['bakery'].id}/campaigns/{cid}/measurement/section"
+    english = client.get(url)
+    assert english.status_code == 200, english.text
+    text = " ".join(english.text.split())
+    assert "Customers who got the offer bought 100.0 pp more often (95%: " in text
+    assert "Return on the campaign" in text and "Control group: 50" in text
+    client.cookies.set("locale", "ru")
+    russian = " ".join(client.get(url).text.split())
+    assert "Клиенты, получившие предложение, покупали на 100,0 п. п. чаще" in russian
+    assert "Окупаемость акции" in russian
+    client.cookies.delete("locale")
+    assert (
+        client.get(f"/b/{p['outsider'].id}/campaigns/{cid}/measurement/section").status_code == 404
+    )
