@@ -16,9 +16,11 @@ Timing: one synthetic campaign (90 % treatment, 10 % holdout; revenue per custom
 
 `--truth` runs the truth check end to end: for each seed, generate a small demo city, import
 its three files into a fresh SQLite database through the import service, open a campaign
-between the planted bakery and cafe over the promotion's dates, record the generator's own
-randomised split (`audience.assign`), call `measure()`, and check that the receipts-per-customer
-interval covers the injected effect (`expected_extra_transactions` / treated customers).
+between the planted bakery and cafe over the promotion's dates with the generator's own
+randomised split (`demo.campaign.past_promotion`, as `crosspromo demo setup` does), call
+`measure()`, and check that the receipts-per-customer interval covers the injected effect
+(`expected_extra_transactions` / treated customers) and revenue's covers it times the cafe's
+average check.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -80,22 +81,37 @@ def timing(customers: int, resamples: int, rounds: int) -> None:
     print(f"  uplift CI {got.ci95}, numpy CI {plain}, Welch CI {got.extra.get('welch_ci95')}")
 
 
+def _generator_difference(seed: int) -> float:
+    """Treated minus held-out cafe receipts in the window, straight from the city's people."""
+    from crosspromo.demo.generate import City
+
+    city = City(seed, "small")
+    city.build()
+    promo = city.promotion
+    w0, w1 = promo["window"]
+
+    def mean(people: list[int]) -> float:
+        counts = []
+        for person in people:
+            rel = city.relation(person, promo["cafe"])
+            days = city.days_of(rel) if rel is not None else []
+            counts.append(sum(w0 <= d < w1 for d in days))
+        return float(np.mean(counts))
+
+    return mean(promo["treatment"]) - mean(promo["holdout"])
+
+
 def _truth_one(seed: int, work: Path) -> tuple[bool, float, float, bool, float, float]:
     os.environ["CROSSPROMO_DATABASE_URL"] = f"sqlite:///{work / 'city.db'}"
     os.environ["CROSSPROMO_VAR_DIR"] = str(work / "var")
     from crosspromo.settings import get_settings
 
     get_settings.cache_clear()
-    from sqlalchemy import select
-
     from crosspromo.businesses import service as businesses
     from crosspromo.cli_support import session_scope
-    from crosspromo.customers.models import Customer
-    from crosspromo.demo.campaign import live_campaign
+    from crosspromo.demo.campaign import past_promotion
     from crosspromo.demo.generate import generate
     from crosspromo.imports.cli import import_file
-    from crosspromo.measurement import audience
-    from crosspromo.measurement.audience_models import Arm
     from crosspromo.measurement.uplift import measure
     from crosspromo.migrate import upgrade
 
@@ -105,28 +121,21 @@ def _truth_one(seed: int, work: Path) -> tuple[bool, float, float, bool, float, 
     for kind in ("businesses", "customers", "transactions"):
         import_file(kind, city / f"{kind}.csv", None, False, False, quiet=True)
     truth = json.loads((city / "ground_truth.json").read_text())["promotion"]
-    start = date.fromisoformat(truth["start"])
     with session_scope() as db:
         bakery = businesses.get_by_slug(db, truth["bakery"])
         cafe = businesses.get_by_slug(db, truth["cafe"])
         assert bakery is not None and cafe is not None
-        # The demo's campaign starts three days before "today": today = the promotion's day 4.
-        campaign = live_campaign(db, bakery, cafe, today=start + timedelta(days=3))
-        ids = dict(
-            db.execute(
-                select(Customer.external_id, Customer.id).where(Customer.business_id == bakery.id)
-            ).all()
-        )
-        arms = {ids[c]: Arm.treatment for c in truth["treatment"]}
-        arms |= {ids[c]: Arm.holdout for c in truth["holdout"]}
-        audience.assign(db, campaign, bakery.id, arms, holdout_bp=2000)
-        db.flush()
+        # The demo's own set-up: a campaign over the promotion's dates, its recorded split.
+        campaign = past_promotion(db, bakery, cafe, truth)
         measured = measure(db, campaign_id=campaign.id)
         check = cafe.avg_check_minor or 0
     effect = truth["expected_extra_transactions"] / len(truth["treatment"])
     receipts = measured.receipts_per_customer
     revenue = measured.revenue_per_customer
     assert receipts.ci95 is not None and revenue.ci95 is not None
+    # The database path (import, hash matching across businesses, the window in the cafe's
+    # zone) must give exactly what the generator's own people and visits give.
+    assert abs((receipts.difference or 0.0) - _generator_difference(seed)) < 1e-9, seed
     return (
         receipts.ci95[0] <= effect <= receipts.ci95[1],
         receipts.difference or 0.0,
