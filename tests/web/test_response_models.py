@@ -13,6 +13,8 @@ LOOSE = {
     "/api/v1/imports/{kind}": "the import summary differs per kind of file",
     "/api/v1/categories": "a list of {id, name} pairs from the taxonomy",
     "/api/v1/businesses/{business_id}/pipeline/stages": "a count per stage name",
+    "/api/v1/campaigns/{campaign_id}/measure": "the estimate's own as_json (method-specific)",
+    "/api/v1/campaigns/{campaign_id}/power": "the power calculation's own as_json",
 }
 
 
