@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from crosspromo import spreadsheets
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
@@ -116,7 +116,7 @@ def list_codes(
     next_cursor = found[-1].code if len(found) == limit else None
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
+        writer = spreadsheets.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
         headers = {"Content-Disposition": f'attachment; filename="codes-{offer.id}.csv"'}
