@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Development only: webhooks over plain http and to loopback/private addresses.
+    webhooks_allow_private: bool = False
     # Code checks and redemptions per caller (API key or person) and per client address,
     # in `limits` notation; storage "memory://" is per process, "redis://..." is shared.
     till_rate_limit: str = "120/minute"

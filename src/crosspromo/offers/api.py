@@ -323,9 +323,20 @@ def list_redemptions(
 
 
 @router.post("/businesses/{business_id}/webhooks", status_code=201)
-def add_webhook(business_id: str, actor: ApiActor, db: Db, body: WebhookIn) -> dict[str, Any]:
-    """Register an endpoint for redemption.created/reversed; the secret is shown once."""
-    endpoint = webhooks.add_endpoint(db, actor, parse_uuid(business_id), body.url)
+def add_webhook(
+    request: Request, business_id: str, actor: ApiActor, db: Db, body: WebhookIn
+) -> dict[str, Any]:
+    """Register an endpoint for redemption.created/reversed; the secret is shown once.
+
+    Only https URLs whose host resolves to public internet addresses are accepted.
+    """
+    endpoint = webhooks.add_endpoint(
+        db,
+        actor,
+        parse_uuid(business_id),
+        body.url,
+        allow_private=request.app.state.settings.webhooks_allow_private,
+    )
     db.commit()
     return {"id": str(endpoint.id), "url": endpoint.url, "secret": endpoint.secret}
 

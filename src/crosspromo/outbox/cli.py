@@ -18,11 +18,12 @@ console = Console()
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
-    from crosspromo.offers.webhooks import send
+    from crosspromo.offers.webhooks import prepare, send
 
     if remind_due not in worker.JOBS:
         worker.JOBS.append(remind_due)
     worker.SENDERS["webhook"] = send
+    worker.PREPARERS["webhook"] = prepare
 
 
 def run_worker(

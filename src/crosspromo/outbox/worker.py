@@ -19,6 +19,10 @@ log = logging.getLogger("crosspromo.worker")
 
 Sender = Callable[[Settings, str, dict[str, Any]], None]
 SENDERS: dict[str, Sender] = {"email": send_email}
+# A step before sending that reads what the stored payload leaves out (a webhook's secret),
+# in its own short transaction; it may raise NotConfigured.
+Prepare = Callable[[Session, dict[str, Any]], dict[str, Any]]
+PREPARERS: dict[str, Prepare] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
@@ -36,6 +40,10 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         error: str | None = None
         status = Status.sent
         try:
+            prepare = PREPARERS.get(kind)
+            if prepare is not None:
+                with unit_of_work(factory) as session:
+                    payload = prepare(session, payload)
             SENDERS[kind](settings, str(message_id), payload)
         except NotConfigured as exc:
             status, error = Status.skipped, None
