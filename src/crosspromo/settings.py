@@ -6,7 +6,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,8 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSPROMO_", env_file=None, extra="ignore")
 
     var_dir: Path = Path("var")
-    database_url: str = ""
-    secret_key: str = ""
+    # May carry a password: kept out of repr() and logs.
+    database_url: str = Field(default="", repr=False)
+    secret_key: SecretStr = SecretStr("")
     default_country: str = "RU"
     default_currency: str = "RUB"
     default_timezone: str = "Europe/Moscow"
@@ -38,12 +39,14 @@ class Settings(BaseSettings):
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     mail_from: str = "crosspromo <noreply@localhost>"
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
+    outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # Development only: webhooks over plain http and to loopback/private addresses.
     webhooks_allow_private: bool = False
     # Code checks and redemptions per caller (API key or person) and per client address,
@@ -60,8 +63,8 @@ class Settings(BaseSettings):
 
     def resolved_secret_key(self) -> str:
         """The install secret: from the environment, else generated once into var/."""
-        if self.secret_key:
-            return self.secret_key
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
         path = self.var_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
