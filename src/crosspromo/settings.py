@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     till_rate_limit: str = "120/minute"
     till_rate_limit_per_address: str = "300/minute"
     rate_limit_storage: str = "memory://"
+    # Sign-in: failed attempts per account and per client address (each costs an argon2
+    # hash); sign-up: all attempts per client address and per e-mail.
+    signin_failures_per_account: str = "10 per 15 minutes"
+    signin_failures_per_address: str = "50 per 15 minutes"
+    signup_rate_limit_per_address: str = "10 per hour"
+    signup_rate_limit_per_email: str = "3 per hour"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
