@@ -15,6 +15,7 @@ from crosspromo import __version__
 from crosspromo.db import make_engine, make_sessionmaker
 from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
+from crosspromo.web.security import SecurityHeaders
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
     problems.install(app)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["system"])
     def healthz(request: Request) -> JSONResponse:
