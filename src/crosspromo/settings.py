@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     # Cookies marked Secure only work over HTTPS; the local demo serves plain HTTP.
     secure_cookies: bool = False
     import_max_line_bytes: int = Field(default=1_000_000, ge=1_000)
+    # An import's size once decompressed (gzip bombs) and its rows; past either the whole
+    # file is refused. Page uploads run in a bounded pool: so many at once, so many waiting.
+    import_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
+    import_max_rows: int = Field(default=5_000_000, ge=1)
+    import_workers: int = Field(default=2, ge=1, le=32)
+    import_queue: int = Field(default=4, ge=0, le=1000)
+    # A PSI request body (an encrypted set: about 40 bytes per identifier).
+    psi_max_request_bytes: int = Field(default=64 << 20, ge=1 << 10)
     # Partner suggestions: criteria weights (relative) and the default search radius.
     match_radius_km: float = Field(default=15.0, gt=0)
     match_weight_complementarity: float = Field(default=0.30, ge=0)
