@@ -24,13 +24,13 @@ PAGES_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
-# FastAPI's Swagger UI loads its bundle from jsDelivr and starts it with an inline script.
+# The vendored Swagger UI (no CDN, no inline script) sets style attributes from its bundle.
 DOCS_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "style-src 'self' https://cdn.jsdelivr.net",
-        "img-src 'self' data: https://fastapi.tiangolo.com",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",

@@ -1,7 +1,17 @@
-// crosspromo: the page behaviour that used to be inline, so the Content-Security-Policy can
-// forbid inline script (script-src 'self').
+// Small progressive enhancements; every page works without them. They live here, not inline,
+// so the Content-Security-Policy can forbid inline script (script-src 'self').
 (function () {
   'use strict';
+
+  document.addEventListener('DOMContentLoaded', function () {
+    // The business switcher opens the chosen business at once (its button is for no-JS browsers).
+    var switcher = document.getElementById('switcher');
+    if (switcher) {
+      var go = switcher.querySelector('.switch-go');
+      if (go) go.hidden = true;
+      switcher.business.addEventListener('change', function () { switcher.submit(); });
+    }
+  });
 
   document.addEventListener('click', function (event) {
     // the category picker: a result fills the hidden field
@@ -20,12 +30,6 @@
   });
 
   document.addEventListener('change', function (event) {
-    // the business switcher in the header
-    var switcher = event.target.closest('[data-business-switcher]');
-    if (switcher && switcher.business) {
-      window.location = '/b/' + encodeURIComponent(switcher.business.value);
-      return;
-    }
     // a select that submits its form (task status)
     if (event.target.matches('[data-submit-on-change]') && event.target.form) {
       event.target.form.submit();
