@@ -24,9 +24,10 @@ def test_settings_repr_hides_secrets() -> None:
         secret_key="install-secret-123",
         smtp_password="smtp-pass-456",
         database_url="postgresql://app:db-pass-789@db/crosspromo",
+        rate_limit_storage="redis://:redis-pass-012@cache:6379/0",
     )
     shown = repr(settings) + str(settings)
-    for secret in ("install-secret-123", "smtp-pass-456", "db-pass-789"):
+    for secret in ("install-secret-123", "smtp-pass-456", "db-pass-789", "redis-pass-012"):
         assert secret not in shown
     assert settings.resolved_secret_key() == "install-secret-123"
 

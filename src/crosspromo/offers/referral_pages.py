@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import segno
 from babel.dates import format_date, get_day_names
 from fastapi import APIRouter, Request
 from markupsafe import Markup
@@ -48,6 +47,8 @@ def _facts(offer: Offer, locale: str) -> dict[str, Any]:
 def _show(request: Request, web: Any, link: referrals.Link, *, shown: bool) -> Response:
     locale = pick_locale(request, web.user_locale)
     url = str(request.base_url).rstrip("/") + f"/r/{link.display}"
+    import segno  # here, not at start-up: see crosspromo.app
+
     qr = segno.make(url, error="m").svg_inline(scale=4, border=4, title=link.display)
     return page(
         request,
