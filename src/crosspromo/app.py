@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.measurement import api as measurement_api
+    from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -139,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        measurement_api.router,
+        measurement_pages.router,
     )
     for router in routers:
         app.include_router(router)
