@@ -23,8 +23,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from statsmodels.stats.power import NormalIndPower
 
-from crosspromo.accounts.models import Role
-from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import service as campaigns
 from crosspromo.campaigns.models import Campaign
@@ -33,6 +31,7 @@ from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
 from crosspromo.measurement.audience_models import Arm, Audience, AudienceMember
 from crosspromo.measurement.outcomes import Window, campaign_offers, collect
+from crosspromo.roles import Actor, Role
 from crosspromo.sales.models import Transaction
 
 DEFAULT_HOLDOUT_BP = 1000  # 10 % held out unless the campaign says otherwise

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
-from crosspromo import paging
+from crosspromo import paging, spreadsheets
 from crosspromo.auth import CashierBusiness, OwnerBusiness
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns.auth import MemberCampaign
@@ -133,7 +132,7 @@ def list_codes(
     rows = [code_out(c, offer.code_prefix) for c in found]
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
+        writer = spreadsheets.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
         headers = {"Content-Disposition": f'attachment; filename="codes-{offer.id}.csv"'}
@@ -342,10 +341,19 @@ def list_redemptions(
 
 @router.post("/businesses/{business_id}/webhooks", status_code=201, response_model=WebhookCreated)
 def add_webhook(
-    business: OwnerBusiness, actor: ApiActor, db: Db, body: WebhookIn
+    request: Request, business: OwnerBusiness, actor: ApiActor, db: Db, body: WebhookIn
 ) -> dict[str, Any]:
-    """Register an endpoint for redemption.created/reversed; the secret is shown once."""
-    endpoint = webhooks.add_endpoint(db, actor, business.id, body.url)
+    """Register an endpoint for redemption.created/reversed; the secret is shown once.
+
+    Only https URLs whose host resolves to public internet addresses are accepted.
+    """
+    endpoint = webhooks.add_endpoint(
+        db,
+        actor,
+        business.id,
+        body.url,
+        allow_private=request.app.state.settings.webhooks_allow_private,
+    )
     db.commit()
     return {"id": str(endpoint.id), "url": endpoint.url, "secret": endpoint.secret}
 
