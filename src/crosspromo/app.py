@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.measurement import kpi_api
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers_api.router,
         distribution_api.router,
         pipeline_api.router,
+        kpi_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,

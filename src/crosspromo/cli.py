@@ -12,6 +12,7 @@ from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
+from crosspromo.measurement.kpi_cli import kpi_command
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
 from crosspromo.outbox.cli import run_worker
@@ -31,6 +32,7 @@ app.add_typer(overlap_app, name="overlap")
 app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("worker")(run_worker)
+app.command("kpi")(kpi_command)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
