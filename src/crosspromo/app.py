@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
-    from crosspromo.measurement import kpi_api
+    from crosspromo.measurement import kpi_api, kpi_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        kpi_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -124,3 +124,39 @@ def test_kpi_command_prints_json(
         assert CliRunner().invoke(cli, ["kpi", "nope", "--from", "x", "--to", "y"]).exit_code == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_kpi_page_shows_periods_and_records_indicators(
+    client: TestClient, shop: dict[str, Any]
+) -> None:
+    from tests.conftest import sign_in
+
+    token = sign_in(client, "o@example.com")
+    business = shop["business"]
+    dashboard = client.get(f"/b/{business.id}")
+    assert f"/b/{business.id}/kpis" in dashboard.text
+    url = f"/b/{business.id}/kpis"
+    shown = client.get(url, params={"from": "2025-12-29", "to": "2026-01-18", "by": "week"})
+    assert shown.status_code == 200, shown.text
+    assert "2026-01-05 — 2026-01-11" in shown.text and "partial" in shown.text
+    saved = client.post(
+        url + "/indicators",
+        data={"csrf_token": token, "indicator": "complaints", "date": "06.01.2026", "value": "5"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    compared = client.get(
+        url,
+        params={
+            "before_from": "2025-12-29",
+            "before_to": "2026-01-04",
+            "after_from": "2026-01-05",
+            "after_to": "2026-01-11",
+        },
+    )
+    assert "Before and after" in compared.text and "Complaints" in compared.text
+    refused = client.post(
+        url + "/indicators",
+        data={"csrf_token": token, "indicator": "mood", "date": "06.01.2026", "value": "5"},
+    )
+    assert refused.status_code == 422 and "Unknown indicator" in refused.text
