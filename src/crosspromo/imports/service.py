@@ -39,6 +39,7 @@ from crosspromo.imports.fields import CellError
 from crosspromo.imports.reader import FileProblem, Row, open_table
 from crosspromo.imports.reader import Table as FileTable
 from crosspromo.imports.staging import Stage, duplicates, merge, stage_table
+from crosspromo.sales import service as sales
 from crosspromo.sales.models import Transaction
 
 KINDS = ("businesses", "customers", "transactions")
@@ -61,6 +62,8 @@ KNOWN = {
         "website",
         "avg_check",
         "currency",
+        "country",
+        "timezone",
         "customers_per_month",
         "newsletter_subscribers",
         "social_followers",
@@ -331,6 +334,20 @@ def _import_businesses(
                     continue
             before = _profile_snapshot(existing)
             update_data = data.model_dump(exclude_unset=True, exclude={"slug"})
+            zone = update_data.get("timezone")
+            if zone and zone != existing.timezone:
+                dated = sales.date_only_receipts(
+                    session, business_id=existing.id, timezone=existing.timezone
+                )
+                if dated:
+                    summary.error(
+                        row.line,
+                        "timezone",
+                        f"{slug!r} has {dated} receipts imported with dates only; change its "
+                        "zone on the profile page or through the API, which ask what to do "
+                        "with them",
+                    )
+                    continue
             businesses.apply_profile(existing, BusinessUpdate.model_validate(update_data))
             if _profile_snapshot(existing) == before:
                 summary.unchanged += 1
@@ -360,6 +377,10 @@ def _business_fields(v: dict[str, str]) -> BusinessCreate:
     for column in ("city", "address", "email", "website", "description", "phone"):
         if v.get(column):
             data[column] = v[column]
+    if v.get("country"):
+        data["country"] = v["country"].strip().upper()
+    if v.get("timezone"):
+        data["timezone"] = v["timezone"].strip()
     if currency:
         data["currency"] = currency
     try:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo import clock
@@ -164,3 +164,64 @@ def figures(
         )
     ).one()
     return Figures(start, end, int(row[0]), int(row[1]), int(row[2]))
+
+
+def _midnights(session: Session, business_id: uuid.UUID, timezone: str) -> list[datetime]:
+    """The local midnights (as UTC instants) of every day that has receipts' data around it."""
+    found = totals(session, business_id=business_id)
+    if found.first is None or found.last is None:
+        return []
+    day = clock.local_date(found.first, timezone)
+    last = clock.local_date(found.last, timezone)
+    result = []
+    while day <= last:
+        result.append(clock.midnight(day, timezone))
+        day += timedelta(days=1)
+    return result
+
+
+def date_only_receipts(session: Session, *, business_id: uuid.UUID, timezone: str) -> int:
+    """Receipts at exactly a local midnight of the zone: what date-only exports import as."""
+    midnights = _midnights(session, business_id, timezone)
+    total = 0
+    for i in range(0, len(midnights), 500):
+        chunk = [clock.instant(m) for m in midnights[i : i + 500]]
+        total += int(
+            session.scalar(
+                select(func.count()).where(
+                    Transaction.business_id == business_id, Transaction.at.in_(chunk)
+                )
+            )
+            or 0
+        )
+    return total
+
+
+def move_date_only_receipts(
+    session: Session, *, business_id: uuid.UUID, old_zone: str, new_zone: str
+) -> int:
+    """Re-read date-only receipts in a new zone: local midnight of `old_zone` becomes local
+    midnight of `new_zone` on the same date. Returns how many receipts moved."""
+    moved = 0
+    pairs = [
+        (m, clock.midnight(clock.local_date(m, old_zone), new_zone))
+        for m in _midnights(session, business_id, old_zone)
+    ]
+    for i in range(0, len(pairs), 200):
+        chunk = pairs[i : i + 200]
+        # One statement per chunk reads every row's old value, so no row moves twice.
+        mapping = case(
+            *[(Transaction.at == clock.instant(old), clock.instant(new)) for old, new in chunk],
+            else_=Transaction.at,
+        )
+        result = session.execute(
+            update(Transaction)
+            .where(
+                Transaction.business_id == business_id,
+                Transaction.at.in_([clock.instant(old) for old, _ in chunk]),
+            )
+            .values(at=mapping)
+            .execution_options(synchronize_session=False)
+        )
+        moved += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return moved
