@@ -266,10 +266,13 @@ def local_day(
     def modifier(delta: timedelta) -> ColumnElement[str]:
         return literal(f"{minutes(delta):+d} minutes", String)
 
+    # SQLite's date functions keep milliseconds and round, so 23:59:59.999999 would become the
+    # next day: drop the fraction first (offsets are whole minutes, seconds are enough).
+    seconds = func.substr(column, 1, 19)
     if len(changes) == 1:
-        return func.date(column, modifier(changes[0][1]))
+        return func.date(seconds, modifier(changes[0][1]))
     whens = [(column < instant(at), modifier(prev)) for (_, prev), (at, _) in pairwise(changes)]
-    return func.date(column, case(*whens, else_=modifier(changes[-1][1])))
+    return func.date(seconds, case(*whens, else_=modifier(changes[-1][1])))
 
 
 def as_date(value: Any) -> date:
