@@ -195,8 +195,8 @@ def bucket(column: _Column, edges: Sequence[datetime]) -> ColumnElement[int]:
     """The index i of the interval [edges[i], edges[i+1]) holding each row's instant.
 
     A balanced tree of CASE comparisons against the edge instants: about log2(n) comparisons
-    a row on both engines. Rows before edges[0] get -1 and rows from edges[-1] on get
-    len(edges) - 1; callers filter to [edges[0], edges[-1]) anyway.
+    a row on both engines. Rows outside [edges[0], edges[-1]) get the first or the last
+    index, so callers filter to that range.
     """
 
     def tree(low: int, high: int) -> ColumnElement[int]:
