@@ -243,6 +243,7 @@ class StatementOut(BaseModel):
 
     business_id: uuid.UUID
     partner: StatementPartner
+    timezone: str  # the days are the agreement's proposer's, so both sides see the same
     start: date
     end: date
     lines: list[StatementLine]

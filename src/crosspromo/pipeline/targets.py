@@ -113,7 +113,7 @@ def targets(
     month = month.replace(day=1)
     today = today or clock.local_today(business)
     start, end = clock.month_window(business, month)
-    last_day = clock.add_months(month, 1) - timedelta(days=1)
+    last_day = clock.shift_months(month, 1) - timedelta(days=1)
     elapsed = clock.working_days(month, min(today, last_day)) if today >= month else 0
     set_targets = {
         t.user_id: t
