@@ -35,7 +35,6 @@ def list_keys(business_id: str, actor: ApiActor, db: Db) -> list[ApiKeyOut]:
 def create_key(business_id: str, body: ApiKeyCreate, actor: ApiActor, db: Db) -> ApiKeyCreated:
     business = businesses.get(db, actor, parse_uuid(business_id), need=Role.owner)
     token, key = service.create_api_key(db, business_id=business.id, role=body.role, name=body.name)
-    db.commit()
     return ApiKeyCreated(key=token, **ApiKeyOut.model_validate(key).model_dump())
 
 
@@ -43,5 +42,4 @@ def create_key(business_id: str, body: ApiKeyCreate, actor: ApiActor, db: Db) ->
 def revoke_key(business_id: str, key_id: str, actor: ApiActor, db: Db) -> ApiKeyOut:
     business = businesses.get(db, actor, parse_uuid(business_id), need=Role.owner)
     key = service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
-    db.commit()
     return ApiKeyOut.model_validate(key)

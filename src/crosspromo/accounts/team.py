@@ -12,6 +12,7 @@ from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
+from crosspromo.web.forms import PostedForm
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,9 +55,10 @@ def team(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
 
 
 @router.post("/b/{business_id}/team/members", dependencies=[Csrf])
-async def add_member(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def add_member(
+    request: Request, business_id: str, web: SignedIn, db: Db, form: PostedForm
+) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
-    form = await request.form()
     try:
         role = Role(str(form.get("role", "")))
         service.add_member(
@@ -71,7 +73,6 @@ async def add_member(request: Request, business_id: str, web: SignedIn, db: Db) 
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 422, error=exc.detail)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)
 
 
@@ -85,14 +86,14 @@ def remove_member(
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 409, error=exc.detail)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)
 
 
 @router.post("/b/{business_id}/team/keys", dependencies=[Csrf])
-async def create_key(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def create_key(
+    request: Request, business_id: str, web: SignedIn, db: Db, form: PostedForm
+) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
-    form = await request.form()
     try:
         role = Role(str(form.get("role", "cashier")))
     except ValueError:
@@ -100,7 +101,6 @@ async def create_key(request: Request, business_id: str, web: SignedIn, db: Db) 
     token, _ = service.create_api_key(
         db, business_id=business.id, role=role, name=str(form.get("name", ""))[:200]
     )
-    db.commit()
     return _render(request, web, db, business, new_key=token)
 
 
@@ -108,5 +108,4 @@ async def create_key(request: Request, business_id: str, web: SignedIn, db: Db) 
 def revoke_key(request: Request, business_id: str, key_id: str, web: SignedIn, db: Db) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
     service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)

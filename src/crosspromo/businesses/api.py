@@ -42,7 +42,6 @@ def create_business(
     body: BusinessCreate,
 ) -> BusinessOut:
     business = service.create_for(db, actor, workspace_id=workspace_id, data=body)
-    db.commit()
     return out(business)
 
 
@@ -67,7 +66,6 @@ def update_business(
     service.get(db, actor, target)  # 404 before any validation talk for foreign ids
     data: BusinessUpdate = service.parse_update(body)
     business = service.update(db, actor, target, data)
-    db.commit()
     return out(business)
 
 

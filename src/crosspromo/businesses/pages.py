@@ -20,6 +20,7 @@ from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError, Invalid
 from crosspromo.sales import service as sales
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import PostedForm
 from crosspromo.web.i18n import pick_locale
 
 router = APIRouter(include_in_schema=False)
@@ -162,15 +163,16 @@ def profile_form(request: Request, business_id: str, web: SignedIn, db: Db) -> R
 
 
 @router.post("/b/{business_id}/profile", dependencies=[Csrf])
-async def profile_save(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def profile_save(
+    request: Request, business_id: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
     business = _business(db, web, business_id, need=Role.manager)
-    form = dict(await request.form())
+    form = dict(posted)
     data, errors = form_to_fields(form, business.currency)
     if not errors:
         try:
             update = BusinessUpdate.model_validate(data)
             service.update(db, web.actor, business.id, update)
-            db.commit()
             return RedirectResponse(f"/b/{business.id}/profile?saved=1", status_code=303)
         except ValidationError as exc:
             for err in exc.errors():
@@ -203,8 +205,8 @@ def new_business_form(request: Request, web: SignedIn) -> Response:
 
 
 @router.post("/businesses/new", dependencies=[Csrf])
-async def new_business(request: Request, web: SignedIn, db: Db) -> Response:
-    form = dict(await request.form())
+def new_business(request: Request, web: SignedIn, db: Db, posted: PostedForm) -> Response:
+    form = dict(posted)
     errors: dict[str, str] = {}
     owned = [ws for ws, role in web.actor.roles.items() if role is Role.owner]
     try:
@@ -218,7 +220,6 @@ async def new_business(request: Request, web: SignedIn, db: Db) -> Response:
         if not owned:
             web.actor.roles[workspace_id] = Role.owner
         business = service.create_for(db, web.actor, workspace_id=workspace_id, data=data)
-        db.commit()
         return RedirectResponse(f"/b/{business.id}/profile", status_code=303)
     except ValidationError as exc:
         for err in exc.errors():

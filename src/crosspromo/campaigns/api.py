@@ -147,7 +147,6 @@ def create(
 ) -> dict[str, Any]:
     """Start planning a campaign under an agreement (managers and owners of a party)."""
     campaign = service.create(db, actor, business_id=parse_uuid(business_id), data=body)
-    db.commit()
     return out(db, campaign)
 
 
@@ -161,28 +160,24 @@ def get_campaign(campaign_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
 def update(campaign_id: str, actor: ApiActor, db: Db, body: CampaignUpdate) -> dict[str, Any]:
     """Change title, dates or goal (money goals in major units, percent goals in percent)."""
     campaign = service.update_campaign(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return out(db, campaign)
 
 
 @router.post("/{campaign_id}/members", status_code=201)
 def add_member(campaign_id: str, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
     service.add_member(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return get_campaign(campaign_id, actor, db)
 
 
 @router.post("/{campaign_id}/budget", status_code=201)
 def add_budget(campaign_id: str, actor: ApiActor, db: Db, body: BudgetIn) -> dict[str, Any]:
     service.add_budget(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return get_campaign(campaign_id, actor, db)
 
 
 @router.delete("/{campaign_id}/budget/{item_id}")
 def remove_budget(campaign_id: str, item_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
     service.remove_budget(db, actor, parse_uuid(campaign_id), parse_uuid(item_id))
-    db.commit()
     return get_campaign(campaign_id, actor, db)
 
 
@@ -205,7 +200,6 @@ def list_tasks(
 @router.post("/{campaign_id}/tasks", status_code=201)
 def add_task(campaign_id: str, actor: ApiActor, db: Db, body: TaskIn) -> dict[str, Any]:
     task = service.add_task(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return task_out(task)
 
 
@@ -214,7 +208,6 @@ def update_task(
     campaign_id: str, task_id: str, actor: ApiActor, db: Db, body: TaskUpdate
 ) -> dict[str, Any]:
     task = service.update_task(db, actor, parse_uuid(campaign_id), parse_uuid(task_id), body)
-    db.commit()
     return task_out(task)
 
 
@@ -222,14 +215,12 @@ def update_task(
 def move(campaign_id: str, actor: ApiActor, db: Db, body: StageMove) -> dict[str, Any]:
     """Move to the next stage; launch needs goal, dates, budget and a plan."""
     campaign = service.move(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return out(db, campaign)
 
 
 @router.put("/{campaign_id}/analysis")
 def analyse(campaign_id: str, actor: ApiActor, db: Db, body: Analysis) -> dict[str, Any]:
     campaign = service.analyse(db, actor, parse_uuid(campaign_id), body)
-    db.commit()
     return out(db, campaign)
 
 

@@ -33,7 +33,7 @@ from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Status as ProposalStatus
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
-from crosspromo.web.forms import errors_of, minor_units
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, NO_CURRENCY
 
 router = APIRouter(include_in_schema=False)
@@ -128,9 +128,11 @@ def _list(
 
 
 @router.post("/b/{business_id}/campaigns", dependencies=[Csrf])
-async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def create(
+    request: Request, business_id: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     try:
         data = CampaignCreate.model_validate(
             {
@@ -145,7 +147,6 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
         if isinstance(exc, ValidationError):
             return _list(request, business_id, web, db, errors_of(exc), 422)
         return _list(request, business_id, web, db, [exc.detail], exc.status)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
 
 
@@ -315,12 +316,18 @@ def again(business_id: str, campaign_id: str, web: SignedIn, db: Db) -> Response
 
 
 @router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
-async def act(
-    request: Request, business_id: str, campaign_id: str, action: str, web: SignedIn, db: Db
+def act(
+    request: Request,
+    business_id: str,
+    campaign_id: str,
+    action: str,
+    web: SignedIn,
+    db: Db,
+    posted: PostedForm,
 ) -> Response:
     """Every form on the campaign page posts here with its action."""
     businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
     try:
         _act(db, web, action, parse_uuid(campaign_id), form)
     except ValidationError as exc:
@@ -329,7 +336,6 @@ async def act(
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business_id, campaign_id, exc.status, [exc.detail])
-    db.commit()
     anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
     anchor["codes"] = "#offers"
     target = f"/b/{business_id}/campaigns/{campaign_id}{anchor.get(action, '')}"

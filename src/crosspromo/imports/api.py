@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from crosspromo.errors import Invalid
 from crosspromo.imports import service, upload
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 
 @router.post("/imports/{kind}")
-async def import_file(
+def import_file(
     request: Request,
     kind: str,
     actor: ApiActor,
@@ -31,11 +30,10 @@ async def import_file(
         raise Invalid(
             f"Unknown kind {kind!r}; use one of {', '.join(service.KINDS)}.", field="kind"
         )
-    path, _size = await upload.save(file)
+    path, _size = upload.save(file)
     settings = request.app.state.settings
     try:
-        summary = await run_in_threadpool(
-            service.run,
+        summary = service.run(
             db,
             kind=kind,
             path=path,
@@ -46,8 +44,6 @@ async def import_file(
             filename=file.filename,
             max_line_bytes=settings.import_max_line_bytes,
         )
-        if not dry_run:
-            db.commit()
     finally:
         path.unlink(missing_ok=True)
     return summary.to_dict()

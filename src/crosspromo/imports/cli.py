@@ -12,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from crosspromo.cli_support import engine_scope
-from crosspromo.db import make_sessionmaker
+from crosspromo.db import make_sessionmaker, unit_of_work
 from crosspromo.errors import DomainError
 from crosspromo.imports import service
 from crosspromo.imports.service import ImportRejected, Summary
@@ -72,7 +72,7 @@ def import_file(
             def progress(rows: int, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, rows=rows)
 
-            with sessions() as session:
+            with unit_of_work(sessions) as session:
                 try:
                     summary = service.run(
                         session,
@@ -84,8 +84,6 @@ def import_file(
                         progress=progress,
                         max_line_bytes=settings.import_max_line_bytes,
                     )
-                    if not dry_run:
-                        session.commit()
                 except ImportRejected as exc:
                     session.rollback()
                     print_summary(exc.summary, as_json)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crosspromo.accounts.service import Actor
-from crosspromo.db import utcnow
+from crosspromo.db import unit_of_work, utcnow
 from crosspromo.errors import DomainError
 from crosspromo.imports import service
 from crosspromo.imports.models import ImportJob
@@ -31,7 +31,7 @@ def start(
     dry_run: bool,
     total_bytes: int,
 ) -> ImportJob:
-    """Record a new job (the caller commits, then calls `run_in_thread`)."""
+    """Record a new job; `run_in_thread` may start once the caller's transaction committed."""
     job = ImportJob(
         business_id=business_id,
         user_id=user_id,
@@ -101,17 +101,16 @@ def _run(
         last = now
         # A separate short transaction, so the page sees progress while the import runs.
         try:
-            with sessions() as side:
+            with unit_of_work(sessions) as side:
                 side.execute(
                     update(ImportJob)
                     .where(ImportJob.id == job_id)
                     .values(rows=rows, bytes_read=done, total_bytes=total)
                 )
-                side.commit()
         except OperationalError:
             log.debug("progress of job %s not recorded: database busy", job_id)
 
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         job = session.get(ImportJob, job_id)
         assert job is not None
         try:
@@ -146,5 +145,4 @@ def _run(
         job.status, job.summary, job.finished_at = status, result, utcnow()
         job.rows = int(result.get("rows", job.rows))
         job.bytes_read = job.total_bytes
-        session.commit()
     path.unlink(missing_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
@@ -12,6 +12,7 @@ from crosspromo.businesses import service as businesses
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.imports import jobs, service, upload
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import PostedForm
 
 router = APIRouter(include_in_schema=False)
 
@@ -31,9 +32,15 @@ def imports_page(request: Request, business_id: str, web: SignedIn, db: Db) -> R
 
 
 @router.post("/b/{business_id}/imports", dependencies=[Csrf])
-async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def upload_file(
+    request: Request,
+    business_id: str,
+    web: SignedIn,
+    db: Db,
+    form: PostedForm,
+    background: BackgroundTasks,
+) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    form = await request.form()
     kind = str(form.get("kind", ""))
     file = form.get("file")
     error = None
@@ -43,7 +50,7 @@ async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db)
         error = "Choose a file."
     if error is None and isinstance(file, UploadFile):
         try:
-            path, size = await upload.save(file)
+            path, size = upload.save(file)
         except DomainError as exc:
             error = exc.detail
         else:
@@ -56,8 +63,9 @@ async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db)
                 dry_run="dry_run" in form,
                 total_bytes=size,
             )
-            db.commit()
-            jobs.run_in_thread(
+            # The thread reads the job's row: it starts after the request's commit.
+            background.add_task(
+                jobs.run_in_thread,
                 request.app.state.sessions,
                 job_id=job.id,
                 path=path,

@@ -70,7 +70,6 @@ def email_codes(
         locale=locale,
         public_url=request.app.state.settings.public_url,
     )
-    db.commit()
     return {
         "sent": sent.sent,
         "already_sent": sent.already_sent,

@@ -61,7 +61,6 @@ def landing(request: Request, token: str, web: Page, db: Db) -> Response:
     except NotFound:
         db.rollback()
         return page(request, web, "offers/landing.html", status=404, link=None)
-    db.commit()
     url = str(request.base_url).rstrip("/") + f"/r/{link.display}"
     qr = segno.make(url, error="m").svg_inline(scale=4, border=4, title=link.display)
     return page(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from crosspromo.accounts.models import Role
@@ -41,9 +41,17 @@ def visible(
     }
 
 
+async def _body(request: Request) -> bytes:
+    """The raw request body, read on the event loop; the handler runs in the thread pool."""
+    return await request.body()
+
+
 @router.post("/psi", response_class=Response)
-async def psi_respond(
-    request: Request, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+def psi_respond(
+    actor: ApiActor,
+    db: Db,
+    business_id: Annotated[str, Query()],
+    body: Annotated[bytes, Depends(_body)],
 ) -> Response:
     """Answer another install's PSI request over this business's identifiers (size only).
 
@@ -52,7 +60,6 @@ async def psi_respond(
     size and the size of this set.
     """
     mine = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
-    body = await request.body()
     if not body or len(body) > MAX_REQUEST:
         raise Invalid("Send a PSI request (at most 64 MB) as the body.", field="body")
     items = customers.identifiers(db, business_id=mine.id)

@@ -82,7 +82,6 @@ def propose(
     proposal = service.propose(
         db, actor, from_business_id=parse_uuid(business_id), data=body, user_id=actor.user_id
     )
-    db.commit()
     return _out(db, proposal)
 
 
@@ -96,7 +95,6 @@ def get_proposal(proposal_id: str, actor: ApiActor, db: Db) -> dict[str, Any]:
 def counter(proposal_id: str, actor: ApiActor, db: Db, body: Counter) -> dict[str, Any]:
     """Counter with changed terms: a new version that both owners must accept again."""
     service.counter(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
-    db.commit()
     return get_proposal(proposal_id, actor, db)
 
 
@@ -104,21 +102,18 @@ def counter(proposal_id: str, actor: ApiActor, db: Db, body: Counter) -> dict[st
 def accept(proposal_id: str, actor: ApiActor, db: Db, body: Accept) -> dict[str, Any]:
     """An owner accepts a version's option; both sides on the same one make the agreement."""
     proposal = service.accept(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
-    db.commit()
     return _out(db, proposal)
 
 
 @router.post("/{proposal_id}/decline")
 def decline(proposal_id: str, actor: ApiActor, db: Db, body: Decline) -> dict[str, Any]:
     proposal = service.decline(db, actor, parse_uuid(proposal_id), body)
-    db.commit()
     return _out(db, proposal)
 
 
 @router.post("/{proposal_id}/messages", status_code=201)
 def post_message(proposal_id: str, actor: ApiActor, db: Db, body: MessageIn) -> dict[str, Any]:
     service.post_message(db, actor, parse_uuid(proposal_id), body, user_id=actor.user_id)
-    db.commit()
     return get_proposal(proposal_id, actor, db)
 
 
@@ -173,5 +168,4 @@ def invite(
         public_url=request.app.state.settings.public_url,
         user_id=actor.user_id,
     )
-    db.commit()
     return {"id": str(invitation.id), "email": invitation.email, "link": link}

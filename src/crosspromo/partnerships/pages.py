@@ -23,7 +23,7 @@ from crosspromo.partnerships.schemas import (
     ProposalCreate,
 )
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
-from crosspromo.web.forms import errors_of, minor_units
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, major
 
 router = APIRouter(include_in_schema=False)
@@ -269,9 +269,11 @@ def new_form(request: Request, business_id: str, web: SignedIn, db: Db, to: str 
 
 
 @router.post("/b/{business_id}/proposals/new", dependencies=[Csrf])
-async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def create(
+    request: Request, business_id: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     try:
         if "@" in form.get("to", ""):
             invitation, link = invitations.invite(
@@ -286,7 +288,6 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
                 public_url=request.app.state.settings.public_url,
                 user_id=web.user.id if web.user else None,
             )
-            db.commit()
             return page(
                 request,
                 web,
@@ -308,6 +309,7 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
             user_id=web.user.id if web.user else None,
         )
     except ValidationError as exc:
+        db.rollback()
         return page(
             request,
             web,
@@ -336,7 +338,6 @@ async def create(request: Request, business_id: str, web: SignedIn, db: Db) -> R
             labels=LABELS,
             errors=[exc.detail],
         )
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
 
 
@@ -393,12 +394,18 @@ def again(business_id: str, proposal_id: str, web: SignedIn, db: Db) -> Response
 
 
 @router.post("/b/{business_id}/proposals/{proposal_id}/{action}", dependencies=[Csrf])
-async def act(
-    request: Request, business_id: str, proposal_id: str, action: str, web: SignedIn, db: Db
+def act(
+    request: Request,
+    business_id: str,
+    proposal_id: str,
+    action: str,
+    web: SignedIn,
+    db: Db,
+    posted: PostedForm,
 ) -> Response:
     """accept, decline, counter or message, from the proposal page."""
     businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     pid = parse_uuid(proposal_id)
     user_id = web.user.id if web.user else None
     try:
@@ -440,7 +447,6 @@ async def act(
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business_id, proposal_id, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(f"/b/{business_id}/proposals/{proposal_id}", status_code=303)
 
 
@@ -463,8 +469,10 @@ def invitation(request: Request, token: str, web: Page, db: Db) -> Response:
 
 
 @router.post("/invite/{token}", dependencies=[Csrf])
-async def answer_invitation(request: Request, token: str, web: SignedIn, db: Db) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def answer_invitation(
+    request: Request, token: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
+    form = {k: str(v) for k, v in posted.items()}
     try:
         proposal = invitations.answer(
             db, web.actor, token, business_id=parse_uuid(form.get("business_id", ""))
@@ -484,5 +492,4 @@ async def answer_invitation(request: Request, token: str, web: SignedIn, db: Db)
             labels=LABELS,
             errors=[exc.detail],
         )
-    db.commit()
     return RedirectResponse(f"/b/{proposal.to_business_id}/proposals/{proposal.id}", 303)

@@ -63,7 +63,6 @@ def list_entries(
     rows, following = service.list_entries(
         db, actor, business_id=business.id, stage=stage, limit=limit, cursor=cursor
     )
-    db.commit()  # the sync may have added or moved entries
     return Page[EntryOut](items=[EntryOut.model_validate(e) for e in rows], next_cursor=following)
 
 
@@ -71,7 +70,6 @@ def list_entries(
 def stage_counts(business: PipelineOf, actor: ApiActor, db: Db) -> dict[str, int]:
     """How many entries sit at each stage."""
     service.sync(db, actor, business_id=business.id)
-    db.commit()
     counts = service.stage_counts(db, actor, business_id=business.id)
     return {stage.value: count for stage, count in counts.items()}
 
@@ -82,7 +80,6 @@ def create_entry(business: PipelineOf, actor: ApiActor, db: Db, body: EntryCreat
     entry = service.create_entry(
         db, actor, business_id=business.id, data=body, user_id=actor.user_id
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -105,7 +102,6 @@ def update_entry(
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -120,7 +116,6 @@ def move(business: PipelineOf, entry_id: str, actor: ApiActor, db: Db, body: Sta
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -134,7 +129,6 @@ def set_follow_up(
     entry = service.set_follow_up(
         db, actor, business_id=business.id, entry_id=parse_uuid(entry_id), on=body.on
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -181,7 +175,6 @@ def log_activity(
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return ActivityOut.model_validate(activity)
 
 
@@ -220,7 +213,6 @@ def get_targets(
 def set_target(business: PipelineOf, actor: ApiActor, db: Db, body: TargetSet) -> TargetsOut:
     """Owners set one person's targets for a month (replacing earlier ones)."""
     service.set_target(db, actor, business_id=business.id, data=body)
-    db.commit()
     facts = service.targets(db, actor, business_id=business.id, month=body.month)
     return TargetsOut(month=body.month, people=[f.to_dict() for f in facts])
 
@@ -267,5 +259,4 @@ def record_delivery(
     delivery = service.record_delivery(
         db, actor, proposal_id=proposal, data=body, user_id=actor.user_id
     )
-    db.commit()
     return DeliveryOut.model_validate(delivery)

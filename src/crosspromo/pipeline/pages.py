@@ -26,7 +26,7 @@ from crosspromo.pipeline.schemas import (
     TargetSet,
 )
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
-from crosspromo.web.forms import errors_of
+from crosspromo.web.forms import PostedForm, errors_of
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -80,7 +80,6 @@ def _board(
     form: dict[str, str] | None = None,
 ) -> Response:
     service.sync(db, web.actor, business_id=business.id)
-    db.commit()
     columns = {
         stage: service.list_entries(
             db, web.actor, business_id=business.id, stage=stage, limit=PER_STAGE, synced=True
@@ -110,9 +109,11 @@ def board(request: Request, business_id: str, web: SignedIn, db: Db) -> Response
 
 
 @router.post("/b/{business_id}/pipeline/entries", dependencies=[Csrf])
-async def add_entry(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def add_entry(
+    request: Request, business_id: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
     business = _business(web, db, business_id)
-    form = _form(await request.form())
+    form = _form(posted)
     try:
         entry = service.create_entry(
             db,
@@ -127,7 +128,6 @@ async def add_entry(request: Request, business_id: str, web: SignedIn, db: Db) -
     except DomainError as exc:
         db.rollback()
         return _board(request, web, db, business, exc.status, [exc.detail], form)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry.id}", status_code=303)
 
 
@@ -172,12 +172,18 @@ def entry(request: Request, business_id: str, entry_id: str, web: SignedIn, db: 
 
 
 @router.post("/b/{business_id}/pipeline/entries/{entry_id}/{action}", dependencies=[Csrf])
-async def entry_action(
-    request: Request, business_id: str, entry_id: str, action: str, web: SignedIn, db: Db
+def entry_action(
+    request: Request,
+    business_id: str,
+    entry_id: str,
+    action: str,
+    web: SignedIn,
+    db: Db,
+    posted: PostedForm,
 ) -> Response:
     """stage, activity or follow-up, from the entry page."""
     business = _business(web, db, business_id)
-    form = _form(await request.form())
+    form = _form(posted)
     target = parse_uuid(entry_id)
     try:
         if action == "stage":
@@ -224,7 +230,6 @@ async def entry_action(
         if exc.status == 404:
             raise
         return _entry_page(request, web, db, business, entry_id, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry_id}", status_code=303)
 
 
@@ -287,9 +292,11 @@ def targets(
 
 
 @router.post("/b/{business_id}/pipeline/targets", dependencies=[Csrf])
-async def set_target(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
+def set_target(
+    request: Request, business_id: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
     business = _business(web, db, business_id)
-    form = _present(_form(await request.form()))
+    form = _present(_form(posted))
     month = _month(form.get("month"), business)
     try:
         if "order_sum" in form:
@@ -306,7 +313,6 @@ async def set_target(request: Request, business_id: str, web: SignedIn, db: Db) 
     except DomainError as exc:
         db.rollback()
         return _targets_page(request, web, db, business, month, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(
         f"/b/{business.id}/pipeline/targets?month={month:%Y-%m}", status_code=303
     )
@@ -349,11 +355,11 @@ def reciprocity(
 
 
 @router.post("/b/{business_id}/pipeline/reciprocity/{proposal_id}/deliveries", dependencies=[Csrf])
-async def record_delivery(
-    request: Request, business_id: str, proposal_id: str, web: SignedIn, db: Db
+def record_delivery(
+    request: Request, business_id: str, proposal_id: str, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
     business = _business(web, db, business_id)
-    form = _present(_form(await request.form()))
+    form = _present(_form(posted))
     # The form's one select names the item and its side together: "<business id>|<what>".
     side, _, what = form.pop("item", "").partition("|")
     if what:
@@ -374,5 +380,4 @@ async def record_delivery(
         if exc.status == 404:
             raise
         return _reciprocity_page(request, web, db, business, proposal_id, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal_id}", status_code=303)
