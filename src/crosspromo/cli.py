@@ -47,6 +47,21 @@ def db_upgrade() -> None:
     console.print(f"[green]Database is up to date[/green] ({url.split('@')[-1]})")
 
 
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision, e.g. "0010" or "base".')],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask; data may be lost.")] = False,
+) -> None:
+    """Undo migrations down to REVISION ("base" drops every table: the data goes too)."""
+    from crosspromo.migrate import downgrade
+
+    url = get_settings().resolved_database_url()
+    if not yes:
+        typer.confirm(f"Downgrade {url.split('@')[-1]} to {revision}? Data may be lost", abort=True)
+    downgrade(url, revision)
+    console.print(f"[green]Database is at {revision}[/green] ({url.split('@')[-1]})")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
