@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run-bench.sh passes every bench the same options
     pattern = CodePattern("CAFE")
     length = len(generate(pattern, 1)[0].replace("-", "")) - len("CAFE")
     codes = _median(lambda: generate(pattern, args.n), args.runs)

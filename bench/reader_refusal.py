@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=5)
     parser.add_argument("--limit", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run-bench.sh passes every bench the same options
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.csv", Path(tmp) / "small.csv"
         with big.open("wb") as f:
