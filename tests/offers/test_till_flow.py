@@ -7,6 +7,7 @@ moment through the page give one success and one clear refusal, never a 500.
 from __future__ import annotations
 
 import multiprocessing as mp
+import uuid
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crosspromo.offers.models import Attempt, Redemption
+from crosspromo.offers.models import Attempt, Code, Offer, Redemption
 from tests.conftest import sign_in
 from tests.offers.conftest import make_offer
 
@@ -145,3 +146,32 @@ def test_simultaneous_reversals_through_the_page_one_wins(
         ).all()
     )
     assert audited == {"ok": 1, "already-reversed": PROCESSES * PER_PROCESS - 1}
+
+
+def test_a_refusal_after_partial_writes_leaves_none_and_is_audited(
+    app: Any, client: TestClient, db: Session, running: dict[str, Any]
+) -> None:
+    """The customer's limit refuses after the code's and the offer's uses moved: all undone."""
+    p = running
+    offer = make_offer(client, p, p["campaign_id"], per_customer_limit=1)
+    client.post(
+        f"/api/v1/offers/{offer['id']}/codes",
+        headers=p["bakery_manager"],
+        json={"kind": "shared", "text": "CAKE"},
+    )
+    csrf = sign_in(client, "b@example.com")
+    base = f"/b/{p['cafe'].id}/till"
+    sale = {"code": "CAKE", "amount": "10", "customer": "ann@example.org", "csrf_token": csrf}
+    first = client.post(f"{base}/redeem", data=sale | {"token": "sale-1"})
+    assert first.status_code == 200 and "Redeemed" in first.text
+    second = client.post(f"{base}/redeem", data=sale | {"token": "sale-2"})
+    assert second.status_code == 409 and 'data-kind="customer-limit"' in second.text
+    db.expire_all()
+    assert db.scalar(select(Offer.uses).where(Offer.id == uuid.UUID(offer["id"]))) == 1
+    assert db.scalar(select(Code.uses).where(Code.code == "CAKE")) == 1
+    assert db.scalar(select(func.count()).select_from(Redemption)) == 1
+    outcomes = db.scalars(select(Attempt.outcome).where(Attempt.action == "redeem")).all()
+    assert sorted(outcomes) == ["customer-limit", "ok"]
+    # the refused token keeps its answer: the same tap again is refused the same way
+    again = client.post(f"{base}/redeem", data=sale | {"token": "sale-2"})
+    assert again.status_code == 409 and 'data-kind="customer-limit"' in again.text
