@@ -59,7 +59,7 @@ def test_the_api_is_throttled_per_address_too(
     app: Any, client: TestClient, running: dict[str, Any], engine_name: str
 ) -> None:
     p = running
-    # a rule of its own per engine: the memory counters live as long as the test process
+    # a rule of its own per engine, in case the storage outlives one test (memory://)
     rule = {"sqlite": "2/minute", "postgresql": "2/hour"}[engine_name]
     app.state.settings = app.state.settings.model_copy(update={"till_rate_limit_per_address": rule})
     body = {"business_id": str(p["cafe"].id), "code": "NOPE", "order_minor": 100}
