@@ -17,6 +17,7 @@ from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
 from crosspromo.web.admission import Admission
 from crosspromo.web.plain_input import refuse_control_characters
+from crosspromo.web.security import SecurityHeaders
 
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 API_DOCS_HTML = f"""<!doctype html>
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_seconds=settings.request_queue_seconds,
         retry_after=settings.retry_after_seconds,
     )
+    # Added last, so outermost: even Admission's 503 carries the security headers.
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["system"])
     def healthz(request: Request) -> JSONResponse:
@@ -100,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.measurement import api as measurement_api
+    from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -136,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        measurement_api.router,
+        measurement_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -43,6 +43,8 @@ def import_file(
             secret_key=request.app.state.secret_key,
             filename=file.filename,
             max_line_bytes=settings.import_max_line_bytes,
+            max_bytes=settings.import_max_bytes,
+            max_rows=settings.import_max_rows,
         )
     finally:
         path.unlink(missing_ok=True)

@@ -74,6 +74,7 @@ def email_codes(
         parse_uuid(offer_id),
         locale=locale,
         public_url=request.app.state.settings.public_url,
+        secret_key=request.app.state.secret_key,
     )
     return {
         "sent": sent.sent,
@@ -81,4 +82,5 @@ def email_codes(
         "skipped_no_consent": sent.skipped_no_consent,
         "skipped_no_email": sent.skipped_no_email,
         "skipped_no_code": sent.skipped_no_code,
+        "held_out": sent.held_out,
     }
