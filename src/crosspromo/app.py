@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
+    from crosspromo.measurement import kpi_api, kpi_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers_api.router,
         distribution_api.router,
         pipeline_api.router,
+        kpi_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
@@ -141,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        kpi_pages.router,
         measurement_api.router,
         measurement_pages.router,
     )

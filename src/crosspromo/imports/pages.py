@@ -86,6 +86,7 @@ def upload_file(
                 max_line_bytes=settings.import_max_line_bytes,
                 max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
+                date_format=str(form.get("date_format") or "") or None,
             )
             return RedirectResponse(f"/b/{business.id}/imports/{job.id}", status_code=303)
     response = page(
