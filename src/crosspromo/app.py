@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.loyalty import api as loyalty_api
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.notifications import api as notifications_api
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        loyalty_api.router,
     )
     for router in routers:
         app.include_router(router)

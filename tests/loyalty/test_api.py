@@ -1,0 +1,149 @@
+"""The loyalty API as a cash register uses it, on both engines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts import service as accounts
+from crosspromo.accounts.models import Role
+from crosspromo.loyalty import service
+from crosspromo.offers import webhooks
+from crosspromo.outbox.models import OutboxMessage
+from tests.campaigns.conftest import key
+from tests.loyalty.conftest import assert_ledger_ok, build
+
+
+def setup(db: Session) -> dict[str, Any]:
+    s = build(db, pending_days=0)
+    s["bakery_key"] = key(db, s["bakery"], Role.cashier)
+    s["cafe_key"] = key(db, s["cafe"], Role.cashier)
+    s["number"] = service.display_number(s["card"].number)
+    return s
+
+
+def test_earn_spend_reverse_balance_through_the_api(client: TestClient, db: Session) -> None:
+    s = setup(db)
+    cafe_owner = accounts.actor_for_user(db, s["cafe_user"].id)
+    webhooks.add_endpoint(db, cafe_owner, s["cafe"].id, "https://example.com/hook")
+    db.commit()
+    earned = client.post(
+        "/api/v1/loyalty/earn",
+        headers=s["bakery_key"] | {"Idempotency-Key": "e1"},
+        json={
+            "business_id": str(s["bakery"].id),
+            "card": s["number"],
+            "order_minor": 300_000,
+            "order_ref": "R-1",
+        },
+    )
+    assert earned.status_code == 201, earned.text
+    body = earned.json()
+    assert body["points"] == 150 and body["balance"] == 150
+    replay = client.post(
+        "/api/v1/loyalty/earn",
+        headers=s["bakery_key"] | {"Idempotency-Key": "e1"},
+        json={
+            "business_id": str(s["bakery"].id),
+            "card": s["number"],
+            "order_minor": 300_000,
+            "order_ref": "R-1",
+        },
+    )
+    assert replay.json() == body and replay.headers["Idempotent-Replayed"] == "true"
+    spent = client.post(
+        "/api/v1/loyalty/spend",
+        headers=s["cafe_key"] | {"Idempotency-Key": "s1"},
+        json={
+            "business_id": str(s["cafe"].id),
+            "card": s["card"].phone,
+            "order_minor": 100_000,
+            "order_ref": "C-1",
+            "points": 100,
+        },
+    )
+    assert spent.status_code == 201, spent.text
+    assert spent.json()["balance"] == 50 and spent.json()["value_minor"] == 10_000
+    balance = client.get(
+        f"/api/v1/loyalty/cards/{s['number']}/balance",
+        params={"business_id": str(s["cafe"].id)},
+        headers=s["cafe_key"],
+    ).json()
+    assert balance["available"] == 50
+    assert balance["lots"][0]["issuer"] == s["bakery"].slug
+    assert balance["lots"][0]["expires_at"]
+    back = client.post(
+        f"/api/v1/loyalty/transactions/{spent.json()['transaction_id']}/reversal",
+        headers=s["cafe_key"],
+        json={},
+    )
+    assert back.status_code == 201 and back.json()["balance"] == 150
+    again = client.post(
+        f"/api/v1/loyalty/transactions/{back.json()['transaction_id']}/reversal",
+        headers=s["cafe_key"],
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "/problems/reversal-of-reversal"
+    assert again.headers["content-type"].startswith("application/problem+json")
+    events = db.scalar(select(func.count()).select_from(OutboxMessage))
+    assert events == 2  # the cafe's spend and its reversal
+    assert_ledger_ok(db, s["coalition"])
+
+
+def test_bad_input_gives_stable_problem_types(client: TestClient, db: Session) -> None:
+    s = setup(db)
+    url = "/api/v1/loyalty/spend"
+    base = {"business_id": str(s["cafe"].id), "order_minor": 1000, "order_ref": "X"}
+    wrong = s["number"][:-1] + ("2" if s["number"][-1] != "2" else "3")
+    cases = {
+        wrong: "card-mistyped",
+        "ZZZZ-ZZZZ-ZZZ": "card-malformed",
+        "+7 999 000 00 00": "card-unknown",
+        s["number"]: "over-balance",
+    }
+    for card, kind in cases.items():
+        answer = client.post(url, headers=s["cafe_key"], json=base | {"card": card})
+        assert answer.json()["type"] == f"/problems/{kind}", (card, answer.text)
+    over = client.post(url, headers=s["cafe_key"], json=base | {"card": s["number"], "points": 9})
+    assert over.json()["type"] == "/problems/over-share" and over.json()["max_points"] == 5
+    for bad in ({"order_minor": -1}, {"order_minor": 10**13}, {"order_ref": "a\x00b"}):
+        answer = client.post(url, headers=s["cafe_key"], json=base | {"card": s["number"]} | bad)
+        assert answer.status_code == 422, bad
+    # The same key with another body is refused; a remembered refusal replays.
+    first = client.post(
+        url, headers=s["cafe_key"] | {"Idempotency-Key": "k"}, json=base | {"card": wrong}
+    )
+    replay = client.post(
+        url, headers=s["cafe_key"] | {"Idempotency-Key": "k"}, json=base | {"card": wrong}
+    )
+    assert first.json()["type"] == replay.json()["type"] == "/problems/card-mistyped"
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    other = client.post(
+        url, headers=s["cafe_key"] | {"Idempotency-Key": "k"}, json=base | {"card": s["number"]}
+    )
+    assert other.json()["type"] == "/problems/idempotency-key-reused"
+
+
+def test_enrol_with_consent_and_card_page(client: TestClient, db: Session) -> None:
+    s = setup(db)
+    body = {
+        "coalition_id": str(s["coalition"].id),
+        "business_id": str(s["cafe"].id),
+        "email": "Anna@Example.com",
+        "consent": False,
+    }
+    refused = client.post("/api/v1/loyalty/cards", headers=s["cafe_key"], json=body)
+    assert refused.status_code == 422
+    made = client.post(
+        "/api/v1/loyalty/cards", headers=s["cafe_key"], json=body | {"consent": True}
+    )
+    assert made.status_code == 201, made.text
+    number = made.json()["card"]
+    assert service.find_card(db, number).email == "anna@example.com"
+    twice = client.post(
+        "/api/v1/loyalty/cards", headers=s["cafe_key"], json=body | {"consent": True}
+    )
+    assert twice.json()["type"] == "/problems/card-exists"
