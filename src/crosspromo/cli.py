@@ -11,6 +11,7 @@ from crosspromo.accounts.cli import apikey_app, user_app
 from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
+from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
@@ -34,6 +35,7 @@ app.command("worker")(run_worker)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
+app.add_typer(loyalty_app, name="loyalty")
 console = Console()
 
 

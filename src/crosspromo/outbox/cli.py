@@ -18,10 +18,12 @@ console = Console()
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
+    from crosspromo.loyalty.service import expire
     from crosspromo.offers.webhooks import send
 
-    if remind_due not in worker.JOBS:
-        worker.JOBS.append(remind_due)
+    for job in (remind_due, expire):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
 
 
