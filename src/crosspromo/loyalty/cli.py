@@ -61,7 +61,7 @@ def list_coalitions(
 ) -> None:
     """Coalitions with their id, name and member business slugs."""
     with session_scope() as db:
-        rows = [
+        rows: list[dict[str, object]] = [
             {"id": str(c.id), "name": c.name, "members": _slugs(db, c)}
             for c in service.all_coalitions(db)
         ]
@@ -70,7 +70,9 @@ def list_coalitions(
         return
     table = Table("id", "name", "members")
     for row in rows:
-        table.add_row(row["id"], str(row["name"]), ", ".join(row["members"]))
+        members = row["members"]
+        assert isinstance(members, list)
+        table.add_row(str(row["id"]), str(row["name"]), ", ".join(members))
     console.print(table)
 
 
