@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
     from crosspromo.loyalty import api as loyalty_api
+    from crosspromo.loyalty import pages as loyalty_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.notifications import api as notifications_api
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_api.router,
         statement_pages.router,
         loyalty_api.router,
+        loyalty_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -386,3 +386,30 @@ def check(session: Session, coalition: Coalition) -> Report:
 
 
 __all__ = ["POINTS", "Line", "Position", "Report", "Statement", "check", "positions", "statement"]
+
+
+def weekly(
+    session: Session, coalition: Coalition, since: datetime
+) -> list[tuple[str, dict[str, int]]]:
+    """Points issued, spent and expired per ISO week since `since`, oldest first."""
+    day = func.date(Transaction.at)
+    rows = session.execute(
+        select(day, Transaction.kind, func.sum(Transaction.points))
+        .where(Transaction.coalition_id == coalition.id, Transaction.at >= since)
+        .group_by(day, Transaction.kind)
+    ).all()
+    weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for when, kind, points in rows:
+        text = str(when)[:10]
+        year, week, _ = datetime.strptime(text, "%Y-%m-%d").isocalendar()
+        label = f"{year}-W{week:02d}"
+        sign = {
+            TxnKind.earn: ("issued", 1),
+            TxnKind.refund: ("issued", -1),
+            TxnKind.spend: ("spent", 1),
+            TxnKind.recovery: ("spent", 1),
+            TxnKind.spend_reversal: ("spent", -1),
+            TxnKind.expiry: ("expired", 1),
+        }[TxnKind(kind)]
+        weeks[label][sign[0]] += sign[1] * int(points or 0)
+    return [(label, dict(weeks[label])) for label in sorted(weeks)]
