@@ -44,15 +44,11 @@ def _coalition(db: Session, text: str) -> Coalition:
     return found
 
 
-def _slugs(db: Session, coalition: Coalition) -> list[str]:
+def _active(db: Session, coalition: Coalition) -> list[Business]:
+    """The active members' businesses, by slug."""
     members = service.members(db, coalition.id)
-    by_id = {
-        b.id: b.slug
-        for b in db.scalars(
-            select(Business).where(Business.id.in_([m.business_id for m in members]))
-        )
-    }
-    return sorted(by_id[m.business_id] for m in members if m.status.value == "active")
+    ids = [m.business_id for m in members if m.status.value == "active"]
+    return list(db.scalars(select(Business).where(Business.id.in_(ids)).order_by(Business.slug)))
 
 
 @loyalty_app.command("list")
@@ -62,7 +58,12 @@ def list_coalitions(
     """Coalitions with their id, name and member business slugs."""
     with session_scope() as db:
         rows: list[dict[str, object]] = [
-            {"id": str(c.id), "name": c.name, "members": _slugs(db, c)}
+            {
+                "id": str(c.id),
+                "name": c.name,
+                "members": [b.slug for b in _active(db, c)],
+                "business_ids": [str(b.id) for b in _active(db, c)],
+            }
             for c in service.all_coalitions(db)
         ]
     if as_json:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Query, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
 from crosspromo.auth import CashierBusinessPage, ManagerBusinessPage
@@ -21,6 +21,7 @@ from crosspromo.db import utcnow
 from crosspromo.errors import DomainError
 from crosspromo.loyalty import clearing, flows, service
 from crosspromo.loyalty.schemas import EarnIn, ReversalIn, SpendIn
+from crosspromo.web import i18n
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import minor_units
 from crosspromo.web.i18n import N_
@@ -198,6 +199,62 @@ def dashboard(
         refusal=refusal,
         form={"card": card},
     )
+
+
+@router.get("/loyalty/join/{coalition_id}")
+def join_form(
+    request: Request,
+    coalition_id: str,
+    web: Page,
+    db: Db,
+    b: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The public sign-up page of a coalition's card, in the visitor's language."""
+    coalition = service.get_coalition(db, parse_uuid(coalition_id))
+    return page(request, web, "loyalty/join.html", coalition=coalition, via=b, form={})
+
+
+@router.post("/loyalty/join/{coalition_id}", dependencies=[Csrf])
+def join(
+    request: Request,
+    coalition_id: str,
+    web: Page,
+    db: Db,
+    phone: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    consent: Annotated[str, Form(max_length=5)] = "",
+    marketing: Annotated[str, Form(max_length=5)] = "",
+    via: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Enrol with consent (marketing consent separate); then the card's own page."""
+    coalition = service.get_coalition(db, parse_uuid(coalition_id))
+    members = [m for m in service.members(db, coalition.id) if m.status.value == "active"]
+    business_id = next((m.business_id for m in members if str(m.business_id) == via), None)
+    business = db.get(Business, business_id or coalition.founder_business_id)
+    try:
+        card, token = service.enrol(
+            db,
+            coalition=coalition,
+            business=business,
+            consent=consent == "on",
+            phone=phone,
+            email=email,
+            marketing_consent=marketing == "on",
+            locale=i18n.pick_locale(request, None),
+        )
+    except DomainError as exc:
+        form = {"phone": phone, "email": email, "marketing": marketing}
+        return page(
+            request,
+            web,
+            "loyalty/join.html",
+            status=exc.status,
+            coalition=coalition,
+            via=via,
+            form=form,
+            refusal=exc,
+        )
+    return RedirectResponse(f"/loyalty/c/{token}", status_code=303)
 
 
 @router.get("/loyalty/c/{token}")
