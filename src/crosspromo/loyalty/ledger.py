@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,6 +30,12 @@ from crosspromo.loyalty.models import (
 )
 
 Posting = tuple[uuid.UUID, str, int]  # account id, unit, signed amount
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_accounts(session: Session, _previous: object) -> None:
+    # An account inserted by a rolled-back transaction no longer exists.
+    session.info.pop("loyalty_accounts", None)
 
 
 def account_key(
@@ -56,8 +62,13 @@ def account(
     owner = card_id or business_id
     assert owner is not None
     key = account_key(kind, coalition_id, owner, counterparty_id)
+    # Accounts are never deleted, so ids found once stay valid for the session's life.
+    cache: dict[str, uuid.UUID] = session.info.setdefault("loyalty_accounts", {})
+    if key in cache:
+        return cache[key]
     found = session.scalar(select(Account.id).where(Account.key == key))
     if found is not None:
+        cache[key] = found
         return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
@@ -77,6 +88,7 @@ def account(
     )
     made = session.scalar(select(Account.id).where(Account.key == key))
     assert made is not None
+    cache[key] = made
     return made
 
 
@@ -129,7 +141,12 @@ def settlement(
 
 def lock_card(session: Session, card_id: uuid.UUID) -> None:
     """Serialise operations on one card: a row lock on PostgreSQL, the write lock on SQLite."""
-    session.execute(update(Card).where(Card.id == card_id).values(ops=Card.ops + 1))
+    session.execute(
+        update(Card)
+        .where(Card.id == card_id)
+        .values(ops=Card.ops + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def post(session: Session, txn: Transaction, postings: Iterable[Posting], at: datetime) -> None:
@@ -162,6 +179,7 @@ def post(session: Session, txn: Transaction, postings: Iterable[Posting], at: da
             update(Account)
             .where(Account.id == row["account_id"])
             .values(balance=Account.balance + row["amount"])
+            .execution_options(synchronize_session=False)
         )
 
 
