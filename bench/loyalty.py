@@ -242,8 +242,8 @@ def bench_writes(url: str, ops: int) -> list[tuple[str, float, float]]:
             else:
                 row = conn.execute(
                     text(
-                        "SELECT id, issuer_business_id, remaining FROM loyalty_lots WHERE card_id = :c "
-                        "AND remaining > 0 ORDER BY created_at, id LIMIT 1"
+                        "SELECT id, issuer_business_id, remaining FROM loyalty_lots "
+                        "WHERE card_id = :c AND remaining > 0 ORDER BY created_at, id LIMIT 1"
                     ),
                     {"c": k(card)},
                 ).first()
@@ -259,7 +259,8 @@ def bench_writes(url: str, ops: int) -> list[tuple[str, float, float]]:
                 )
                 conn.execute(
                     text(
-                        "INSERT INTO loyalty_lot_moves (id, lot_id, transaction_id, points, accepted_by) "
+                        "INSERT INTO loyalty_lot_moves "
+                        "(id, lot_id, transaction_id, points, accepted_by) "
                         "VALUES (:i, :l, :t, -5, :b)"
                     ),
                     {"i": k(uuid.uuid4()), "l": row[0], "t": k(txn), "b": k(business)},
