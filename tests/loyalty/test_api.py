@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -147,3 +148,115 @@ def test_enrol_with_consent_and_card_page(client: TestClient, db: Session) -> No
         "/api/v1/loyalty/cards", headers=s["cafe_key"], json=body | {"consent": True}
     )
     assert twice.json()["type"] == "/problems/card-exists"
+
+
+def test_coalition_lifecycle_through_the_api(client: TestClient, db: Session) -> None:
+    from tests.conftest import make_owner
+
+    _, bakery = make_owner(db, "b@example.com", "Bakery")
+    _, cafe = make_owner(db, "c@example.com", "Cafe", category="amenity=cafe")
+    b_owner, c_owner = key(db, bakery, Role.owner), key(db, cafe, Role.owner)
+    c_cashier = key(db, cafe, Role.cashier)
+    made = client.post(
+        "/api/v1/loyalty/coalitions",
+        headers=b_owner,
+        json={"business_id": str(bakery.id), "name": "Street", "pending_days": 0},
+    )
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    url = f"/api/v1/loyalty/coalitions/{cid}"
+    # The cafe sees nothing before it is invited; a cashier may not invite.
+    assert client.get(url, headers=c_owner, params={"business_id": str(cafe.id)}).status_code == 404
+    invited = client.post(
+        f"{url}/invitations",
+        headers=b_owner,
+        json={"business_id": str(bakery.id), "invitee_business_id": str(cafe.id)},
+    )
+    assert invited.json()["status"] == "invited"
+    joined = client.post(
+        f"{url}/join", headers=c_owner, json={"business_id": str(cafe.id), "earn_milli": 100}
+    )
+    assert {m["status"] for m in joined.json()["members"]} == {"active"}
+    assert (
+        client.post(
+            f"{url}/join", headers=c_cashier, json={"business_id": str(cafe.id)}
+        ).status_code
+        == 403
+    )
+    rules = client.post(
+        f"{url}/rules",
+        headers=b_owner,
+        json={
+            "business_id": str(bakery.id),
+            "point_value_minor": 50,
+            "max_share_bp": 5000,
+            "pending_days": 0,
+            "expiry_months": 6,
+        },
+    ).json()
+    assert rules == {"version": 2, "in_force": False}
+    accepted = client.post(
+        f"{url}/rules/2/acceptance", headers=c_owner, json={"business_id": str(cafe.id)}
+    )
+    assert accepted.json()["in_force"] is True
+    card = client.post(
+        "/api/v1/loyalty/cards",
+        headers=c_cashier,
+        json={
+            "coalition_id": cid,
+            "business_id": str(cafe.id),
+            "phone": "+79120001122",
+            "consent": True,
+        },
+    ).json()["card"]
+    client.post(
+        "/api/v1/loyalty/earn",
+        headers=key(db, bakery, Role.cashier),
+        json={
+            "business_id": str(bakery.id),
+            "card": card,
+            "order_minor": 400_000,
+            "order_ref": "1",
+        },
+    )
+    client.post(
+        "/api/v1/loyalty/spend",
+        headers=c_cashier,
+        json={
+            "business_id": str(cafe.id),
+            "card": card,
+            "order_minor": 100_000,
+            "order_ref": "2",
+            "points": 100,
+        },
+    )
+    reserve = client.post(
+        f"{url}/reserve",
+        headers=b_owner,
+        json={"business_id": str(bakery.id), "reserve_minor": 5000},
+    )
+    assert reserve.status_code == 200
+    positions = client.get(
+        f"{url}/positions", headers=b_owner, params={"business_id": str(bakery.id)}
+    ).json()["members"]
+    mine = next(p for p in positions if p["business_id"] == str(bakery.id))
+    assert (mine["liability_points"], mine["liability_minor"], mine["coverage"]) == (100, 5000, 1.0)
+    today = date.today()  # the days around it: a run across midnight still covers the writes
+    params = {
+        "business_id": str(bakery.id),
+        "from": (today - timedelta(days=1)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
+    statement = client.get(f"{url}/clearing", headers=b_owner, params=params).json()
+    nets = {m["slug"]: m["net_minor"] for m in statement["members"]}
+    assert nets == {bakery.slug: -5000, cafe.slug: 5000}
+    as_csv = client.get(f"{url}/clearing", headers=b_owner, params=params | {"format": "csv"})
+    assert as_csv.text.splitlines()[0] == "slug,name,issued_minor,accepted_minor,net_minor"
+    left = client.post(f"{url}/leave", headers=c_owner, json={"business_id": str(cafe.id)})
+    assert left.status_code == 200
+    refused = client.post(
+        "/api/v1/loyalty/spend",
+        headers=c_cashier,
+        json={"business_id": str(cafe.id), "card": card, "order_minor": 100_000, "order_ref": "3"},
+    )
+    assert refused.json()["type"] == "/problems/member-left"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
@@ -20,6 +22,7 @@ from crosspromo.loyalty.schemas import (
     InviteIn,
     JoinIn,
     MemberIn,
+    ReserveIn,
     ReversalIn,
     RulesIn,
     SpendIn,
@@ -268,10 +271,60 @@ def clearing_statement(
     business_id: Annotated[str, Query()],
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
-) -> dict[str, Any]:
-    """Per member: issued (owes), accepted (owed), net; and the netted transfers."""
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> Any:
+    """Per member: issued (owes), accepted (owed), net; and the netted transfers. CSV too."""
     business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
     coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
     if end < start or (end - start).days > 366:
         raise Invalid("The period takes 1 to 367 days.", field="to")
-    return clearing.statement(db, coalition, *period(start, end)).as_dict()
+    statement = clearing.statement(db, coalition, *period(start, end)).as_dict()
+    if format == "csv":
+        buffer = io.StringIO()
+        fields = ["slug", "name", "issued_minor", "accepted_minor", "net_minor"]
+        writer = csv.DictWriter(buffer, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(statement["members"])  # type: ignore[arg-type]
+        name = f"clearing-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return statement
+
+
+@router.get("/coalitions/{coalition_id}/positions")
+def positions(
+    coalition_id: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+) -> dict[str, Any]:
+    """Each member's outstanding liability, reserve and coverage, expected breakage."""
+    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    return {
+        "currency": coalition.currency,
+        "members": [
+            {
+                "business_id": str(p.business_id),
+                "slug": p.slug,
+                "liability_points": p.liability_points,
+                "liability_minor": p.liability_minor,
+                "reserve_minor": p.reserve_minor,
+                "coverage": p.coverage,
+                "breakage_rate": p.breakage_rate,
+                "expected_breakage_points": p.expected_breakage_points,
+            }
+            for p in clearing.positions(db, coalition)
+        ],
+    }
+
+
+@router.post("/coalitions/{coalition_id}/reserve")
+def set_reserve(coalition_id: str, actor: ApiActor, db: Db, body: ReserveIn) -> dict[str, Any]:
+    """The owner sets the member's prefunded reserve against its points liability."""
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    member = service.set_reserve(
+        db, coalition=coalition, business=business, reserve_minor=body.reserve_minor
+    )
+    return {"business_id": str(member.business_id), "reserve_minor": member.reserve_minor}

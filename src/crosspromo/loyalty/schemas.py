@@ -100,3 +100,9 @@ class ReversalIn(BaseModel):
         OrderMinor | None, Field(description="the refunded part of the receipt; omit for all")
     ] = None
     reason: Annotated[str, Field(max_length=500, pattern=TEXT)] = ""
+
+
+class ReserveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business_id: uuid.UUID
+    reserve_minor: Annotated[int, Field(ge=0, le=10**12)]

@@ -1040,3 +1040,17 @@ def lot_moves(session: Session, card: Card) -> list[tuple[LotMove, Lot]]:
             .order_by(Lot.created_at, Lot.id)
         ).all()
     ]
+
+
+def set_reserve(
+    session: Session, *, coalition: Coalition, business: Business, reserve_minor: int
+) -> Member:
+    """The member's prefunded reserve against its liability."""
+    member = find_member(session, coalition.id, business.id)
+    if member is None or member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    if not 0 <= reserve_minor <= MAX_ORDER_MINOR:
+        raise Invalid("reserve_minor takes 0 to 10^12.", field="reserve_minor")
+    member.reserve_minor = reserve_minor
+    session.flush()
+    return member
