@@ -522,16 +522,31 @@ def _live_lots(session: Session, card_id: uuid.UUID) -> list[Lot]:
     )
 
 
-def _existing(
-    session: Session, business_id: uuid.UUID, kind: TxnKind, order_ref: str
-) -> Transaction | None:
-    return session.scalar(
+def _order_transactions(
+    session: Session, business_id: uuid.UUID, order_ref: str
+) -> dict[TxnKind, Transaction]:
+    """The earn and the spend already recorded for this receipt at this business."""
+    found = session.scalars(
         select(Transaction).where(
             Transaction.business_id == business_id,
-            Transaction.kind == kind,
             Transaction.order_ref == order_ref,
+            Transaction.kind.in_([TxnKind.earn, TxnKind.spend]),
         )
     )
+    return {txn.kind: txn for txn in found}
+
+
+def _first_earn(session: Session, card_id: uuid.UUID, business_id: uuid.UUID) -> bool:
+    earlier = session.scalar(
+        select(Transaction.id)
+        .where(
+            Transaction.card_id == card_id,
+            Transaction.business_id == business_id,
+            Transaction.kind == TxnKind.earn,
+        )
+        .limit(1)
+    )
+    return earlier is None
 
 
 def _was_reversed(session: Session, transaction_id: uuid.UUID) -> bool:
@@ -568,9 +583,10 @@ def earn(
     coalition = get_coalition(session, card.coalition_id)
     member = active_member(session, coalition.id, business.id)
     ledger.lock_card(session, card.id)
-    if _existing(session, business.id, TxnKind.earn, order_ref) is not None:
+    recorded = _order_transactions(session, business.id, order_ref)
+    if TxnKind.earn in recorded:
         raise Refused("order-already-recorded")
-    spent = _existing(session, business.id, TxnKind.spend, order_ref)
+    spent = recorded.get(TxnKind.spend)
     paid_with_points = 0
     if spent is not None and not _was_reversed(session, spent.id):
         paid_with_points = spent.value_minor
@@ -582,22 +598,11 @@ def earn(
         * multiplier
         // (1000 * 100 * _minor_per_major(coalition.currency))
     )
-    first = (
-        session.scalar(
-            select(Transaction.id)
-            .where(
-                Transaction.card_id == card.id,
-                Transaction.business_id == business.id,
-                Transaction.kind == TxnKind.earn,
-            )
-            .limit(1)
-        )
-        is None
-    )
-    if first:
+    if member.welcome_points and _first_earn(session, card.id, business.id):
         points += member.welcome_points
     points = min(points, MAX_POINTS)
     txn = Transaction(
+        id=uuid.uuid4(),
         coalition_id=coalition.id,
         kind=TxnKind.earn,
         card_id=card.id,
@@ -611,23 +616,25 @@ def earn(
         at=now,
     )
     session.add(txn)
-    session.flush()
+    session.flush()  # no relationships are mapped, so rows go in table by table
     if points == 0:
         return txn
+    # A new lot starts full; its first move records the points it was made with.
     lot = Lot(
+        id=uuid.uuid4(),
         coalition_id=coalition.id,
         card_id=card.id,
         issuer_business_id=business.id,
         transaction_id=txn.id,
         points=points,
-        remaining=0,
+        remaining=points,
         available_at=now + timedelta(days=coalition.pending_days),
         expires_at=now + relativedelta(months=coalition.expiry_months),
         created_at=now,
     )
     session.add(lot)
     session.flush()
-    ledger.move_lot(session, lot, txn, points)
+    session.add(LotMove(lot_id=lot.id, transaction_id=txn.id, points=points))
     ledger.post(
         session,
         txn,
@@ -747,7 +754,7 @@ def spend(
     coalition = get_coalition(session, card.coalition_id)
     active_member(session, coalition.id, business.id)
     ledger.lock_card(session, card.id)
-    if _existing(session, business.id, TxnKind.spend, order_ref) is not None:
+    if TxnKind.spend in _order_transactions(session, business.id, order_ref):
         raise Refused("order-already-recorded")
     lots = _live_lots(session, card.id)
     spendable = [lot for lot in lots if lot.available_at <= now < lot.expires_at]
