@@ -139,6 +139,9 @@ def _coalition(slugs: list[str]) -> None:
 def setup_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 42,
     size: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    url: Annotated[
+        str, typer.Option(help="Where the app will be served (printed in the banner).")
+    ] = "http://127.0.0.1:8000",
 ) -> None:
     """Generate (once), load and give a demo owner a few businesses; prints how to sign in."""
     directory = get_settings().var_dir / f"demo-{size}-{seed}"
@@ -149,7 +152,7 @@ def setup_command(
     _live_campaign(directory)
     _coalition(slugs)
     console.rule("[bold green]The demo city is ready")
-    console.print("Open [bold]http://127.0.0.1:8000[/bold] and sign in with")
+    console.print(f"Open [bold]{url}[/bold] and sign in with")
     console.print(f"  e-mail:   [bold]{DEMO_EMAIL}[/bold]")
     console.print(f"  password: [bold]{DEMO_PASSWORD}[/bold]")
     console.print(f"  businesses: {', '.join(slugs)}")
