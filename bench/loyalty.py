@@ -547,6 +547,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--cards", type=int, default=100_000)
     parser.add_argument("--stateful", type=int, default=0, help="run N random operations")
+    parser.add_argument("--only", choices=["writes", "clearing", "balance"], default=None)
     args = parser.parse_args()
     if args.stateful:
         steps = 50
@@ -580,11 +581,14 @@ def main() -> None:
     print("| engine | operation | crosspromo | baseline (raw SQL) | ratio |")
     print("|---|---|---:|---:|---:|")
     for kind in engines:
-        for step in (
-            lambda u: bench_writes(u, args.ops),
-            lambda u: bench_clearing(u, args.entries),
-            lambda u: bench_balance(u, args.cards),
-        ):
+        steps = {
+            "writes": lambda u: bench_writes(u, args.ops),
+            "clearing": lambda u: bench_clearing(u, args.entries),
+            "balance": lambda u: bench_balance(u, args.cards),
+        }
+        for name, step in steps.items():
+            if args.only and name != args.only:
+                continue
             with database(kind, args.url) as url:
                 for name, ours, base in step(url):
                     print(
