@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -252,6 +254,12 @@ def test_coalition_lifecycle_through_the_api(client: TestClient, db: Session) ->
     assert nets == {bakery.slug: -5000, cafe.slug: 5000}
     as_csv = client.get(f"{url}/clearing", headers=b_owner, params=params | {"format": "csv"})
     assert as_csv.text.splitlines()[0] == "slug,name,issued_minor,accepted_minor,net_minor"
+    as_pdf = client.get(
+        f"{url}/clearing", headers=b_owner, params=params | {"format": "pdf", "lang": "ru"}
+    )
+    assert as_pdf.content.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(as_pdf.content)).pages)
+    assert "Клиринговая ведомость" in text and "Bakery платит Cafe" in text
     left = client.post(f"{url}/leave", headers=c_owner, json={"business_id": str(cafe.id)})
     assert left.status_code == 200
     refused = client.post(

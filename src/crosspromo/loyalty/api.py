@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid
-from crosspromo.loyalty import clearing, flows, service
+from crosspromo.loyalty import clearing, flows, service, statement_files
 from crosspromo.loyalty.models import Coalition
 from crosspromo.loyalty.schemas import (
     CardIn,
@@ -271,25 +271,33 @@ def clearing_statement(
     business_id: Annotated[str, Query()],
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
-    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    format: Annotated[str, Query(pattern="^(json|csv|pdf)$")] = "json",
+    lang: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
 ) -> Any:
-    """Per member: issued (owes), accepted (owed), net; and the netted transfers. CSV too."""
+    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too."""
     business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
     coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
     if end < start or (end - start).days > 366:
         raise Invalid("The period takes 1 to 367 days.", field="to")
-    statement = clearing.statement(db, coalition, *period(start, end)).as_dict()
+    found = clearing.statement(db, coalition, *period(start, end))
+    name = f"clearing-{start.isoformat()}-{end.isoformat()}"
+    if format == "pdf":
+        return Response(
+            statement_files.to_pdf(found, coalition.name, lang),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    statement = found.as_dict()
     if format == "csv":
         buffer = io.StringIO()
         fields = ["slug", "name", "issued_minor", "accepted_minor", "net_minor"]
         writer = csv.DictWriter(buffer, fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(statement["members"])  # type: ignore[arg-type]
-        name = f"clearing-{start.isoformat()}-{end.isoformat()}.csv"
         return Response(
             buffer.getvalue(),
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return statement
 
