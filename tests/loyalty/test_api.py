@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.loyalty import service
-from crosspromo.offers import webhooks
+from crosspromo.offers import audit, webhooks
 from crosspromo.outbox.models import OutboxMessage
 from tests.campaigns.conftest import key
 from tests.loyalty.conftest import assert_ledger_ok, build
@@ -128,6 +128,9 @@ def test_bad_input_gives_stable_problem_types(client: TestClient, db: Session) -
         url, headers=s["cafe_key"] | {"Idempotency-Key": "k"}, json=base | {"card": s["number"]}
     )
     assert other.json()["type"] == "/problems/idempotency-key-reused"
+    # Every refusal is in the till's audit log with its reason.
+    outcomes = {a.outcome for a in audit.recent(db, s["cafe"].id) if a.action == "loyalty_spend"}
+    assert {"card-mistyped", "card-malformed", "over-share", "over-balance"} <= outcomes
 
 
 def test_enrol_with_consent_and_card_page(client: TestClient, db: Session) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -67,7 +68,15 @@ def _write(
     key: str | None,
     body: dict[str, Any],
     run: Any,
+    action: str = "",
 ) -> JSONResponse:
+    business_id = body.get("business_id")
+    attempt = flows.Attempt(
+        action=action,
+        card=str(body.get("card", body.get("phone", "")))[:64],
+        business_id=uuid.UUID(business_id) if business_id else None,
+        address=request.client.host if request.client else "",
+    )
     status, answer, replayed = flows.idempotent(
         db,
         request.app.state.sessions,
@@ -76,6 +85,7 @@ def _write(
         request=body,
         instance=request.url.path,
         run=run,
+        attempt=attempt if action else None,
     )
     media = "application/problem+json" if status >= 400 else "application/json"
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
@@ -94,6 +104,7 @@ def enrol(
         idempotency_key,
         body.model_dump(mode="json"),
         lambda: flows.enrol(db, actor, body),
+        "loyalty_enrol",
     )
 
 
@@ -109,6 +120,7 @@ def earn(
         idempotency_key,
         body.model_dump(mode="json"),
         lambda: flows.earn(db, actor, body),
+        "loyalty_earn",
     )
 
 
@@ -124,6 +136,7 @@ def spend(
         idempotency_key,
         body.model_dump(mode="json"),
         lambda: flows.spend(db, actor, body),
+        "loyalty_spend",
     )
 
 
@@ -146,6 +159,7 @@ def reversal(
         idempotency_key,
         data.model_dump(mode="json"),
         lambda: flows.reverse(db, actor, tid, data),
+        "loyalty_reverse",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +24,19 @@ from crosspromo.errors import DomainError
 from crosspromo.loyalty import service
 from crosspromo.loyalty.models import Card, Transaction
 from crosspromo.loyalty.schemas import CardIn, EarnIn, ReversalIn, SpendIn
-from crosspromo.offers import idempotency, webhooks
+from crosspromo.offers import audit, idempotency, webhooks
 
 PROBLEM_BASE = "/problems/"
+
+
+@dataclass
+class Attempt:
+    """What the audit log keeps of a refused till operation."""
+
+    action: str  # loyalty_earn, loyalty_spend, loyalty_reverse, loyalty_enrol
+    card: str
+    business_id: uuid.UUID | None
+    address: str = ""
 
 
 def problem_body(exc: DomainError, instance: str) -> dict[str, Any]:
@@ -51,8 +62,12 @@ def idempotent(
     instance: str,
     run: Callable[[], dict[str, Any]],
     status: int = 201,
+    attempt: Attempt | None = None,
 ) -> tuple[int, dict[str, Any], bool]:
-    """Run once per (scope, key): the answer, its status, and whether it was replayed."""
+    """Run once per (scope, key): the answer, its status, and whether it was replayed.
+
+    A refusal is kept in the till's audit log (`attempt`) in its own unit of work.
+    """
     digest = idempotency.body_hash(request | {"instance": instance})
     if key is not None:
         stored = idempotency.begin(session, scope, key, digest)
@@ -67,10 +82,20 @@ def idempotent(
             raise service.Refused("order-already-recorded") from None
     except DomainError as exc:
         session.rollback()
-        if key is not None:
-            with unit_of_work(sessions) as own:
+        with unit_of_work(sessions) as own:
+            if key is not None:
                 idempotency.remember_refusal(
                     own, scope, key, digest, exc.status, problem_body(exc, instance)
+                )
+            if attempt is not None:
+                audit.record(
+                    own,
+                    action=attempt.action,
+                    code=attempt.card,
+                    outcome=exc.kind,
+                    caller=scope,
+                    address=attempt.address,
+                    business_id=attempt.business_id,
                 )
         raise
     if key is not None:

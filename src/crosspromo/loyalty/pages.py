@@ -136,6 +136,12 @@ def act(
             request=body,
             instance=request.url.path,
             run=run,
+            attempt=flows.Attempt(
+                action=f"loyalty_{action}"[:16],
+                card=card or transaction_id,
+                business_id=business.id,
+                address=request.client.host if request.client else "",
+            ),
         )
     except DomainError as exc:
         return _panel(request, web, db, business, status=exc.status, refusal=exc, form=form)
