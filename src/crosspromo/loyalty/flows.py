@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crosspromo.accounts.models import Role
@@ -80,10 +80,15 @@ def idempotent(
         except IntegrityError:
             # A unique constraint refused a simultaneous twin (same receipt, same reversal).
             raise service.Refused("order-already-recorded") from None
+        except OperationalError:
+            # A deadlock between two first uses of the same new account, or a lock wait that
+            # outlived the busy timeout: nothing was written; the till may simply retry.
+            raise service.Refused("loyalty-retry", "The card was busy; try again.") from None
     except DomainError as exc:
         session.rollback()
         with unit_of_work(sessions) as own:
-            if key is not None:
+            # A transient refusal is not the key's answer: the same key may try again.
+            if key is not None and exc.kind != "loyalty-retry":
                 idempotency.remember_refusal(
                     own, scope, key, digest, exc.status, problem_body(exc, instance)
                 )
