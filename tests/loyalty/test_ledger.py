@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -327,3 +329,16 @@ def test_rule_change_takes_effect_when_every_member_accepted(db: Session, street
         db, coalition=s["coalition"], business=s["florist"], version=version.version
     )
     assert s["coalition"].point_value_minor == 50 and s["coalition"].rules_version == 2
+
+
+@given(
+    when=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    months=st.integers(0, 240),
+)
+@settings(max_examples=300, deadline=None)
+def test_add_months_agrees_with_dateutil(when: datetime, months: int) -> None:
+    from dateutil.relativedelta import relativedelta
+
+    assert service.add_months(when, months) == when + relativedelta(months=months)

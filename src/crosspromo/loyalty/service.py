@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
 from babel.numbers import get_currency_precision
-from dateutil.relativedelta import relativedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -500,6 +500,13 @@ def card_by_link(session: Session, token: str) -> Card:
 # --- the ledger operations ---------------------------------------------------------------------
 
 
+def add_months(when: datetime, months: int) -> datetime:
+    """The same day `months` later, or the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    years, month0 = divmod(when.month - 1 + months, 12)
+    year, month = when.year + years, month0 + 1
+    return when.replace(year=year, month=month, day=min(when.day, monthrange(year, month)[1]))
+
+
 def _minor_per_major(currency: str) -> int:
     return int(10 ** get_currency_precision(currency))
 
@@ -629,7 +636,7 @@ def earn(
         points=points,
         remaining=points,
         available_at=now + timedelta(days=coalition.pending_days),
-        expires_at=now + relativedelta(months=coalition.expiry_months),
+        expires_at=add_months(now, coalition.expiry_months),
         created_at=now,
     )
     session.add(lot)
