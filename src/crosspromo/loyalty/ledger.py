@@ -30,6 +30,8 @@ from crosspromo.loyalty.models import (
 )
 
 Posting = tuple[uuid.UUID, str, int]  # account id, unit, signed amount
+KNOWN: dict[str, uuid.UUID] = {}  # account key -> id, committed accounts only
+KNOWN_MAX = 200_000
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -62,13 +64,19 @@ def account(
     owner = card_id or business_id
     assert owner is not None
     key = account_key(kind, coalition_id, owner, counterparty_id)
-    # Accounts are never deleted, so ids found once stay valid for the session's life.
+    # Accounts are never deleted. Ids this session inserted are remembered for the session
+    # (forgotten on rollback); ids found by a look-up are committed rows and are remembered
+    # for the process, so busy accounts are looked up once.
     cache: dict[str, uuid.UUID] = session.info.setdefault("loyalty_accounts", {})
     if key in cache:
         return cache[key]
+    if key in KNOWN:
+        return KNOWN[key]
     found = session.scalar(select(Account.id).where(Account.key == key))
     if found is not None:
-        cache[key] = found
+        if len(KNOWN) >= KNOWN_MAX:
+            KNOWN.clear()
+        KNOWN[key] = found
         return found
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
