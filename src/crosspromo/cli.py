@@ -13,6 +13,7 @@ from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
+from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
 from crosspromo.outbox.cli import run_worker
@@ -36,6 +37,8 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
 app.add_typer(loyalty_app, name="loyalty")
+app.command("measure")(measure_command)
+campaigns_app.command("audience")(audience_command)
 console = Console()
 
 
@@ -53,11 +56,22 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    healthcheck_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=600,
+            help="Seconds a worker may take to answer the supervisor's health check (and to "
+            "start) before it is killed and replaced.",
+        ),
+    ] = 60,
 ) -> None:
     """Serve the web app and the API."""
     import uvicorn
 
+    # uvicorn's default of 5 s kills workers still importing on a busy 2-core machine, and
+    # their replacements too: a crash loop. Starting slowly is no reason to kill a worker.
     uvicorn.run(
         "crosspromo.app:create_app",
         factory=True,
@@ -65,4 +79,5 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        timeout_worker_healthcheck=healthcheck_timeout,
     )

@@ -11,9 +11,11 @@ def load_all() -> None:
     import crosspromo.imports.models  # noqa: F401
     import crosspromo.loyalty.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
+    import crosspromo.measurement.audience_models  # noqa: F401
     import crosspromo.notifications.models  # noqa: F401
     import crosspromo.offers.models  # noqa: F401
     import crosspromo.outbox.models  # noqa: F401
     import crosspromo.partnerships.models  # noqa: F401
     import crosspromo.pipeline.models  # noqa: F401
+    import crosspromo.rate_limits  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

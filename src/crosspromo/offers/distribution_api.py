@@ -26,7 +26,12 @@ def coupons_pdf(
     layout: Literal["a4", "card"] = "a4",
     locale: Literal["en", "ru"] = "en",
     limit: Annotated[
-        int | None, Query(description=f"at most {distribution.MAX_COUPONS:,} per request")
+        int | None,
+        Query(
+            ge=1,
+            le=10**9,  # past MAX_COUPONS the service answers, naming `after`
+            description=f"at most {distribution.MAX_COUPONS:,} per request",
+        ),
     ] = None,
     after: Annotated[str, Query(description="the last code of the previous sheet")] = "",
 ) -> Response:
@@ -69,6 +74,7 @@ def email_codes(
         parse_uuid(offer_id),
         locale=locale,
         public_url=request.app.state.settings.public_url,
+        secret_key=request.app.state.secret_key,
     )
     db.commit()
     return {
@@ -77,4 +83,5 @@ def email_codes(
         "skipped_no_consent": sent.skipped_no_consent,
         "skipped_no_email": sent.skipped_no_email,
         "skipped_no_code": sent.skipped_no_code,
+        "held_out": sent.held_out,
     }
