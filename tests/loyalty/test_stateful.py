@@ -68,7 +68,16 @@ def machine_for(db: Session) -> type[RuleBasedStateMachine]:
             ]
             self.now = T0
             self.orders = 0
-            self.earns: list[uuid.UUID] = []
+            # Every run starts with points on a card, however short hypothesis makes it.
+            first = service.earn(
+                db,
+                business=self.businesses[0],
+                card=self.cards[0],
+                order_minor=300_000,
+                order_ref="R0",
+                now=T0,
+            )
+            self.earns: list[uuid.UUID] = [first.id]
             self.spends: list[uuid.UUID] = []
             self.reversals: list[uuid.UUID] = []
             db.commit()
