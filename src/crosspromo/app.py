@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
+    from crosspromo.measurement import kpi_api, kpi_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers_api.router,
         distribution_api.router,
         pipeline_api.router,
+        kpi_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_pages.router,
         loyalty_api.router,
         loyalty_pages.router,
+        kpi_pages.router,
         measurement_api.router,
         measurement_pages.router,
     )

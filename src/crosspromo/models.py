@@ -12,6 +12,7 @@ def load_all() -> None:
     import crosspromo.loyalty.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
     import crosspromo.measurement.audience_models  # noqa: F401
+    import crosspromo.measurement.indicator_models  # noqa: F401
     import crosspromo.notifications.models  # noqa: F401
     import crosspromo.offers.models  # noqa: F401
     import crosspromo.outbox.models  # noqa: F401

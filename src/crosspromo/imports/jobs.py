@@ -110,6 +110,7 @@ def run_in_pool(
     max_line_bytes: int,
     max_bytes: int | None = None,
     max_rows: int | None = None,
+    date_format: str | None = None,
 ) -> Future[None]:
     """Run a recorded job in a place `reserve`d in the pool."""
     return place.submit(
@@ -123,6 +124,7 @@ def run_in_pool(
             max_line_bytes,
             max_bytes,
             max_rows,
+            date_format,
         )
     )
 
@@ -137,6 +139,7 @@ def _run(
     max_line_bytes: int,
     max_bytes: int | None = None,
     max_rows: int | None = None,
+    date_format: str | None = None,
 ) -> None:
     last = 0.0
 
@@ -175,6 +178,7 @@ def _run(
                 max_line_bytes=max_line_bytes,
                 max_bytes=max_bytes,
                 max_rows=max_rows,
+                date_format=date_format,
             )
             status, result = "done", summary.to_dict()
         except service.ImportRejected as exc:

@@ -81,6 +81,7 @@ async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db)
                 max_line_bytes=settings.import_max_line_bytes,
                 max_bytes=settings.import_max_bytes,
                 max_rows=settings.import_max_rows,
+                date_format=str(form.get("date_format") or "") or None,
             )
             return RedirectResponse(f"/b/{business.id}/imports/{job.id}", status_code=303)
     response = page(
