@@ -11,6 +11,7 @@ from crosspromo.accounts.cli import apikey_app, user_app
 from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
+from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.measurement.kpi_cli import kpi_command
@@ -38,6 +39,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
+app.add_typer(loyalty_app, name="loyalty")
 app.command("measure")(measure_command)
 campaigns_app.command("audience")(audience_command)
 console = Console()
