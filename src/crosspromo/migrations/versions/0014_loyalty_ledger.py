@@ -1,7 +1,7 @@
 """loyalty ledger
 
 Revision ID: 0014
-Revises: 0017
+Revises: 0013
 Create Date: 2026-11-29 22:08:03.364268
 """
 
@@ -11,7 +11,7 @@ import crosspromo.db
 
 
 revision = '0014'
-down_revision = '0017'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
