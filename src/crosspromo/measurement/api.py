@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from crosspromo.accounts.models import Role
 from crosspromo.campaigns import service as campaigns
 from crosspromo.errors import Invalid
+from crosspromo.fields import ONE_LINE, Input, Int
 from crosspromo.measurement import audience as audiences
 from crosspromo.measurement.roi import roi
 from crosspromo.measurement.uplift import measure
@@ -19,16 +20,16 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["measurement"])
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the last page")]
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(Input):
     """The control-group setting of one issuing member, before its customers are split."""
 
     model_config = ConfigDict(extra="forbid")
-    business_id: str = Field(max_length=36)
-    holdout_bp: Annotated[int, Field(ge=0, le=5_000, description="1000 = 10 % held out")] = (
+    business_id: Annotated[str, Field(max_length=36), ONE_LINE]
+    holdout_bp: Annotated[Int, Field(ge=0, le=5_000, description="1000 = 10 % held out")] = (
         audiences.DEFAULT_HOLDOUT_BP
     )
-    recency_days: Annotated[int, Field(ge=1, le=3_660)] | None = None
-    min_spend_minor: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    recency_days: Annotated[Int, Field(ge=1, le=3_660)] | None = None
+    min_spend_minor: Annotated[Int, Field(ge=1, le=10**12)] | None = None
 
 
 @router.get("/{campaign_id}/measure")
