@@ -101,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.loyalty import api as loyalty_api
+    from crosspromo.loyalty import pages as loyalty_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
@@ -143,6 +145,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        loyalty_api.router,
+        loyalty_pages.router,
         kpi_pages.router,
         measurement_api.router,
         measurement_pages.router,

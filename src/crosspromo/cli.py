@@ -11,6 +11,7 @@ from crosspromo.accounts.cli import apikey_app, user_app
 from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
+from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.measurement.kpi_cli import kpi_command
@@ -38,6 +39,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
+app.add_typer(loyalty_app, name="loyalty")
 app.command("measure")(measure_command)
 campaigns_app.command("audience")(audience_command)
 console = Console()
@@ -51,6 +53,21 @@ def db_upgrade() -> None:
     url = get_settings().resolved_database_url()
     upgrade(url)
     console.print(f"[green]Database is up to date[/green] ({url.split('@')[-1]})")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help='Target revision, e.g. "0010" or "base".')],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask; data may be lost.")] = False,
+) -> None:
+    """Undo migrations down to REVISION ("base" drops every table: the data goes too)."""
+    from crosspromo.migrate import downgrade
+
+    url = get_settings().resolved_database_url()
+    if not yes:
+        typer.confirm(f"Downgrade {url.split('@')[-1]} to {revision}? Data may be lost", abort=True)
+    downgrade(url, revision)
+    console.print(f"[green]Database is at {revision}[/green] ({url.split('@')[-1]})")
 
 
 @app.command()

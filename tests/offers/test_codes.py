@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -38,13 +37,11 @@ def test_alphabet_is_prime_and_has_no_look_alikes() -> None:
     assert not set("0O1IL") & set(ALPHABET)
 
 
-def test_large_batch_is_unique_and_fast() -> None:
-    began = time.perf_counter()
+def test_large_batch_is_unique_and_checks() -> None:
+    """Its speed is measured in bench/codes.py, not here."""
     made = generate(CodePattern("CAFE"), 10_000)
-    elapsed = time.perf_counter() - began
     assert len(made) == len(set(made)) == 10_000
     assert all(check(code, CodePattern("CAFE")) == "ok" for code in made)
-    assert elapsed < 1.0, elapsed
 
 
 def test_default_format_looks_like_the_example() -> None:

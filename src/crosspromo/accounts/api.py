@@ -35,12 +35,10 @@ def create_key(
     business: OwnerBusiness, body: ApiKeyCreate, actor: ApiActor, db: Db
 ) -> ApiKeyCreated:
     token, key = service.create_api_key(db, business_id=business.id, role=body.role, name=body.name)
-    db.commit()
     return ApiKeyCreated(key=token, **ApiKeyOut.model_validate(key).model_dump())
 
 
 @router.delete("/businesses/{business_id}/api-keys/{key_id}", response_model=ApiKeyOut)
 def revoke_key(business: OwnerBusiness, key_id: str, actor: ApiActor, db: Db) -> ApiKeyOut:
     key = service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
-    db.commit()
     return ApiKeyOut.model_validate(key)

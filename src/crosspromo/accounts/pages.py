@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
@@ -36,12 +36,19 @@ LAST_BUSINESS_COOKIE = "cp_business"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only same-site paths, so a sign-in link cannot bounce a user to another site."""
+    """Only same-site paths, so a sign-in link cannot bounce a user to another site.
+
+    Browsers read a backslash as a slash and drop tabs and newlines from a URL, so
+    `/\\evil.com` and `/<tab>/evil.com` mean `//evil.com`: refused, encoded or not.
+    """
     if not target:
         return default
-    parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
+    for form in (target, unquote(target)):
+        if "\\" in form or any(ord(c) < 0x20 or ord(c) == 0x7F for c in form):
+            return default
+        parsed = urlparse(form)
+        if parsed.scheme or parsed.netloc or not form.startswith("/") or form.startswith("//"):
+            return default
     return target
 
 
@@ -165,7 +172,6 @@ def signin(
             pass  # this failure used up the allowance; the next attempt is refused
         return page(request, web, "accounts/signin.html", status=401, error=exc.detail, **form)
     token, _ = service.start_session(db, user=user, days=settings.session_days)
-    db.commit()
     return _signed_in_response(request, token, safe_next(next))
 
 
@@ -249,7 +255,6 @@ def signup(
     workspace = service.create_workspace(db, name=business_name, owner=user)
     business = businesses.create(db, workspace_id=workspace.id, data=data)
     token, _ = service.start_session(db, user=user, days=settings.session_days)
-    db.commit()
     return _signed_in_response(request, token, safe_next(next, f"/b/{business.id}/profile"))
 
 
@@ -258,7 +263,6 @@ def signout(request: Request, web: Page, db: Db) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.end_session(db, token)
-        db.commit()
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -293,7 +297,6 @@ def password_change(
     token, _ = service.start_session(
         db, user=web.user, days=request.app.state.settings.session_days
     )
-    db.commit()
     return _signed_in_response(request, token, "/account/password?done=1")
 
 

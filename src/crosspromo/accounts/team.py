@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service
-from crosspromo.accounts.models import Role
 from crosspromo.accounts.pages import page
 from crosspromo.auth import OwnerBusinessPage
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
+from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
+from crosspromo.web.forms import PostedForm
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,10 +54,9 @@ def team(request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db) -
 
 
 @router.post("/b/{business_id}/team/members", dependencies=[Csrf])
-async def add_member(
-    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db
+def add_member(
+    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db, form: PostedForm
 ) -> Response:
-    form = await request.form()
     try:
         role = Role(str(form.get("role", "")))
         service.add_member(
@@ -71,7 +71,6 @@ async def add_member(
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 422, error=exc.detail)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)
 
 
@@ -89,15 +88,13 @@ def remove_member(
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 409, error=exc.detail)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)
 
 
 @router.post("/b/{business_id}/team/keys", dependencies=[Csrf])
-async def create_key(
-    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db
+def create_key(
+    request: Request, business: OwnerBusinessPage, web: SignedIn, db: Db, form: PostedForm
 ) -> Response:
-    form = await request.form()
     try:
         role = Role(str(form.get("role", "cashier")))
     except ValueError:
@@ -105,7 +102,6 @@ async def create_key(
     token, _ = service.create_api_key(
         db, business_id=business.id, role=role, name=str(form.get("name", ""))[:200]
     )
-    db.commit()
     return _render(request, web, db, business, new_key=token)
 
 
@@ -114,5 +110,4 @@ def revoke_key(
     request: Request, business: OwnerBusinessPage, key_id: str, web: SignedIn, db: Db
 ) -> Response:
     service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/team", status_code=303)

@@ -47,7 +47,6 @@ def create_business(
     body: BusinessCreate,
 ) -> BusinessOut:
     business = service.create_for(db, actor, workspace_id=workspace_id, data=body)
-    db.commit()
     return out(business)
 
 
@@ -71,7 +70,6 @@ def update_business(
     # The typed dependency answered 404 for a foreign id before any talk of validation.
     data: BusinessUpdate = service.parse_update(body)
     business = service.update(db, actor, target.id, data)
-    db.commit()
     return out(business)
 
 

@@ -20,6 +20,7 @@ from crosspromo.errors import DomainError, Invalid
 from crosspromo.roles import Role
 from crosspromo.sales import service as sales
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn
+from crosspromo.web.forms import PostedForm
 from crosspromo.web.i18n import pick_locale
 
 router = APIRouter(include_in_schema=False)
@@ -167,16 +168,15 @@ def profile_form(
 
 
 @router.post("/b/{business_id}/profile", dependencies=[Csrf])
-async def profile_save(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def profile_save(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
-    form = dict(await request.form())
+    form = dict(posted)
     data, errors = form_to_fields(form, business.currency)
     if not errors:
         try:
             update = BusinessUpdate.model_validate(data)
             service.update(db, web.actor, business.id, update)
-            db.commit()
             return RedirectResponse(f"/b/{business.id}/profile?saved=1", status_code=303)
         except ValidationError as exc:
             for err in exc.errors():
@@ -209,8 +209,8 @@ def new_business_form(request: Request, web: SignedIn) -> Response:
 
 
 @router.post("/businesses/new", dependencies=[Csrf])
-async def new_business(request: Request, web: SignedIn, db: Db) -> Response:
-    form = dict(await request.form())
+def new_business(request: Request, web: SignedIn, db: Db, posted: PostedForm) -> Response:
+    form = dict(posted)
     errors: dict[str, str] = {}
     owned = [ws for ws, role in web.actor.roles.items() if role is Role.owner]
     try:
@@ -224,7 +224,6 @@ async def new_business(request: Request, web: SignedIn, db: Db) -> Response:
         if not owned:
             web.actor.roles[workspace_id] = Role.owner
         business = service.create_for(db, web.actor, workspace_id=workspace_id, data=data)
-        db.commit()
         return RedirectResponse(f"/b/{business.id}/profile", status_code=303)
     except ValidationError as exc:
         for err in exc.errors():

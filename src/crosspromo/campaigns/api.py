@@ -143,7 +143,6 @@ def create(
 ) -> dict[str, Any]:
     """Start planning a campaign under an agreement (managers and owners of a party)."""
     campaign = service.create(db, actor, business_id=business.id, data=body)
-    db.commit()
     return out(db, campaign)
 
 
@@ -158,21 +157,18 @@ def update(
 ) -> dict[str, Any]:
     """Change title, dates or goal (money goals in major units, percent goals in percent)."""
     campaign = service.update_campaign(db, actor, campaign.id, body)
-    db.commit()
     return out(db, campaign)
 
 
 @router.post("/{campaign_id}/members", status_code=201, response_model=CampaignOut)
 def add_member(campaign: MemberCampaign, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
     service.add_member(db, actor, campaign.id, body)
-    db.commit()
     return out(db, campaign)
 
 
 @router.post("/{campaign_id}/budget", status_code=201, response_model=CampaignOut)
 def add_budget(campaign: MemberCampaign, actor: ApiActor, db: Db, body: BudgetIn) -> dict[str, Any]:
     service.add_budget(db, actor, campaign.id, body)
-    db.commit()
     return out(db, campaign)
 
 
@@ -181,7 +177,6 @@ def remove_budget(
     campaign: MemberCampaign, item_id: str, actor: ApiActor, db: Db
 ) -> dict[str, Any]:
     service.remove_budget(db, actor, campaign.id, parse_uuid(item_id))
-    db.commit()
     return out(db, campaign)
 
 
@@ -202,7 +197,6 @@ def list_tasks(
 @router.post("/{campaign_id}/tasks", status_code=201, response_model=TaskOut)
 def add_task(campaign: MemberCampaign, actor: ApiActor, db: Db, body: TaskIn) -> dict[str, Any]:
     task = service.add_task(db, actor, campaign.id, body)
-    db.commit()
     return task_out(task)
 
 
@@ -211,7 +205,6 @@ def update_task(
     campaign: MemberCampaign, task_id: str, actor: ApiActor, db: Db, body: TaskUpdate
 ) -> dict[str, Any]:
     task = service.update_task(db, actor, campaign.id, parse_uuid(task_id), body)
-    db.commit()
     return task_out(task)
 
 
@@ -219,14 +212,12 @@ def update_task(
 def move(campaign: MemberCampaign, actor: ApiActor, db: Db, body: StageMove) -> dict[str, Any]:
     """Move to the next stage; launch needs goal, dates, budget and a plan."""
     campaign = service.move(db, actor, campaign.id, body)
-    db.commit()
     return out(db, campaign)
 
 
 @router.put("/{campaign_id}/analysis", response_model=CampaignOut)
 def analyse(campaign: MemberCampaign, actor: ApiActor, db: Db, body: Analysis) -> dict[str, Any]:
     campaign = service.analyse(db, actor, campaign.id, body)
-    db.commit()
     return out(db, campaign)
 
 

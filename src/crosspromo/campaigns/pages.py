@@ -34,7 +34,7 @@ from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
-from crosspromo.web.forms import errors_of, minor_units
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, NO_CURRENCY
 
 router = APIRouter(include_in_schema=False)
@@ -128,10 +128,10 @@ def _list(
 
 
 @router.post("/b/{business_id}/campaigns", dependencies=[Csrf])
-async def create(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def create(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     try:
         data = CampaignCreate.model_validate(
             {
@@ -146,7 +146,6 @@ async def create(
         if isinstance(exc, ValidationError):
             return _list(request, business, web, db, errors_of(exc), 422)
         return _list(request, business, web, db, [exc.detail], exc.status)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
 
 
@@ -322,16 +321,17 @@ def again(
 
 
 @router.post("/b/{business_id}/campaigns/{campaign_id}/{action}", dependencies=[Csrf])
-async def act(
+def act(
     request: Request,
     business: ManagerBusinessPage,
     campaign: MemberCampaignPage,
     action: str,
     web: SignedIn,
     db: Db,
+    posted: PostedForm,
 ) -> Response:
     """Every form on the campaign page posts here with its action."""
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
     try:
         _act(db, web, action, campaign.id, form)
     except ValidationError as exc:
@@ -340,7 +340,6 @@ async def act(
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business, str(campaign.id), exc.status, [exc.detail])
-    db.commit()
     anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
     anchor["codes"] = "#offers"
     target = f"/b/{business.id}/campaigns/{campaign.id}{anchor.get(action, '')}"

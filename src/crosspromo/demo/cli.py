@@ -129,6 +129,18 @@ def _live_campaign(directory: Path) -> None:
             )
 
 
+def _coalition(slugs: list[str]) -> None:
+    """Three of the demo owner's businesses run a points coalition with a few weeks of history."""
+    from crosspromo.loyalty.demo import demo_coalition
+
+    with session_scope() as db:
+        members = [b for b in (businesses.get_by_slug(db, slug) for slug in slugs) if b is not None]
+        coalition = demo_coalition(db, members)
+        if coalition is not None:
+            names = ", ".join(b.name for b in members[:3])
+            console.print(f"Loyalty coalition: [bold]{coalition.name}[/bold] ({names})")
+
+
 @demo_app.command("setup")
 def setup_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 42,
@@ -144,6 +156,7 @@ def setup_command(
     _load(directory)
     slugs = _demo_owner(directory)
     _live_campaign(directory)
+    _coalition(slugs)
     console.rule("[bold green]The demo city is ready")
     console.print(f"Open [bold]{url}[/bold] and sign in with")
     console.print(f"  e-mail:   [bold]{DEMO_EMAIL}[/bold]")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from crosspromo.errors import Invalid
 from crosspromo.imports import service, upload
@@ -15,7 +14,7 @@ router = APIRouter(prefix="/api/v1", tags=["imports"])
 
 
 @router.post("/imports/{kind}")
-async def import_file(
+def import_file(
     request: Request,
     kind: str,
     actor: ApiActor,
@@ -35,11 +34,10 @@ async def import_file(
         raise Invalid(
             f"Unknown kind {kind!r}; use one of {', '.join(service.KINDS)}.", field="kind"
         )
-    path, _size = await upload.save(file)
+    path, _size = upload.save(file)
     settings = request.app.state.settings
     try:
-        summary = await run_in_threadpool(
-            service.run,
+        summary = service.run(
             db,
             kind=kind,
             path=path,
@@ -53,8 +51,6 @@ async def import_file(
             max_bytes=settings.import_max_bytes,
             max_rows=settings.import_max_rows,
         )
-        if not dry_run:
-            db.commit()
     finally:
         path.unlink(missing_ok=True)
     return summary.to_dict()

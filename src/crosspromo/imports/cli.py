@@ -12,7 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from crosspromo.cli_support import engine_scope
-from crosspromo.db import make_sessionmaker
+from crosspromo.db import make_sessionmaker, unit_of_work
 from crosspromo.errors import DomainError
 from crosspromo.imports import service
 from crosspromo.imports.service import ImportRejected, Summary
@@ -78,7 +78,7 @@ def import_file(
             def progress(rows: int, done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total, rows=rows)
 
-            with sessions() as session:
+            with unit_of_work(sessions) as session:
                 try:
                     summary = service.run(
                         session,
@@ -93,8 +93,6 @@ def import_file(
                         max_bytes=settings.import_max_bytes,
                         max_rows=settings.import_max_rows,
                     )
-                    if not dry_run:
-                        session.commit()
                 except ImportRejected as exc:
                     session.rollback()
                     print_summary(exc.summary, as_json)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crosspromo.db import utcnow
+from crosspromo.db import unit_of_work, utcnow
 from crosspromo.errors import DomainError
 from crosspromo.imports import service
 from crosspromo.imports.models import ImportJob
@@ -34,7 +34,7 @@ def start(
     dry_run: bool,
     total_bytes: int,
 ) -> ImportJob:
-    """Record a new job (the caller commits, then calls `run_in_thread`)."""
+    """Record a new job; start its thread only once this row is committed."""
     job = ImportJob(
         business_id=business_id,
         user_id=user_id,
@@ -151,17 +151,16 @@ def _run(
         last = now
         # A separate short transaction, so the page sees progress while the import runs.
         try:
-            with sessions() as side:
+            with unit_of_work(sessions) as side:
                 side.execute(
                     update(ImportJob)
                     .where(ImportJob.id == job_id)
                     .values(rows=rows, bytes_read=done, total_bytes=total)
                 )
-                side.commit()
         except OperationalError:
             log.debug("progress of job %s not recorded: database busy", job_id)
 
-    with sessions() as session:
+    with unit_of_work(sessions) as session:
         job = session.get(ImportJob, job_id)
         assert job is not None
         try:
@@ -199,5 +198,4 @@ def _run(
         job.status, job.summary, job.finished_at = status, result, utcnow()
         job.rows = int(result.get("rows", job.rows))
         job.bytes_read = job.total_bytes
-        session.commit()
     path.unlink(missing_ok=True)

@@ -8,9 +8,11 @@ from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
+from crosspromo.db import unit_of_work
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.imports import jobs, service, upload
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.forms import PostedForm
 
 router = APIRouter(include_in_schema=False)
 BUSY_RETRY_AFTER = 60
@@ -32,11 +34,10 @@ def imports_page(
 
 
 @router.post("/b/{business_id}/imports", dependencies=[Csrf])
-async def upload_file(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def upload_file(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, form: PostedForm
 ) -> Response:
     settings = request.app.state.settings
-    form = await request.form()
     kind = str(form.get("kind", ""))
     file = form.get("file")
     error = None
@@ -51,22 +52,24 @@ async def upload_file(
         status = 503
     elif error is None and isinstance(file, UploadFile):
         try:
-            path, size = await upload.save(file)
+            path, size = upload.save(file)
         except DomainError as exc:
             place.release()
             error = exc.detail
         else:
             try:
-                job = jobs.start(
-                    db,
-                    business_id=business.id,
-                    user_id=web.user.id if web.user else None,
-                    kind=kind,
-                    filename=file.filename or "upload",
-                    dry_run="dry_run" in form,
-                    total_bytes=size,
-                )
-                db.commit()
+                # The import thread reads the job's row, so the row gets its own short unit
+                # of work, committed before the thread starts (the request's commits later).
+                with unit_of_work(request.app.state.sessions) as own:
+                    job = jobs.start(
+                        own,
+                        business_id=business.id,
+                        user_id=web.user.id if web.user else None,
+                        kind=kind,
+                        filename=file.filename or "upload",
+                        dry_run="dry_run" in form,
+                        total_bytes=size,
+                    )
             except BaseException:
                 place.release()
                 path.unlink(missing_ok=True)

@@ -14,14 +14,17 @@ CHUNK = 1 << 20
 MAX_UPLOAD = 4 << 30  # 4 GiB
 
 
-async def save(upload: UploadFile) -> tuple[Path, int]:
-    """Copy the upload to a temp file keeping its suffix (.csv, .gz, .xlsx); returns path, size."""
+def save(upload: UploadFile) -> tuple[Path, int]:
+    """Copy the upload to a temp file keeping its suffix (.csv, .gz, .xlsx); returns path, size.
+
+    Synchronous: handlers that call it are plain `def` and run in the thread pool.
+    """
     name = upload.filename or "upload.csv"
     suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
     fd, raw = tempfile.mkstemp(prefix="crosspromo-import-", suffix=suffix)
     size = 0
     with os.fdopen(fd, "wb") as out:
-        while chunk := await upload.read(CHUNK):
+        while chunk := upload.file.read(CHUNK):
             size += len(chunk)
             if size > MAX_UPLOAD:
                 out.close()

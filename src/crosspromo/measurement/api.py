@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from crosspromo.campaigns import service as campaigns
 from crosspromo.campaigns.auth import MemberCampaign
 from crosspromo.errors import Invalid
+from crosspromo.fields import ONE_LINE, Input, Int
 from crosspromo.measurement import audience as audiences
 from crosspromo.measurement.roi import roi
 from crosspromo.measurement.uplift import measure
@@ -34,16 +35,16 @@ class AudienceMemberOut(BaseModel):
     arm: str  # treatment or holdout
 
 
-class AudienceIn(BaseModel):
+class AudienceIn(Input):
     """The control-group setting of one issuing member, before its customers are split."""
 
     model_config = ConfigDict(extra="forbid")
-    business_id: str = Field(max_length=36)
-    holdout_bp: Annotated[int, Field(ge=0, le=5_000, description="1000 = 10 % held out")] = (
+    business_id: Annotated[str, Field(max_length=36), ONE_LINE]
+    holdout_bp: Annotated[Int, Field(ge=0, le=5_000, description="1000 = 10 % held out")] = (
         audiences.DEFAULT_HOLDOUT_BP
     )
-    recency_days: Annotated[int, Field(ge=1, le=3_660)] | None = None
-    min_spend_minor: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    recency_days: Annotated[Int, Field(ge=1, le=3_660)] | None = None
+    min_spend_minor: Annotated[Int, Field(ge=1, le=10**12)] | None = None
 
 
 @router.get("/{campaign_id}/measure")

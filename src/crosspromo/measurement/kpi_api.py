@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from crosspromo import clock
 from crosspromo.auth import ManagerBusiness
@@ -92,16 +91,15 @@ def set_indicator(business: ManagerBusiness, db: Db, body: IndicatorIn) -> dict[
 
 
 @router.post("/businesses/{business_id}/indicators/import")
-async def import_indicators(
+def import_indicators(
     business: ManagerBusiness,
     db: Db,
     file: Annotated[UploadFile, File(description="CSV or XLSX: indicator,date,value")],
 ) -> dict[str, Any]:
     """Import a file of indicator values, all or nothing (422 lists the bad lines)."""
-    path, _size = await upload.save(file)
+    path, _size = upload.save(file)
     try:
-        result = await run_in_threadpool(
-            indicators.import_file,
+        result = indicators.import_file(
             db,
             business_id=business.id,
             path=path,

@@ -20,6 +20,7 @@ from crosspromo.measurement import indicators
 from crosspromo.measurement.kpi import figures_for, kpis
 from crosspromo.measurement.kpi_api import default_range
 from crosspromo.web.deps import Csrf, Db, SignedIn
+from crosspromo.web.forms import PostedForm
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -114,14 +115,13 @@ def kpi_page(
 
 
 @router.post("/b/{business_id}/kpis/indicators", dependencies=[Csrf])
-async def record_indicator(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def record_indicator(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, form: PostedForm
 ) -> Response:
-    form = await request.form()
     file = form.get("file")
     try:
         if isinstance(file, UploadFile) and file.filename:
-            path, _size = await upload.save(file)
+            path, _size = upload.save(file)
             try:
                 indicators.import_file(
                     db, business_id=business.id, path=path, filename=file.filename
@@ -139,6 +139,7 @@ async def record_indicator(
                 value=Decimal(value),
             )
     except (DomainError, locale_input.InputError) as exc:
+        db.rollback()  # the page below shows what is stored, nothing half-written
         message = exc.detail if isinstance(exc, DomainError) else str(exc)
         start, end = default_range(business, None, None)
         found = kpis(db, business_id=business.id, start=start, end=end, by="week")

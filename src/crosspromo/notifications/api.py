@@ -89,5 +89,4 @@ def mark_read(actor: ApiActor, db: Db, body: ReadIn) -> dict[str, int]:
     """Mark all (or the given) notifications read."""
     user = _user(db, actor)
     changed = service.mark_read(db, user.id, body.ids)
-    db.commit()
     return {"marked": changed, "unread": service.unread(db, user.id)}

@@ -23,5 +23,4 @@ def notifications(request: Request, web: SignedIn, db: Db) -> Response:
 def read_all(web: SignedIn, db: Db) -> Response:
     assert web.user is not None
     service.mark_read(db, web.user.id)
-    db.commit()
     return RedirectResponse("/notifications", status_code=303)

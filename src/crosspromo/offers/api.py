@@ -12,8 +12,7 @@ from crosspromo import paging, spreadsheets
 from crosspromo.auth import CashierBusiness, OwnerBusiness
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns.auth import MemberCampaign
-from crosspromo.errors import DomainError
-from crosspromo.offers import audit, codes, idempotency, service, throttle, webhooks
+from crosspromo.offers import flows, service, webhooks
 from crosspromo.offers.auth import BusinessRedemption, MemberOffer
 from crosspromo.offers.models import Code, Offer, Redemption
 from crosspromo.offers.schemas import (
@@ -31,9 +30,8 @@ from crosspromo.offers.schemas import (
     WebhookOut,
 )
 from crosspromo.paging import Page
-from crosspromo.roles import Actor, Role
+from crosspromo.roles import Role
 from crosspromo.web.deps import ApiActor, Db
-from crosspromo.web.problems import PROBLEM_BASE
 from crosspromo.web.query import Cursor
 
 router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
@@ -86,7 +84,7 @@ def code_out(code: Code, prefix: str = "") -> dict[str, Any]:
 
 
 def redemption_out(redemption: Redemption) -> dict[str, Any]:
-    return webhooks.redemption_data(redemption) | {"reason": redemption.reason}
+    return flows.answer(redemption)
 
 
 @router.post("/campaigns/{campaign_id}/offers", status_code=201, response_model=OfferOut)
@@ -95,7 +93,6 @@ def create_offer(
 ) -> dict[str, Any]:
     """An offer in a campaign: who hands it out, who honours it, the benefit, the conditions."""
     offer = service.create_offer(db, actor, campaign.id, body)
-    db.commit()
     return offer_out(offer)
 
 
@@ -113,7 +110,6 @@ def get_offer(offer: MemberOffer) -> dict[str, Any]:
 def add_codes(offer: MemberOffer, actor: ApiActor, db: Db, body: CodesCreate) -> dict[str, Any]:
     """Generate unique codes (by pattern), or add a shared code, a secret word, links."""
     made = service.add_codes(db, actor, offer.id, body)
-    db.commit()
     return {"created": made}
 
 
@@ -142,30 +138,6 @@ def list_codes(
     return {"items": rows, "next_cursor": next_cursor}
 
 
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""
-
-
-def _limit(request: Request, actor: Actor) -> None:
-    settings = request.app.state.settings
-    uri = settings.rate_limit_storage
-    throttle.hit(uri, settings.till_rate_limit, actor.caller)
-    throttle.hit(uri, settings.till_rate_limit_per_address, "addr", _address(request))
-
-
-def _problem_body(exc: DomainError, request: Request) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + exc.kind,
-        "title": exc.title,
-        "status": exc.status,
-        "detail": exc.detail,
-        "instance": request.url.path,
-    }
-    if exc.errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return body | exc.extensions
-
-
 def verdict_out(verdict: service.Verdict) -> dict[str, Any]:
     failed = verdict.failed
     return {
@@ -187,27 +159,9 @@ def verdict_out(verdict: service.Verdict) -> dict[str, Any]:
 @router.post("/redemptions/validate", response_model=VerdictOut)
 def validate(request: Request, actor: ApiActor, db: Db, body: Till) -> dict[str, Any]:
     """Check a code for an order: the offer, each condition, the benefit. No effect."""
-    _limit(request, actor)
+    ctx = flows.context(request, db, actor)
     business = businesses.get(db, actor, body.business_id, need=Role.cashier)
-    outcome = "ok"
-    try:
-        verdict = service.check(db, business, body, secret_key=request.app.state.secret_key)
-        outcome = "ok" if verdict.ok else (verdict.failed.detail if verdict.failed else "ok")
-        return verdict_out(verdict)
-    except DomainError as exc:
-        outcome = exc.kind
-        raise
-    finally:
-        db.rollback()
-        audit.record(
-            db,
-            action="validate",
-            code=codes.normalize(body.code),
-            outcome=outcome,
-            caller=actor.caller,
-            address=_address(request),
-            business_id=business.id,
-        )
+    return verdict_out(flows.validate(ctx, business, body))
 
 
 @router.post("/redemptions", status_code=201, responses={201: {"model": RedemptionOut}})
@@ -221,64 +175,20 @@ def redeem(
     ] = None,
 ) -> Response:
     """Redeem a code for an order, exactly once; send an Idempotency-Key to retry safely."""
-    _limit(request, actor)
+    ctx = flows.context(request, db, actor)
     business = businesses.get(db, actor, body.business_id, need=Role.cashier)
-    digest = idempotency.body_hash(body.model_dump(mode="json"))
-    scope = actor.caller
-    code_text = codes.normalize(body.code)
-    if idempotency_key is not None:
-        stored = idempotency.begin(db, scope, idempotency_key, digest)
-        if stored is not None:
-            db.rollback()
-            status, answer = stored
-            media = "application/problem+json" if status >= 400 else "application/json"
-            return JSONResponse(
-                answer,
-                status_code=status,
-                media_type=media,
-                headers={"Idempotent-Replayed": "true"},
-            )
-    try:
-        redemption = service.redeem(
-            db,
-            actor,
-            body,
-            secret_key=request.app.state.secret_key,
-            cashier_user_id=actor.user_id,
-        )
-    except DomainError as exc:
-        db.rollback()
-        if idempotency_key is not None:
-            idempotency.remember_refusal(
-                db, scope, idempotency_key, digest, exc.status, _problem_body(exc, request)
-            )
-            db.commit()
-        audit.record(
-            db,
-            action="redeem",
-            code=code_text,
-            outcome=exc.kind,
-            caller=scope,
-            address=_address(request),
-            business_id=business.id,
-        )
-        raise
-    answer = redemption_out(redemption)
-    if idempotency_key is not None:
-        idempotency.finish(db, scope, idempotency_key, 201, answer)
-    # The audit row commits with the redemption: one transaction per redemption, not two
-    # (on SQLite each commit takes the database's write lock; bench/redemption_http.py).
-    audit.record(
-        db,
-        action="redeem",
-        code=code_text,
-        outcome="ok",
-        caller=scope,
-        address=_address(request),
-        business_id=business.id,
-        redemption_id=redemption.id,
+    done = flows.redeem(
+        ctx, business, body, idempotency_key=idempotency_key, instance=request.url.path
     )
-    return JSONResponse(answer, status_code=201)
+    if done.replayed:
+        media = "application/problem+json" if done.status >= 400 else "application/json"
+        return JSONResponse(
+            done.body,
+            status_code=done.status,
+            media_type=media,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    return JSONResponse(done.body, status_code=done.status)
 
 
 @router.post("/redemptions/{redemption_id}/reversal", status_code=201, response_model=RedemptionOut)
@@ -286,43 +196,8 @@ def reverse(
     original: BusinessRedemption, request: Request, actor: ApiActor, db: Db, body: ReversalIn
 ) -> dict[str, Any]:
     """Reverse a redemption within the offer's window (a refund); gives the use back once."""
-    rid = original.id
-    business_id = original.business_id
-    try:
-        reversal = service.reverse(db, actor, rid, body.reason, cashier_user_id=actor.user_id)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        audit.record(
-            db,
-            action="reverse",
-            code=str(rid),
-            outcome=exc.kind,
-            caller=actor.caller,
-            address=_address(request),
-            business_id=business_id,
-        )
-        raise
-    except Exception as exc:  # the unique reverses_id refused a simultaneous second reversal
-        from sqlalchemy.exc import IntegrityError
-
-        db.rollback()
-        if isinstance(exc, IntegrityError):
-            raise service.Refused(
-                "already-reversed", "This redemption was already reversed.", status=409
-            ) from None
-        raise
-    audit.record(
-        db,
-        action="reverse",
-        code=str(rid),
-        outcome="ok",
-        caller=actor.caller,
-        address=_address(request),
-        business_id=business_id,
-        redemption_id=reversal.id,
-    )
-    return redemption_out(reversal)
+    ctx = flows.context(request, db, actor)
+    return flows.answer(flows.reverse(ctx, original.id, body.reason))
 
 
 @router.get("/redemptions", response_model=Page[RedemptionOut])
@@ -354,7 +229,6 @@ def add_webhook(
         body.url,
         allow_private=request.app.state.settings.webhooks_allow_private,
     )
-    db.commit()
     return {"id": str(endpoint.id), "url": endpoint.url, "secret": endpoint.secret}
 
 

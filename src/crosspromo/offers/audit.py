@@ -1,4 +1,8 @@
-"""The audit log of till attempts, written in its own transaction so refusals are kept too."""
+"""The audit log of till attempts.
+
+A success's row joins the transaction of its effect; a refusal's row is written by
+`offers.flows` in its own short unit of work after the refused transaction rolled back.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo.offers.models import Attempt
 
 
-def record(
+def add(
     session: Session,
     *,
     action: str,
@@ -21,7 +25,7 @@ def record(
     business_id: uuid.UUID | None,
     redemption_id: uuid.UUID | None = None,
 ) -> None:
-    """Add one attempt and commit it (the caller's own transaction is already settled)."""
+    """Add one attempt to the session's transaction; it commits or rolls back with it."""
     session.add(
         Attempt(
             business_id=business_id,
@@ -33,7 +37,6 @@ def record(
             redemption_id=redemption_id,
         )
     )
-    session.commit()
 
 
 def recent(session: Session, business_id: uuid.UUID, *, limit: int = 100) -> list[Attempt]:

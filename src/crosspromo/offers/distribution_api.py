@@ -78,7 +78,6 @@ def email_codes(
         public_url=request.app.state.settings.public_url,
         secret_key=request.app.state.secret_key,
     )
-    db.commit()
     return {
         "sent": sent.sent,
         "already_sent": sent.already_sent,

@@ -85,7 +85,6 @@ def landing(request: Request, token: str, web: Page, db: Db, code: bool = False)
     except NotFound:
         db.rollback()
         return page(request, web, "offers/landing.html", status=404, link=None)
-    db.commit()
     return _show(request, web, link, shown=code)
 
 
@@ -97,5 +96,4 @@ def take(request: Request, token: str, web: Page, db: Db) -> Response:
     except NotFound:
         db.rollback()
         return page(request, web, "offers/landing.html", status=404, link=None)
-    db.commit()
     return RedirectResponse(f"/r/{link.display}?code=1", status_code=303)

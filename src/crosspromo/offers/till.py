@@ -16,10 +16,10 @@ from starlette.responses import RedirectResponse, Response
 from crosspromo.accounts.pages import page
 from crosspromo.auth import CashierBusinessPage
 from crosspromo.errors import DomainError
-from crosspromo.offers import audit, codes, idempotency, service, throttle
+from crosspromo.offers import flows, service
 from crosspromo.offers.schemas import Till
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
-from crosspromo.web.forms import minor_units
+from crosspromo.web.forms import PostedForm, minor_units
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -77,55 +77,36 @@ def till_again(business: CashierBusinessPage, web: SignedIn, db: Db) -> Response
     return RedirectResponse(f"/b/{business.id}/till", status_code=303)
 
 
-def _limit(request: Request, caller: str) -> None:
-    settings = request.app.state.settings
-    throttle.hit(settings.rate_limit_storage, settings.till_rate_limit, caller)
+def _replayed_refusal(body: dict[str, Any]) -> DomainError:
+    """A refusal stored for the confirm token, shown again for a repeated tap."""
+    return DomainError(
+        str(body.get("detail", "")),
+        kind=str(body.get("type", "")).rsplit("/", 1)[-1] or "conflict",
+        status=int(body.get("status", 409)),
+        title=str(body.get("title", "Conflict")),
+    )
 
 
 @router.post("/b/{business_id}/till/{action}", dependencies=[Csrf])
-async def act(
-    request: Request, business: CashierBusinessPage, action: str, web: SignedIn, db: Db
+def act(
+    request: Request,
+    business: CashierBusinessPage,
+    action: str,
+    web: SignedIn,
+    db: Db,
+    posted: PostedForm,
 ) -> Response:
-    """check, redeem or reverse, all on the one till screen."""
-    form = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
-    caller = web.actor.caller
-    address = request.client.host if request.client else ""
-    secret = request.app.state.secret_key
+    """check, redeem or reverse, all on the one till screen (the API's flow, offers.flows)."""
+    form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
+    ctx = flows.context(request, db, web.actor)
     try:
-        _limit(request, caller)
         if action == "reverse":
-            reversal = service.reverse(
-                db,
-                web.actor,
-                parse_uuid(form.get("redemption_id", "")),
-                form.get("reason", "") or "refund at the till",
-                cashier_user_id=web.actor.user_id,
-            )
-            db.commit()
-            audit.record(
-                db,
-                action="reverse",
-                code=form.get("redemption_id", ""),
-                outcome="ok",
-                caller=caller,
-                address=address,
-                business_id=business.id,
-                redemption_id=reversal.id,
-            )
+            reason = form.get("reason", "") or "refund at the till"
+            reversal = flows.reverse(ctx, parse_uuid(form.get("redemption_id", "")), reason)
             return _render(request, web, business, reversed=reversal)
         data = _form(form, business.id, business.currency)
         if action == "check":
-            verdict = service.check(db, business, data, secret_key=secret)
-            db.rollback()
-            audit.record(
-                db,
-                action="validate",
-                code=codes.normalize(data.code),
-                outcome="ok" if verdict.ok else (verdict.failed.detail if verdict.failed else ""),
-                caller=caller,
-                address=address,
-                business_id=business.id,
-            )
+            verdict = flows.validate(ctx, business, data)
             return _render(
                 request,
                 web,
@@ -136,44 +117,25 @@ async def act(
                 token=str(uuid.uuid4()),
             )
         if action == "redeem":
-            token = form.get("token", "") or str(uuid.uuid4())
-            digest = idempotency.body_hash(data.model_dump(mode="json"))
-            stored = idempotency.begin(db, caller, token, digest)
-            if stored is not None and stored[0] == 201:
-                db.rollback()
-                done = service.get_redemption(db, web.actor, uuid.UUID(stored[1]["id"]))
-                return _render(request, web, business, redeemed=done, replayed=True)
-            redemption = service.redeem(
-                db, web.actor, data, secret_key=secret, cashier_user_id=web.actor.user_id
+            done = flows.redeem(
+                ctx,
+                business,
+                data,
+                idempotency_key=form.get("token", "") or str(uuid.uuid4()),
+                instance=request.url.path,
             )
-            idempotency.finish(db, caller, token, 201, {"id": str(redemption.id)})
-            db.commit()
-            audit.record(
-                db,
-                action="redeem",
-                code=codes.normalize(data.code),
-                outcome="ok",
-                caller=caller,
-                address=address,
-                business_id=business.id,
-                redemption_id=redemption.id,
+            if done.status >= 400:
+                raise _replayed_refusal(done.body)
+            redeemed = done.redemption or service.get_redemption(
+                db, web.actor, uuid.UUID(str(done.body["id"]))
             )
-            return _render(request, web, business, redeemed=redemption)
+            return _render(request, web, business, redeemed=redeemed, replayed=done.replayed)
         raise DomainError("Unknown action.", kind="not-found", status=404, title="Not found")
     except ValidationError as exc:
         db.rollback()
         errors = [e["msg"].removeprefix("Value error, ") for e in exc.errors()]
         return _render(request, web, business, 422, form=form, errors=errors)
     except DomainError as exc:
+        # The flow rolled back and audited the refusal; the page shows no half-written state.
         db.rollback()
-        if action in ("redeem", "reverse", "check"):
-            audit.record(
-                db,
-                action={"check": "validate"}.get(action, action),
-                code=codes.normalize(form.get("code", form.get("redemption_id", ""))),
-                outcome=exc.kind,
-                caller=caller,
-                address=address,
-                business_id=business.id,
-            )
         return _render(request, web, business, exc.status, form=form, refusal=exc, kind=exc.kind)

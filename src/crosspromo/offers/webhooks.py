@@ -141,3 +141,20 @@ def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
         allow_private=settings.webhooks_allow_private,
     )
     response.raise_for_status()
+
+
+def announce_event(
+    session: Session, business_id: uuid.UUID, event: str, key: str, data: dict[str, Any]
+) -> None:
+    """Queue any event (e.g. loyalty.earned) for the business's active endpoints."""
+    for endpoint in session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.business_id == business_id, WebhookEndpoint.active.is_(True)
+        )
+    ):
+        outbox.enqueue(
+            session,
+            kind="webhook",
+            key=f"webhook:{endpoint.id}:{event}:{key}",
+            payload={"endpoint_id": str(endpoint.id), "event": event, "data": data},
+        )

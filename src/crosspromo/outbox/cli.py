@@ -19,10 +19,12 @@ outbox_app = typer.Typer(no_args_is_help=True, help="The outbox of e-mails and w
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
+    from crosspromo.loyalty.service import expire
     from crosspromo.offers.webhooks import prepare, send
 
-    if remind_due not in worker.JOBS:
-        worker.JOBS.append(remind_due)
+    for job in (remind_due, expire):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
     worker.PREPARERS["webhook"] = prepare
 

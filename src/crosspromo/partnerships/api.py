@@ -92,7 +92,6 @@ def propose(
     proposal = service.propose(
         db, actor, from_business_id=business.id, data=body, user_id=actor.user_id
     )
-    db.commit()
     return _out(db, proposal)
 
 
@@ -105,7 +104,6 @@ def get_proposal(proposal: PartyProposal, actor: ApiActor, db: Db) -> dict[str, 
 def counter(proposal: PartyProposal, actor: ApiActor, db: Db, body: Counter) -> dict[str, Any]:
     """Counter with changed terms: a new version that both owners must accept again."""
     service.counter(db, actor, proposal.id, body, user_id=actor.user_id)
-    db.commit()
     return get_proposal(proposal, actor, db)
 
 
@@ -113,14 +111,12 @@ def counter(proposal: PartyProposal, actor: ApiActor, db: Db, body: Counter) -> 
 def accept(proposal: PartyProposal, actor: ApiActor, db: Db, body: Accept) -> dict[str, Any]:
     """An owner accepts a version's option; both sides on the same one make the agreement."""
     proposal = service.accept(db, actor, proposal.id, body, user_id=actor.user_id)
-    db.commit()
     return _out(db, proposal)
 
 
 @router.post("/{proposal_id}/decline", response_model=ProposalOut)
 def decline(proposal: PartyProposal, actor: ApiActor, db: Db, body: Decline) -> dict[str, Any]:
     proposal = service.decline(db, actor, proposal.id, body)
-    db.commit()
     return _out(db, proposal)
 
 
@@ -129,7 +125,6 @@ def post_message(
     proposal: PartyProposal, actor: ApiActor, db: Db, body: MessageIn
 ) -> dict[str, Any]:
     service.post_message(db, actor, proposal.id, body, user_id=actor.user_id)
-    db.commit()
     return get_proposal(proposal, actor, db)
 
 
@@ -183,5 +178,4 @@ def invite(
         public_url=request.app.state.settings.public_url,
         user_id=actor.user_id,
     )
-    db.commit()
     return {"id": str(invitation.id), "email": invitation.email, "link": link}

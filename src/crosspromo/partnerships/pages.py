@@ -26,7 +26,7 @@ from crosspromo.partnerships.schemas import (
 )
 from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
-from crosspromo.web.forms import errors_of, minor_units
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, major
 
 router = APIRouter(include_in_schema=False)
@@ -272,10 +272,10 @@ def new_form(
 
 
 @router.post("/b/{business_id}/proposals/new", dependencies=[Csrf])
-async def create(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def create(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     try:
         if "@" in form.get("to", ""):
             invitation, link = invitations.invite(
@@ -290,7 +290,6 @@ async def create(
                 public_url=request.app.state.settings.public_url,
                 user_id=web.user.id if web.user else None,
             )
-            db.commit()
             return page(
                 request,
                 web,
@@ -312,6 +311,7 @@ async def create(
             user_id=web.user.id if web.user else None,
         )
     except ValidationError as exc:
+        db.rollback()
         return page(
             request,
             web,
@@ -340,7 +340,6 @@ async def create(
             labels=LABELS,
             errors=[exc.detail],
         )
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
 
 
@@ -403,16 +402,17 @@ def again(
 
 
 @router.post("/b/{business_id}/proposals/{proposal_id}/{action}", dependencies=[Csrf])
-async def act(
+def act(
     request: Request,
     business: ManagerBusinessPage,
     proposal: PartyProposalPage,
     action: str,
     web: SignedIn,
     db: Db,
+    posted: PostedForm,
 ) -> Response:
     """accept, decline, counter or message, from the proposal page."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in posted.items()}
     pid = proposal.id
     user_id = web.user.id if web.user else None
     try:
@@ -454,7 +454,6 @@ async def act(
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business, str(proposal.id), exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
 
 
@@ -477,8 +476,10 @@ def invitation(request: Request, token: str, web: Page, db: Db) -> Response:
 
 
 @router.post("/invite/{token}", dependencies=[Csrf])
-async def answer_invitation(request: Request, token: str, web: SignedIn, db: Db) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+def answer_invitation(
+    request: Request, token: str, web: SignedIn, db: Db, posted: PostedForm
+) -> Response:
+    form = {k: str(v) for k, v in posted.items()}
     try:
         proposal = invitations.answer(
             db, web.actor, token, business_id=parse_uuid(form.get("business_id", ""))
@@ -498,5 +499,4 @@ async def answer_invitation(request: Request, token: str, web: SignedIn, db: Db)
             labels=LABELS,
             errors=[exc.detail],
         )
-    db.commit()
     return RedirectResponse(f"/b/{proposal.to_business_id}/proposals/{proposal.id}", 303)

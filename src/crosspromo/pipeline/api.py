@@ -68,7 +68,6 @@ def create_entry(business: ManagerBusiness, actor: ApiActor, db: Db, body: Entry
     entry = service.create_entry(
         db, actor, business_id=business.id, data=body, user_id=actor.user_id
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -91,7 +90,6 @@ def update_entry(
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -108,7 +106,6 @@ def move(
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -122,7 +119,6 @@ def set_follow_up(
     entry = service.set_follow_up(
         db, actor, business_id=business.id, entry_id=parse_uuid(entry_id), on=body.on
     )
-    db.commit()
     return EntryOut.model_validate(entry)
 
 
@@ -169,7 +165,6 @@ def log_activity(
         data=body,
         user_id=actor.user_id,
     )
-    db.commit()
     return ActivityOut.model_validate(activity)
 
 
@@ -208,7 +203,6 @@ def get_targets(
 def set_target(business: ManagerBusiness, actor: ApiActor, db: Db, body: TargetSet) -> TargetsOut:
     """Owners set one person's targets for a month (replacing earlier ones)."""
     service.set_target(db, actor, business_id=business.id, data=body)
-    db.commit()
     facts = service.targets(db, actor, business_id=business.id, month=body.month)
     return TargetsOut(month=body.month, people=[f.to_dict() for f in facts])
 
@@ -247,5 +241,4 @@ def record_delivery(
     delivery = service.record_delivery(
         db, actor, proposal_id=proposal.id, data=body, user_id=actor.user_id
     )
-    db.commit()
     return DeliveryOut.model_validate(delivery)

@@ -28,7 +28,7 @@ from crosspromo.pipeline.schemas import (
 )
 from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
-from crosspromo.web.forms import errors_of
+from crosspromo.web.forms import PostedForm, errors_of
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -106,10 +106,10 @@ def board(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
 
 
 @router.post("/b/{business_id}/pipeline/entries", dependencies=[Csrf])
-async def add_entry(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def add_entry(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
-    form = _form(await request.form())
+    form = _form(posted)
     try:
         entry = service.create_entry(
             db,
@@ -124,7 +124,6 @@ async def add_entry(
     except DomainError as exc:
         db.rollback()
         return _board(request, web, db, business, exc.status, [exc.detail], form)
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry.id}", status_code=303)
 
 
@@ -171,16 +170,17 @@ def entry(
 
 
 @router.post("/b/{business_id}/pipeline/entries/{entry_id}/{action}", dependencies=[Csrf])
-async def entry_action(
+def entry_action(
     request: Request,
     business: ManagerBusinessPage,
     entry_id: str,
     action: str,
     web: SignedIn,
     db: Db,
+    posted: PostedForm,
 ) -> Response:
     """stage, activity or follow-up, from the entry page."""
-    form = _form(await request.form())
+    form = _form(posted)
     target = parse_uuid(entry_id)
     try:
         if action == "stage":
@@ -227,7 +227,6 @@ async def entry_action(
         if exc.status == 404:
             raise
         return _entry_page(request, web, db, business, entry_id, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry_id}", status_code=303)
 
 
@@ -288,10 +287,10 @@ def targets(
 
 
 @router.post("/b/{business_id}/pipeline/targets", dependencies=[Csrf])
-async def set_target(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
+def set_target(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, posted: PostedForm
 ) -> Response:
-    form = _present(_form(await request.form()))
+    form = _present(_form(posted))
     month = _month(form.get("month"), business)
     try:
         if "order_sum" in form:
@@ -308,7 +307,6 @@ async def set_target(
     except DomainError as exc:
         db.rollback()
         return _targets_page(request, web, db, business, month, exc.status, [exc.detail])
-    db.commit()
     return RedirectResponse(
         f"/b/{business.id}/pipeline/targets?month={month:%Y-%m}", status_code=303
     )
@@ -354,14 +352,15 @@ def reciprocity(
 
 
 @router.post("/b/{business_id}/pipeline/reciprocity/{proposal_id}/deliveries", dependencies=[Csrf])
-async def record_delivery(
+def record_delivery(
     request: Request,
     business: ManagerBusinessPage,
     proposal: PartyProposalPage,
     web: SignedIn,
     db: Db,
+    posted: PostedForm,
 ) -> Response:
-    form = _present(_form(await request.form()))
+    form = _present(_form(posted))
     # The form's one select names the item and its side together: "<business id>|<what>".
     side, _, what = form.pop("item", "").partition("|")
     if what:
@@ -384,5 +383,4 @@ async def record_delivery(
         return _reciprocity_page(
             request, web, db, business, str(proposal.id), exc.status, [exc.detail]
         )
-    db.commit()
     return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal.id}", status_code=303)

@@ -44,7 +44,9 @@ def get_db(request: Request) -> Iterator[Session]:
     """The request's unit of work: commits when the handler returns, rolls back on any error.
 
     Handlers and services never call commit(); a write that must survive a refusal (an audit
-    row) uses its own short `unit_of_work`, visibly.
+    row) uses its own short `unit_of_work`, visibly. `Db` runs this with scope="function" so
+    the commit happens before the response is sent: a failed commit answers 500 instead of a
+    success already on the wire, and a redirect after POST always finds its data.
     """
     with request.app.state.sessions() as session:
         try:
@@ -55,7 +57,7 @@ def get_db(request: Request) -> Iterator[Session]:
             raise
 
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 
 
 @dataclass

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 from babel.numbers import get_currency_precision
+from fastapi import Depends, Request
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from crosspromo.errors import Invalid
 from crosspromo.web.i18n import NO_CURRENCY
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop so the handler itself can be a plain `def`.
+
+    Handlers that touch the database run in the thread pool; only this read is async.
+    """
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(form_data)]
 
 
 def errors_of(exc: ValidationError) -> list[str]:

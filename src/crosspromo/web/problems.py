@@ -82,6 +82,22 @@ KINDS = {
     "idempotency-key-reused": "The Idempotency-Key was used with a different request body.",
     "invitation-used": "The invitation was already answered; open the proposal instead.",
     "codes-exhausted": "No unused codes were found for the pattern; use a longer one.",
+    # Coalition loyalty (crosspromo/loyalty).
+    "card-malformed": "This is not a loyalty card number (nor a phone number).",
+    "card-mistyped": "The card number's check character fails: a character was mistyped.",
+    "card-unknown": "No loyalty card has this number or phone.",
+    "card-exists": "A card with this phone or e-mail exists in the coalition already.",
+    "card-other-coalition": "The card belongs to a coalition this business is not a member of.",
+    "not-member": "The business is not an active member of the coalition.",
+    "member-left": "The business has left the coalition.",
+    "over-balance": "The card has fewer spendable points than asked.",
+    "over-share": "Points may pay only part of a receipt; `max_points` says how many.",
+    "points-pending": "The points are still pending (the return period); they can be spent later.",
+    "points-expired": "The points asked for have expired.",
+    "refund-too-large": "The refund is larger than what is left of the purchase.",
+    "not-reversible": "Expiry and debt recoveries are not reversed; they follow the ledger.",
+    "order-already-recorded": "Points for this receipt were already earned or spent.",
+    "loyalty-retry": "The card changed meanwhile; retry.",
 }
 
 

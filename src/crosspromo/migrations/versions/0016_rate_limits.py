@@ -1,7 +1,7 @@
 """rate limit counters shared by every worker process
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-29 22:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

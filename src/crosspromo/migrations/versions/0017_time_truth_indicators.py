@@ -12,7 +12,7 @@ from alembic import op
 import crosspromo.db
 
 revision = "0017"
-down_revision = "0016"
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Coalition loyalty: a points ledger shared by member businesses, with clearing."""

@@ -1,0 +1,352 @@
+"""JSON API of coalition loyalty: coalitions and members, cards, earn, spend, reversal, clearing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from starlette.responses import JSONResponse, Response
+
+from crosspromo.accounts.models import Role
+from crosspromo.businesses import service as businesses
+from crosspromo.errors import Invalid
+from crosspromo.loyalty import clearing, flows, service, statement_files
+from crosspromo.loyalty.models import Coalition
+from crosspromo.loyalty.schemas import (
+    CardIn,
+    CoalitionIn,
+    EarnIn,
+    InviteIn,
+    JoinIn,
+    MemberIn,
+    ReserveIn,
+    ReversalIn,
+    RulesIn,
+    SpendIn,
+)
+from crosspromo.web.deps import ApiActor, Db, parse_uuid
+
+router = APIRouter(prefix="/api/v1/loyalty", tags=["coalition loyalty"])
+IdempotencyKey = Annotated[
+    str | None, Header(description="retry safely: same key and body, same answer")
+]
+
+
+def coalition_out(db: Db, coalition: Coalition) -> dict[str, Any]:
+    members = service.members(db, coalition.id)
+    return {
+        "id": str(coalition.id),
+        "name": coalition.name,
+        "currency": coalition.currency,
+        "point_value_minor": coalition.point_value_minor,
+        "max_share_bp": coalition.max_share_bp,
+        "pending_days": coalition.pending_days,
+        "expiry_months": coalition.expiry_months,
+        "rules_version": coalition.rules_version,
+        "members": [
+            {
+                "business_id": str(m.business_id),
+                "status": m.status.value,
+                "earn_milli": m.earn_milli,
+                "welcome_points": m.welcome_points,
+                "multipliers": m.multipliers,
+                "accepted_version": m.accepted_version,
+            }
+            for m in members
+        ],
+    }
+
+
+def _write(
+    request: Request,
+    db: Db,
+    scope: str,
+    key: str | None,
+    body: dict[str, Any],
+    run: Any,
+    action: str = "",
+) -> JSONResponse:
+    business_id = body.get("business_id")
+    attempt = flows.Attempt(
+        action=action,
+        card=str(body.get("card", body.get("phone", "")))[:64],
+        business_id=uuid.UUID(business_id) if business_id else None,
+        address=request.client.host if request.client else "",
+    )
+    status, answer, replayed = flows.idempotent(
+        db,
+        request.app.state.sessions,
+        scope=scope,
+        key=key,
+        request=body,
+        instance=request.url.path,
+        run=run,
+        attempt=attempt if action else None,
+    )
+    media = "application/problem+json" if status >= 400 else "application/json"
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSONResponse(answer, status_code=status, media_type=media, headers=headers)
+
+
+@router.post("/cards", status_code=201)
+def enrol(
+    request: Request, actor: ApiActor, db: Db, body: CardIn, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Enrol a customer with consent (phone or e-mail); answers the card number and its link."""
+    return _write(
+        request,
+        db,
+        actor.caller,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda: flows.enrol(db, actor, body),
+        "loyalty_enrol",
+    )
+
+
+@router.post("/earn", status_code=201)
+def earn(
+    request: Request, actor: ApiActor, db: Db, body: EarnIn, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Earn points on a receipt: `transaction_id`, `points`, `balance` (spendable now)."""
+    return _write(
+        request,
+        db,
+        actor.caller,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda: flows.earn(db, actor, body),
+        "loyalty_earn",
+    )
+
+
+@router.post("/spend", status_code=201)
+def spend(
+    request: Request, actor: ApiActor, db: Db, body: SpendIn, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Pay part of a receipt with points (oldest first); omit `points` to spend the most allowed."""
+    return _write(
+        request,
+        db,
+        actor.caller,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        lambda: flows.spend(db, actor, body),
+        "loyalty_spend",
+    )
+
+
+@router.post("/transactions/{transaction_id}/reversal", status_code=201)
+def reversal(
+    transaction_id: str,
+    request: Request,
+    actor: ApiActor,
+    db: Db,
+    body: ReversalIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Refund an earn (all, or `order_minor` of it) or reverse a spend; never a reversal."""
+    data = body or ReversalIn()
+    tid = parse_uuid(transaction_id)
+    return _write(
+        request,
+        db,
+        actor.caller,
+        idempotency_key,
+        data.model_dump(mode="json"),
+        lambda: flows.reverse(db, actor, tid, data),
+        "loyalty_reverse",
+    )
+
+
+@router.get("/cards/{card}/balance")
+def balance(
+    card: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+) -> dict[str, Any]:
+    """Spendable and pending points, debt, and each lot with its issuer and expiry."""
+    _, found = flows.card_for_business(db, actor, parse_uuid(business_id), card)
+    return flows.balance_out(db, found)
+
+
+@router.post("/coalitions", status_code=201)
+def create_coalition(actor: ApiActor, db: Db, body: CoalitionIn) -> dict[str, Any]:
+    """Found a coalition; the founding business is its first member."""
+    founder = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.create_coalition(
+        db,
+        founder=founder,
+        name=body.name,
+        currency=body.currency,
+        point_value_minor=body.point_value_minor,
+        max_share_bp=body.max_share_bp,
+        pending_days=body.pending_days,
+        expiry_months=body.expiry_months,
+        earn_milli=body.earn_milli,
+        welcome_points=body.welcome_points,
+        multipliers=body.multipliers,
+    )
+    return coalition_out(db, coalition)
+
+
+@router.get("/coalitions")
+def list_coalitions(
+    actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+) -> dict[str, Any]:
+    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.cashier)
+    return {"items": [coalition_out(db, c) for c in service.coalitions_of(db, business.id)]}
+
+
+@router.get("/coalitions/{coalition_id}")
+def get_coalition(
+    coalition_id: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+) -> dict[str, Any]:
+    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.cashier)
+    return coalition_out(db, service.coalition_for(db, business, parse_uuid(coalition_id)))
+
+
+@router.post("/coalitions/{coalition_id}/invitations", status_code=201)
+def invite(coalition_id: str, actor: ApiActor, db: Db, body: InviteIn) -> dict[str, Any]:
+    """An owner of a member invites another business; its owner joins."""
+    by = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, by, parse_uuid(coalition_id))
+    member = service.invite(db, coalition=coalition, by=by, business_id=body.invitee_business_id)
+    return {"business_id": str(member.business_id), "status": member.status.value}
+
+
+@router.post("/coalitions/{coalition_id}/join")
+def join(coalition_id: str, actor: ApiActor, db: Db, body: JoinIn) -> dict[str, Any]:
+    """Accept the invitation and the current rules, with this member's earn rules."""
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    service.join(
+        db,
+        coalition=coalition,
+        business=business,
+        earn_milli=body.earn_milli,
+        welcome_points=body.welcome_points,
+        multipliers=body.multipliers,
+    )
+    return coalition_out(db, coalition)
+
+
+@router.post("/coalitions/{coalition_id}/leave")
+def leave(coalition_id: str, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    service.leave(db, coalition=coalition, business=business)
+    return coalition_out(db, coalition)
+
+
+@router.post("/coalitions/{coalition_id}/rules", status_code=201)
+def propose_rules(coalition_id: str, actor: ApiActor, db: Db, body: RulesIn) -> dict[str, Any]:
+    """A new version of the coalition's rules; in force when every member accepted it."""
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    rules = service.current_rules(db, coalition)
+    rules.point_value_minor = body.point_value_minor
+    rules.max_share_bp = body.max_share_bp
+    rules.pending_days = body.pending_days
+    rules.expiry_months = body.expiry_months
+    version = service.propose_rules(db, coalition=coalition, by=business, rules=rules)
+    return {"version": version.version, "in_force": version.effective_at is not None}
+
+
+@router.post("/coalitions/{coalition_id}/rules/{version}/acceptance")
+def accept_rules(
+    coalition_id: str,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    actor: ApiActor,
+    db: Db,
+    body: MemberIn,
+) -> dict[str, Any]:
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    applied = service.accept_rules(db, coalition=coalition, business=business, version=version)
+    return {"version": version, "in_force": applied or coalition.rules_version >= version}
+
+
+def period(start: date, end: date) -> tuple[datetime, datetime]:
+    """Dates from and to, both included, as UTC instants [start, end + 1 day)."""
+    return (
+        datetime.combine(start, time(), tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC),
+    )
+
+
+@router.get("/coalitions/{coalition_id}/clearing")
+def clearing_statement(
+    coalition_id: str,
+    actor: ApiActor,
+    db: Db,
+    business_id: Annotated[str, Query()],
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+    format: Annotated[str, Query(pattern="^(json|csv|pdf)$")] = "json",
+    lang: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
+) -> Any:
+    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too."""
+    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    if end < start or (end - start).days > 366:
+        raise Invalid("The period takes 1 to 367 days.", field="to")
+    found = clearing.statement(db, coalition, *period(start, end))
+    name = f"clearing-{start.isoformat()}-{end.isoformat()}"
+    if format == "pdf":
+        return Response(
+            statement_files.to_pdf(found, coalition.name, lang),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    statement = found.as_dict()
+    if format == "csv":
+        buffer = io.StringIO()
+        fields = ["slug", "name", "issued_minor", "accepted_minor", "net_minor"]
+        writer = csv.DictWriter(buffer, fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(statement["members"])  # type: ignore[arg-type]
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return statement
+
+
+@router.get("/coalitions/{coalition_id}/positions")
+def positions(
+    coalition_id: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+) -> dict[str, Any]:
+    """Each member's outstanding liability, reserve and coverage, expected breakage."""
+    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    return {
+        "currency": coalition.currency,
+        "members": [
+            {
+                "business_id": str(p.business_id),
+                "slug": p.slug,
+                "liability_points": p.liability_points,
+                "liability_minor": p.liability_minor,
+                "reserve_minor": p.reserve_minor,
+                "coverage": p.coverage,
+                "breakage_rate": p.breakage_rate,
+                "expected_breakage_points": p.expected_breakage_points,
+            }
+            for p in clearing.positions(db, coalition)
+        ],
+    }
+
+
+@router.post("/coalitions/{coalition_id}/reserve")
+def set_reserve(coalition_id: str, actor: ApiActor, db: Db, body: ReserveIn) -> dict[str, Any]:
+    """The owner sets the member's prefunded reserve against its points liability."""
+    business = businesses.get(db, actor, body.business_id, need=Role.owner)
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    member = service.set_reserve(
+        db, coalition=coalition, business=business, reserve_minor=body.reserve_minor
+    )
+    return {"business_id": str(member.business_id), "reserve_minor": member.reserve_minor}

@@ -1,0 +1,1070 @@
+"""Coalition loyalty rules: coalitions and members, cards, earn, spend, refund, expiry.
+
+Every operation on a card first locks the card (`ledger.lock_card`), then reads its lots and
+writes one balanced transaction. Points form lots with their issuer; spending takes the oldest
+spendable lots first, so every spent point knows who issued it and who owes whom.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from babel.numbers import get_currency_precision
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
+from crosspromo.errors import DomainError, Invalid, NotFound
+from crosspromo.loyalty import ledger
+from crosspromo.loyalty.models import (
+    POINTS,
+    AccountKind,
+    Card,
+    Coalition,
+    Debt,
+    Entry,
+    Lot,
+    LotMove,
+    Member,
+    MemberStatus,
+    RuleVersion,
+    Transaction,
+    TxnKind,
+)
+from crosspromo.offers import codes
+
+CARD_PATTERN = codes.CodePattern(prefix="", groups=3, group_size=4)
+MAX_POINTS = 10**9
+MAX_ORDER_MINOR = 10**12
+
+# Reasons a till shows; the keys are the stable problem types.
+REASONS = {
+    "card-malformed": "This is not a card number.",
+    "card-mistyped": "A character of the card number is mistyped.",
+    "card-unknown": "No card has this number.",
+    "card-other-coalition": "This card belongs to another coalition.",
+    "not-member": "This business is not a member of the card's coalition.",
+    "member-left": "This business has left the coalition.",
+    "over-balance": "The card has fewer points.",
+    "over-share": "Points may pay only part of this receipt.",
+    "points-pending": "These points are still pending; they can be spent later.",
+    "points-expired": "These points have expired.",
+    "refund-too-large": "The refund is larger than the purchase.",
+    "reversal-of-reversal": "A reversal cannot be reversed.",
+    "already-reversed": "This transaction was already reversed.",
+    "not-reversible": "This transaction cannot be reversed.",
+    "order-already-recorded": "Points for this order were already recorded.",
+}
+
+
+class Refused(DomainError):
+    """A till refusal with a stable problem type."""
+
+    def __init__(self, kind: str, detail: str = "", status: int = 409, **extensions: Any) -> None:
+        super().__init__(
+            detail or REASONS[kind],
+            kind=kind,
+            status=status,
+            title="Refused" if status == 409 else "Invalid input",
+            extensions=extensions,
+        )
+
+
+# --- coalitions and members ------------------------------------------------------------------
+
+
+@dataclass
+class Rules:
+    """A version of the rules: the coalition's and each member's earn rules."""
+
+    point_value_minor: int = 100
+    max_share_bp: int = 5000
+    pending_days: int = 14
+    expiry_months: int = 12
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)  # business id -> earn
+
+    def check(self) -> None:
+        bounds = {
+            "point_value_minor": (1, 1_000_000),
+            "max_share_bp": (0, 10_000),
+            "pending_days": (0, 365),
+            "expiry_months": (1, 120),
+        }
+        for name, (low, high) in bounds.items():
+            if not low <= getattr(self, name) <= high:
+                raise Invalid(f"{name} takes {low} to {high}.", field=name)
+        for earn in self.members.values():
+            if not 0 <= int(earn.get("earn_milli", 0)) <= 1_000_000:
+                raise Invalid("earn_milli takes 0 to 1000000.", field="earn_milli")
+            if not 0 <= int(earn.get("welcome_points", 0)) <= 1_000_000:
+                raise Invalid("welcome_points takes 0 to 1000000.", field="welcome_points")
+            for name, percent in dict(earn.get("multipliers", {})).items():
+                if not 0 <= int(percent) <= 1000 or not 1 <= len(str(name)) <= 100:
+                    raise Invalid("A multiplier takes 0 to 1000 %.", field="multipliers")
+
+
+def create_coalition(
+    session: Session,
+    *,
+    founder: Business,
+    name: str,
+    currency: str | None = None,
+    point_value_minor: int = 100,
+    max_share_bp: int = 5000,
+    pending_days: int = 14,
+    expiry_months: int = 12,
+    earn_milli: int = 50,
+    welcome_points: int = 0,
+    multipliers: dict[str, int] | None = None,
+    now: datetime | None = None,
+) -> Coalition:
+    """A coalition founded by `founder`, its first member, with version 1 of the rules."""
+    now = now or utcnow()
+    name = name.strip()
+    if not 1 <= len(name) <= 200 or any(ord(ch) < 32 for ch in name):
+        raise Invalid("The name takes 1 to 200 characters.", field="name")
+    coalition = Coalition(
+        name=name,
+        founder_business_id=founder.id,
+        currency=(currency or founder.currency).upper(),
+        point_value_minor=point_value_minor,
+        max_share_bp=max_share_bp,
+        pending_days=pending_days,
+        expiry_months=expiry_months,
+        rules_version=1,
+        created_at=now,
+    )
+    earn = {
+        "earn_milli": earn_milli,
+        "welcome_points": welcome_points,
+        "multipliers": dict(multipliers or {}),
+    }
+    rules = Rules(
+        point_value_minor,
+        max_share_bp,
+        pending_days,
+        expiry_months,
+        {str(founder.id): earn},
+    )
+    rules.check()
+    session.add(coalition)
+    session.flush()
+    session.add(
+        Member(
+            coalition_id=coalition.id,
+            business_id=founder.id,
+            status=MemberStatus.active,
+            earn_milli=earn_milli,
+            welcome_points=welcome_points,
+            multipliers=earn["multipliers"],
+            accepted_version=1,
+            joined_at=now,
+        )
+    )
+    session.add(
+        RuleVersion(
+            coalition_id=coalition.id,
+            version=1,
+            rules=rules.__dict__,
+            proposed_by=founder.id,
+            created_at=now,
+            effective_at=now,
+        )
+    )
+    session.flush()
+    return coalition
+
+
+def get_coalition(session: Session, coalition_id: uuid.UUID) -> Coalition:
+    coalition = session.get(Coalition, coalition_id)
+    if coalition is None:
+        raise NotFound("No such coalition.")
+    return coalition
+
+
+def coalition_for(session: Session, business: Business, coalition_id: uuid.UUID) -> Coalition:
+    """The coalition if `business` is (or was, or is invited as) a member; NotFound otherwise."""
+    coalition = get_coalition(session, coalition_id)
+    if find_member(session, coalition.id, business.id) is None:
+        raise NotFound("No such coalition.")
+    return coalition
+
+
+def coalitions_of(session: Session, business_id: uuid.UUID) -> list[Coalition]:
+    return list(
+        session.scalars(
+            select(Coalition)
+            .join(Member, Member.coalition_id == Coalition.id)
+            .where(Member.business_id == business_id)
+            .order_by(Coalition.created_at)
+        )
+    )
+
+
+def all_coalitions(session: Session, *, limit: int = 1000) -> list[Coalition]:
+    return list(session.scalars(select(Coalition).order_by(Coalition.created_at).limit(limit)))
+
+
+def find_member(session: Session, coalition_id: uuid.UUID, business_id: uuid.UUID) -> Member | None:
+    return session.scalar(
+        select(Member).where(Member.coalition_id == coalition_id, Member.business_id == business_id)
+    )
+
+
+def members(session: Session, coalition_id: uuid.UUID) -> list[Member]:
+    return list(
+        session.scalars(
+            select(Member).where(Member.coalition_id == coalition_id).order_by(Member.joined_at)
+        )
+    )
+
+
+def invite(
+    session: Session, *, coalition: Coalition, by: Business, business_id: uuid.UUID
+) -> Member:
+    """An active member invites a business; its owner accepts with `join`."""
+    inviter = find_member(session, coalition.id, by.id)
+    if inviter is None or inviter.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    if session.get(Business, business_id) is None:
+        raise NotFound("No such business.", field="business_id")
+    member = find_member(session, coalition.id, business_id)
+    if member is not None and member.status == MemberStatus.active:
+        return member
+    if member is None:
+        member = Member(coalition_id=coalition.id, business_id=business_id)
+        session.add(member)
+    member.status = MemberStatus.invited
+    member.left_at = None
+    session.flush()
+    return member
+
+
+def join(
+    session: Session,
+    *,
+    coalition: Coalition,
+    business: Business,
+    earn_milli: int = 50,
+    welcome_points: int = 0,
+    multipliers: dict[str, int] | None = None,
+    now: datetime | None = None,
+) -> Member:
+    """Accept an invitation: the business agrees to the current rules and becomes active."""
+    member = find_member(session, coalition.id, business.id)
+    if member is None:
+        raise NotFound("This business has no invitation to the coalition.")
+    if member.status == MemberStatus.active:
+        return member
+    if member.status != MemberStatus.invited:
+        raise Refused("member-left", "A member that left needs a new invitation.")
+    Rules(members={"x": {"earn_milli": earn_milli, "welcome_points": welcome_points}}).check()
+    member.status = MemberStatus.active
+    member.earn_milli = earn_milli
+    member.welcome_points = welcome_points
+    member.multipliers = dict(multipliers or {})
+    member.accepted_version = coalition.rules_version
+    member.joined_at = now or utcnow()
+    session.flush()
+    return member
+
+
+def leave(
+    session: Session, *, coalition: Coalition, business: Business, now: datetime | None = None
+) -> Member:
+    """The member stops earning and accepting points; the points it issued stay spendable."""
+    member = find_member(session, coalition.id, business.id)
+    if member is None or member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    member.status = MemberStatus.left
+    member.left_at = now or utcnow()
+    session.flush()
+    return member
+
+
+def current_rules(session: Session, coalition: Coalition) -> Rules:
+    active = [m for m in members(session, coalition.id) if m.status == MemberStatus.active]
+    return Rules(
+        coalition.point_value_minor,
+        coalition.max_share_bp,
+        coalition.pending_days,
+        coalition.expiry_months,
+        {
+            str(m.business_id): {
+                "earn_milli": m.earn_milli,
+                "welcome_points": m.welcome_points,
+                "multipliers": dict(m.multipliers),
+            }
+            for m in active
+        },
+    )
+
+
+def propose_rules(
+    session: Session, *, coalition: Coalition, by: Business, rules: Rules
+) -> RuleVersion:
+    """A new version of the rules; it takes effect once every active member accepted it."""
+    member = find_member(session, coalition.id, by.id)
+    if member is None or member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    rules.check()
+    latest = session.scalar(
+        select(func.max(RuleVersion.version)).where(RuleVersion.coalition_id == coalition.id)
+    )
+    version = RuleVersion(
+        coalition_id=coalition.id,
+        version=int(latest or 0) + 1,
+        rules=rules.__dict__,
+        proposed_by=by.id,
+    )
+    session.add(version)
+    session.flush()
+    accept_rules(session, coalition=coalition, business=by, version=version.version)
+    return version
+
+
+def accept_rules(
+    session: Session,
+    *,
+    coalition: Coalition,
+    business: Business,
+    version: int,
+    now: datetime | None = None,
+) -> bool:
+    """Record the member's acceptance; apply the version when all accepted. True if applied."""
+    member = find_member(session, coalition.id, business.id)
+    if member is None or member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    proposal = session.scalar(
+        select(RuleVersion).where(
+            RuleVersion.coalition_id == coalition.id, RuleVersion.version == version
+        )
+    )
+    if proposal is None:
+        raise NotFound("No such version of the rules.")
+    member.accepted_version = max(member.accepted_version, version)
+    session.flush()
+    active = [m for m in members(session, coalition.id) if m.status == MemberStatus.active]
+    if proposal.effective_at is not None or any(m.accepted_version < version for m in active):
+        return False
+    rules = Rules(**proposal.rules)
+    coalition.point_value_minor = rules.point_value_minor
+    coalition.max_share_bp = rules.max_share_bp
+    coalition.pending_days = rules.pending_days
+    coalition.expiry_months = rules.expiry_months
+    coalition.rules_version = version
+    for m in active:
+        earn = rules.members.get(str(m.business_id))
+        if earn is not None:
+            m.earn_milli = int(earn.get("earn_milli", m.earn_milli))
+            m.welcome_points = int(earn.get("welcome_points", m.welcome_points))
+            m.multipliers = {str(k): int(v) for k, v in dict(earn.get("multipliers", {})).items()}
+    proposal.effective_at = now or utcnow()
+    session.flush()
+    return True
+
+
+def active_member(session: Session, coalition_id: uuid.UUID, business_id: uuid.UUID) -> Member:
+    member = find_member(session, coalition_id, business_id)
+    if member is None:
+        raise Refused("card-other-coalition")
+    if member.status == MemberStatus.left:
+        raise Refused("member-left")
+    if member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    return member
+
+
+# --- cards -------------------------------------------------------------------------------------
+
+
+def link_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalize_phone(text: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(text, region.upper() or None)
+    except phonenumbers.NumberParseException:
+        raise Invalid("This is not a phone number.", field="phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("This is not a valid phone number.", field="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(text: str) -> str:
+    try:
+        return str(validate_email(text, check_deliverability=False).normalized).lower()
+    except EmailNotValidError as exc:
+        raise Invalid(str(exc), field="email") from None
+
+
+def enrol(
+    session: Session,
+    *,
+    coalition: Coalition,
+    business: Business | None,
+    consent: bool,
+    phone: str = "",
+    email: str = "",
+    marketing_consent: bool = False,
+    locale: str = "en",
+    now: datetime | None = None,
+) -> tuple[Card, str]:
+    """A new card for a person who consented; the card and the secret token of its page."""
+    if not consent:
+        raise Invalid("The card needs the customer's consent to the programme.", field="consent")
+    if not phone and not email:
+        raise Invalid("Give a phone number or an e-mail address.", field="phone")
+    region = business.country if business is not None else "RU"
+    phone_e164 = normalize_phone(phone, region) if phone else None
+    email_norm = normalize_email(email) if email else None
+    for column, value, name in (
+        (Card.phone, phone_e164, "phone"),
+        (Card.email, email_norm, "email"),
+    ):
+        if value is not None and session.scalar(
+            select(Card.id).where(Card.coalition_id == coalition.id, column == value)
+        ):
+            raise Refused("card-exists", f"A card with this {name} exists already.")
+
+    def taken(code: str) -> bool:
+        return (
+            session.scalar(select(Card.id).where(Card.number == codes.normalize(code))) is not None
+        )
+
+    number = codes.normalize(codes.generate(CARD_PATTERN, 1, taken=taken)[0])
+    token = secrets.token_urlsafe(24)
+    card = Card(
+        coalition_id=coalition.id,
+        number=number,
+        phone=phone_e164,
+        email=email_norm,
+        locale=locale if locale in ("en", "ru") else "en",
+        consent_at=now or utcnow(),
+        marketing_consent=marketing_consent,
+        link_hash=link_hash(token),
+        enrolled_by=business.id if business is not None else None,
+        created_at=now or utcnow(),
+    )
+    session.add(card)
+    session.flush()
+    return card, token
+
+
+def display_number(number: str) -> str:
+    return codes.format(number, CARD_PATTERN)
+
+
+def find_card(session: Session, text: str, *, region: str = "RU") -> Card:
+    """The card by its number (the check character tells a typo) or by the holder's phone."""
+    if not text or len(text) > 60 or any(ord(ch) < 32 for ch in text):
+        raise Refused("card-malformed", status=422)
+    digits = sum(ch.isdigit() for ch in text)
+    if text.strip().startswith("+") or digits >= 10 and not any(ch.isalpha() for ch in text):
+        try:
+            phone = normalize_phone(text, region)
+        except Invalid:
+            raise Refused("card-malformed", status=422) from None
+        found = list(session.scalars(select(Card).where(Card.phone == phone).limit(2)))
+        if len(found) != 1:
+            raise Refused("card-unknown", status=404)
+        return found[0]
+    verdict = codes.explain(text, CARD_PATTERN)
+    if verdict.status == "malformed":
+        raise Refused("card-malformed", verdict.reason, status=422)
+    if verdict.status == "mistyped":
+        raise Refused("card-mistyped", status=422)
+    card = session.scalar(select(Card).where(Card.number == verdict.code))
+    if card is None:
+        raise Refused("card-unknown", status=404)
+    return card
+
+
+def card_by_link(session: Session, token: str) -> Card:
+    card = session.scalar(select(Card).where(Card.link_hash == link_hash(token)))
+    if card is None:
+        raise NotFound("No such card.")
+    return card
+
+
+# --- the ledger operations ---------------------------------------------------------------------
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """The same day `months` later, or the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    years, month0 = divmod(when.month - 1 + months, 12)
+    year, month = when.year + years, month0 + 1
+    return when.replace(year=year, month=month, day=min(when.day, monthrange(year, month)[1]))
+
+
+def _minor_per_major(currency: str) -> int:
+    return int(10 ** get_currency_precision(currency))
+
+
+def _check_order(order_minor: int, order_ref: str) -> None:
+    if not 0 <= order_minor <= MAX_ORDER_MINOR:
+        raise Invalid(f"order_minor takes 0 to {MAX_ORDER_MINOR}.", field="order_minor")
+    if not 1 <= len(order_ref) <= 100 or any(ord(ch) < 32 for ch in order_ref):
+        raise Invalid("order_ref takes 1 to 100 printable characters.", field="order_ref")
+
+
+def _live_lots(session: Session, card_id: uuid.UUID) -> list[Lot]:
+    """The card's lots with points left, oldest first (the FIFO order of spending)."""
+    return list(
+        session.scalars(
+            select(Lot)
+            .where(Lot.card_id == card_id, Lot.remaining > 0)
+            .order_by(Lot.created_at, Lot.id)
+        )
+    )
+
+
+def _order_transactions(
+    session: Session, business_id: uuid.UUID, order_ref: str
+) -> dict[TxnKind, Transaction]:
+    """The earn and the spend already recorded for this receipt at this business."""
+    found = session.scalars(
+        select(Transaction).where(
+            Transaction.business_id == business_id,
+            Transaction.order_ref == order_ref,
+            Transaction.kind.in_([TxnKind.earn, TxnKind.spend]),
+        )
+    )
+    return {txn.kind: txn for txn in found}
+
+
+def _first_earn(session: Session, card_id: uuid.UUID, business_id: uuid.UUID) -> bool:
+    earlier = session.scalar(
+        select(Transaction.id)
+        .where(
+            Transaction.card_id == card_id,
+            Transaction.business_id == business_id,
+            Transaction.kind == TxnKind.earn,
+        )
+        .limit(1)
+    )
+    return earlier is None
+
+
+def _was_reversed(session: Session, transaction_id: uuid.UUID) -> bool:
+    found = session.scalar(
+        select(Transaction.id).where(Transaction.reverses_id == transaction_id).limit(1)
+    )
+    return found is not None
+
+
+def _open_debts(session: Session, card_id: uuid.UUID) -> list[Debt]:
+    return list(
+        session.scalars(
+            select(Debt)
+            .where(Debt.card_id == card_id, Debt.remaining > 0)
+            .order_by(Debt.created_at, Debt.id)
+        )
+    )
+
+
+def earn(
+    session: Session,
+    *,
+    business: Business,
+    card: Card,
+    order_minor: int,
+    order_ref: str,
+    category: str = "",
+    caller: str = "",
+    now: datetime | None = None,
+) -> Transaction:
+    """Points for a receipt (none on the part paid with points), as a new pending lot."""
+    now = now or utcnow()
+    _check_order(order_minor, order_ref)
+    coalition = get_coalition(session, card.coalition_id)
+    member = active_member(session, coalition.id, business.id)
+    ledger.lock_card(session, card.id)
+    recorded = _order_transactions(session, business.id, order_ref)
+    if TxnKind.earn in recorded:
+        raise Refused("order-already-recorded")
+    spent = recorded.get(TxnKind.spend)
+    paid_with_points = 0
+    if spent is not None and not _was_reversed(session, spent.id):
+        paid_with_points = spent.value_minor
+    eligible = max(order_minor - paid_with_points, 0)
+    multiplier = int(member.multipliers.get(category, 100)) if category else 100
+    points = (
+        eligible
+        * member.earn_milli
+        * multiplier
+        // (1000 * 100 * _minor_per_major(coalition.currency))
+    )
+    if member.welcome_points and _first_earn(session, card.id, business.id):
+        points += member.welcome_points
+    points = min(points, MAX_POINTS)
+    txn = Transaction(
+        id=uuid.uuid4(),
+        coalition_id=coalition.id,
+        kind=TxnKind.earn,
+        card_id=card.id,
+        business_id=business.id,
+        order_ref=order_ref,
+        order_minor=order_minor,
+        points=points,
+        value_minor=points * coalition.point_value_minor,
+        rules_version=coalition.rules_version,
+        caller=caller[:80],
+        at=now,
+    )
+    session.add(txn)
+    session.flush()  # no relationships are mapped, so rows go in table by table
+    if points == 0:
+        return txn
+    # A new lot starts full; its first move records the points it was made with.
+    lot = Lot(
+        id=uuid.uuid4(),
+        coalition_id=coalition.id,
+        card_id=card.id,
+        issuer_business_id=business.id,
+        transaction_id=txn.id,
+        points=points,
+        remaining=points,
+        available_at=now + timedelta(days=coalition.pending_days),
+        expires_at=add_months(now, coalition.expiry_months),
+        created_at=now,
+    )
+    session.add(lot)
+    session.flush()
+    session.add(LotMove(lot_id=lot.id, transaction_id=txn.id, points=points))
+    ledger.post(
+        session,
+        txn,
+        [
+            (ledger.customer(session, card), POINTS, points),
+            (
+                ledger.member_account(session, coalition.id, AccountKind.issued, business.id),
+                POINTS,
+                -points,
+            ),
+        ],
+        now,
+    )
+    _recover(session, coalition, card, lot, caller=caller, now=now)
+    return txn
+
+
+def _recover(
+    session: Session, coalition: Coalition, card: Card, lot: Lot, *, caller: str, now: datetime
+) -> None:
+    """Settle the card's debts from a new lot: the creditor accepts those points as spent."""
+    for debt in _open_debts(session, card.id):
+        take = min(debt.remaining, lot.remaining)
+        if take == 0:
+            return
+        value = take * coalition.point_value_minor
+        txn = Transaction(
+            coalition_id=coalition.id,
+            kind=TxnKind.recovery,
+            card_id=card.id,
+            business_id=debt.creditor_business_id,
+            points=take,
+            value_minor=value,
+            rules_version=coalition.rules_version,
+            caller=caller[:80],
+            at=now,
+        )
+        session.add(txn)
+        session.flush()
+        ledger.move_lot(session, lot, txn, -take, accepted_by=debt.creditor_business_id)
+        debt.remaining -= take
+        cid = coalition.id
+        postings: list[ledger.Posting] = [
+            (ledger.customer(session, card), POINTS, -take),
+            (
+                ledger.member_account(session, cid, AccountKind.issued, lot.issuer_business_id),
+                POINTS,
+                take,
+            ),
+            (
+                ledger.account(
+                    session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
+                ),
+                POINTS,
+                take,
+            ),
+            (
+                ledger.member_account(session, cid, AccountKind.claim, debt.creditor_business_id),
+                POINTS,
+                -take,
+            ),
+        ]
+        if lot.issuer_business_id != debt.creditor_business_id:
+            postings += ledger.settlement(
+                session,
+                cid,
+                coalition.currency,
+                debtor=lot.issuer_business_id,
+                creditor=debt.creditor_business_id,
+                value_minor=value,
+            )
+        ledger.post(session, txn, postings, now)
+        session.flush()
+
+
+@dataclass
+class Balance:
+    available: int
+    pending: int
+    expired_unwritten: int
+    debt: int
+    lots: list[Lot]
+
+
+def balance(session: Session, card: Card, *, now: datetime | None = None) -> Balance:
+    """Spendable points, pending points, the lots with their expiry, and any debt."""
+    now = now or utcnow()
+    lots = _live_lots(session, card.id)
+    available = sum(lot.remaining for lot in lots if lot.available_at <= now < lot.expires_at)
+    pending = sum(lot.remaining for lot in lots if lot.available_at > now and lot.expires_at > now)
+    expired = sum(lot.remaining for lot in lots if lot.expires_at <= now)
+    debt = sum(d.remaining for d in _open_debts(session, card.id))
+    return Balance(available, pending, expired, debt, lots)
+
+
+def max_points_for(coalition: Coalition, order_minor: int) -> int:
+    """The most points that may pay a receipt of `order_minor`."""
+    return order_minor * coalition.max_share_bp // 10_000 // coalition.point_value_minor
+
+
+def spend(
+    session: Session,
+    *,
+    business: Business,
+    card: Card,
+    order_minor: int,
+    order_ref: str,
+    points: int | None = None,
+    caller: str = "",
+    now: datetime | None = None,
+) -> Transaction:
+    """Pay part of a receipt with points, oldest spendable lots first; None points = the most."""
+    now = now or utcnow()
+    _check_order(order_minor, order_ref)
+    if points is not None and not 1 <= points <= MAX_POINTS:
+        raise Invalid(f"points takes 1 to {MAX_POINTS}.", field="points")
+    coalition = get_coalition(session, card.coalition_id)
+    active_member(session, coalition.id, business.id)
+    ledger.lock_card(session, card.id)
+    if TxnKind.spend in _order_transactions(session, business.id, order_ref):
+        raise Refused("order-already-recorded")
+    lots = _live_lots(session, card.id)
+    spendable = [lot for lot in lots if lot.available_at <= now < lot.expires_at]
+    available = sum(lot.remaining for lot in spendable)
+    share_limit = max_points_for(coalition, order_minor)
+    wanted = points if points is not None else min(available, share_limit)
+    if wanted > share_limit:
+        raise Refused("over-share", max_points=share_limit)
+    if wanted == 0 or wanted > available:
+        short = max(wanted, 1) - available
+        pending = sum(
+            lot.remaining for lot in lots if lot.available_at > now and lot.expires_at > now
+        )
+        expired = sum(lot.remaining for lot in lots if lot.expires_at <= now)
+        kind = "over-balance"
+        if pending >= short:
+            kind = "points-pending"
+        elif expired and expired + pending >= short:
+            kind = "points-expired"
+        raise Refused(kind, available=available)
+    value = wanted * coalition.point_value_minor
+    txn = Transaction(
+        coalition_id=coalition.id,
+        kind=TxnKind.spend,
+        card_id=card.id,
+        business_id=business.id,
+        order_ref=order_ref,
+        order_minor=order_minor,
+        points=wanted,
+        value_minor=value,
+        rules_version=coalition.rules_version,
+        caller=caller[:80],
+        at=now,
+    )
+    session.add(txn)
+    session.flush()
+    by_issuer: dict[uuid.UUID, int] = {}
+    left = wanted
+    for lot in spendable:
+        take = min(lot.remaining, left)
+        ledger.move_lot(session, lot, txn, -take, accepted_by=business.id)
+        by_issuer[lot.issuer_business_id] = by_issuer.get(lot.issuer_business_id, 0) + take
+        left -= take
+        if left == 0:
+            break
+    postings: list[ledger.Posting] = [(ledger.customer(session, card), POINTS, -wanted)]
+    for issuer, taken in by_issuer.items():
+        postings.append(
+            (
+                ledger.member_account(session, coalition.id, AccountKind.issued, issuer),
+                POINTS,
+                taken,
+            )
+        )
+        if issuer != business.id:
+            postings += ledger.settlement(
+                session,
+                coalition.id,
+                coalition.currency,
+                debtor=issuer,
+                creditor=business.id,
+                value_minor=taken * coalition.point_value_minor,
+            )
+    ledger.post(session, txn, postings, now)
+    session.flush()
+    return txn
+
+
+def get_transaction(session: Session, transaction_id: uuid.UUID) -> Transaction:
+    txn = session.get(Transaction, transaction_id)
+    if txn is None:
+        raise NotFound("No such transaction.")
+    return txn
+
+
+def reverse(
+    session: Session,
+    *,
+    business: Business,
+    transaction_id: uuid.UUID,
+    order_minor: int | None = None,
+    caller: str = "",
+    now: datetime | None = None,
+) -> Transaction:
+    """Refund an earn (whole or part of the receipt) or reverse a spend; a new transaction."""
+    now = now or utcnow()
+    original = get_transaction(session, transaction_id)
+    if original.business_id != business.id:
+        raise NotFound("No such transaction.")
+    if original.kind in (TxnKind.expiry, TxnKind.recovery):
+        raise Refused("not-reversible")
+    if original.kind in (TxnKind.refund, TxnKind.spend_reversal):
+        raise Refused("reversal-of-reversal")
+    coalition = get_coalition(session, original.coalition_id)
+    card = session.get(Card, original.card_id)
+    assert card is not None
+    ledger.lock_card(session, card.id)
+    earlier = list(
+        session.scalars(
+            select(Transaction)
+            .where(Transaction.reverses_id == original.id)
+            .order_by(Transaction.reversal_no)
+        )
+    )
+    if original.kind == TxnKind.spend:
+        if earlier:
+            raise Refused("already-reversed")
+        return _reverse_spend(session, coalition, card, original, caller=caller, now=now)
+    refunded = sum(t.order_minor for t in earlier)
+    left = original.order_minor - refunded
+    amount = left if order_minor is None else order_minor
+    if order_minor is not None and not 0 <= order_minor <= MAX_ORDER_MINOR:
+        raise Invalid(f"order_minor takes 0 to {MAX_ORDER_MINOR}.", field="order_minor")
+    if amount > left or (left == 0 and earlier):
+        raise Refused("refund-too-large", refundable_minor=left)
+    reversed_points = sum(t.points for t in earlier)
+    if refunded + amount >= original.order_minor:
+        target = original.points
+    else:
+        target = original.points * (refunded + amount) // max(original.order_minor, 1)
+    take = max(target - reversed_points, 0)
+    txn = Transaction(
+        coalition_id=coalition.id,
+        kind=TxnKind.refund,
+        card_id=card.id,
+        business_id=business.id,
+        order_minor=amount,
+        points=take,
+        value_minor=take * coalition.point_value_minor,
+        reverses_id=original.id,
+        reversal_no=len(earlier) + 1,
+        rules_version=coalition.rules_version,
+        caller=caller[:80],
+        at=now,
+    )
+    session.add(txn)
+    session.flush()
+    if take == 0:
+        return txn
+    lot = session.scalar(select(Lot).where(Lot.transaction_id == original.id))
+    assert lot is not None
+    from_lot = min(lot.remaining, take)
+    owed = take - from_lot
+    ledger.move_lot(session, lot, txn, -from_lot)
+    cid = coalition.id
+    postings: list[ledger.Posting] = [
+        (ledger.customer(session, card), POINTS, -from_lot),
+        (ledger.member_account(session, cid, AccountKind.issued, business.id), POINTS, from_lot),
+    ]
+    if owed:
+        session.add(
+            Debt(
+                card_id=card.id,
+                creditor_business_id=business.id,
+                transaction_id=txn.id,
+                points=owed,
+                remaining=owed,
+                created_at=now,
+            )
+        )
+        postings += [
+            (
+                ledger.account(
+                    session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
+                ),
+                POINTS,
+                -owed,
+            ),
+            (ledger.member_account(session, cid, AccountKind.claim, business.id), POINTS, owed),
+        ]
+    ledger.post(session, txn, postings, now)
+    session.flush()
+    return txn
+
+
+def _reverse_spend(
+    session: Session,
+    coalition: Coalition,
+    card: Card,
+    original: Transaction,
+    *,
+    caller: str,
+    now: datetime,
+) -> Transaction:
+    txn = Transaction(
+        coalition_id=coalition.id,
+        kind=TxnKind.spend_reversal,
+        card_id=card.id,
+        business_id=original.business_id,
+        order_minor=original.order_minor,
+        points=original.points,
+        value_minor=original.value_minor,
+        reverses_id=original.id,
+        reversal_no=1,
+        rules_version=coalition.rules_version,
+        caller=caller[:80],
+        at=now,
+    )
+    session.add(txn)
+    session.flush()
+    moves = session.execute(
+        select(LotMove.points, Lot)
+        .join(Lot, Lot.id == LotMove.lot_id)
+        .where(LotMove.transaction_id == original.id)
+    ).all()
+    for points, lot in moves:
+        ledger.move_lot(session, lot, txn, -points)  # back into the same lot, same expiry
+    entries = session.execute(
+        select(Entry.account_id, Entry.unit, Entry.amount).where(
+            Entry.transaction_id == original.id
+        )
+    ).all()
+    ledger.post(session, txn, [(a, u, -amount) for a, u, amount in entries], now)
+    session.flush()
+    return txn
+
+
+def expire(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Write expiry transactions for lots past their expiry; the points expired. Idempotent."""
+    now = now or utcnow()
+    card_ids = list(
+        session.scalars(
+            select(Lot.card_id)
+            .where(Lot.expires_at <= now, Lot.remaining > 0)
+            .group_by(Lot.card_id)
+            .limit(limit)
+        )
+    )
+    total = 0
+    for card_id in card_ids:
+        card = session.get(Card, card_id)
+        assert card is not None
+        ledger.lock_card(session, card.id)
+        lots = [lot for lot in _live_lots(session, card.id) if lot.expires_at <= now]
+        if not lots:
+            continue
+        coalition = get_coalition(session, card.coalition_id)
+        points = sum(lot.remaining for lot in lots)
+        txn = Transaction(
+            coalition_id=coalition.id,
+            kind=TxnKind.expiry,
+            card_id=card.id,
+            points=points,
+            value_minor=points * coalition.point_value_minor,
+            rules_version=coalition.rules_version,
+            caller="expiry",
+            at=now,
+        )
+        session.add(txn)
+        session.flush()
+        postings: list[ledger.Posting] = [(ledger.customer(session, card), POINTS, -points)]
+        for lot in lots:
+            amount = lot.remaining
+            ledger.move_lot(session, lot, txn, -amount)
+            postings.append(
+                (
+                    ledger.member_account(
+                        session, coalition.id, AccountKind.issued, lot.issuer_business_id
+                    ),
+                    POINTS,
+                    amount,
+                )
+            )
+        ledger.post(session, txn, postings, now)
+        total += points
+    session.flush()
+    return total
+
+
+def history(session: Session, card: Card, *, limit: int = 200) -> list[Transaction]:
+    """The card's transactions, newest first: the audit trail for support."""
+    return list(
+        session.scalars(
+            select(Transaction)
+            .where(Transaction.card_id == card.id)
+            .order_by(Transaction.at.desc(), Transaction.id)
+            .limit(limit)
+        )
+    )
+
+
+def lot_moves(session: Session, card: Card) -> list[tuple[LotMove, Lot]]:
+    """Every change of every lot of the card, oldest first: where each point went."""
+    return [
+        (move, lot)
+        for move, lot in session.execute(
+            select(LotMove, Lot)
+            .join(Lot, Lot.id == LotMove.lot_id)
+            .where(Lot.card_id == card.id)
+            .order_by(Lot.created_at, Lot.id)
+        ).all()
+    ]
+
+
+def set_reserve(
+    session: Session, *, coalition: Coalition, business: Business, reserve_minor: int
+) -> Member:
+    """The member's prefunded reserve against its liability."""
+    member = find_member(session, coalition.id, business.id)
+    if member is None or member.status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+    if not 0 <= reserve_minor <= MAX_ORDER_MINOR:
+        raise Invalid("reserve_minor takes 0 to 10^12.", field="reserve_minor")
+    member.reserve_minor = reserve_minor
+    session.flush()
+    return member
