@@ -93,7 +93,7 @@ def idempotent(
                     own, scope, key, digest, exc.status, problem_body(exc, instance)
                 )
             if attempt is not None:
-                audit.record(
+                audit.add(
                     own,
                     action=attempt.action,
                     code=attempt.card,
