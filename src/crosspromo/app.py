@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.measurement import attribution_api
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         referral_pages.router,
         statement_api.router,
         statement_pages.router,
+        attribution_api.router,
     )
     for router in routers:
         app.include_router(router)
