@@ -21,7 +21,8 @@ def test_demo_owner_sees_sales_customers_and_partners(server: Server, phone_page
     page.fill("input[name=password]", "demo-city-2026")
     page.click("button[type=submit]")
     page.wait_for_selector("text=Sales by week")
-    assert page.locator("svg.chart rect").count() > 10
+    page.wait_for_selector("#sales-chart svg .mark-rect path")
+    assert page.locator("#sales-chart svg .mark-rect path").count() > 10
     assert page.locator("text=Top products, last 90 days").count() == 1
     shot(page, "10-demo-dashboard-en")
 
