@@ -7,14 +7,19 @@ PORT ?= 8000
 SEED ?= 42
 SIZE ?= small
 
-.PHONY: demo test bench lint format messages install clean
+.PHONY: demo test bench lint format messages install clean lock
+
+UV_VERSION := 0.13.9
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+# Installs come from uv.lock (exact versions with hashes); uv itself is pinned here.
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
+	$(BIN)/uv sync --locked --inexact --quiet
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,7 +33,7 @@ test:
 	./scripts/run-tests.sh
 
 bench: install
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/uv sync --locked --inexact --quiet --extra test
 	./scripts/run-bench.sh
 
 lint:
@@ -45,6 +50,10 @@ messages:
 	$(BIN)/pybabel extract -F babel.cfg -o src/crosspromo/locale/messages.pot src/crosspromo
 	$(BIN)/pybabel update -i src/crosspromo/locale/messages.pot -d src/crosspromo/locale -l ru --no-fuzzy-matching
 	$(BIN)/pybabel compile -d src/crosspromo/locale
+
+# Upgrade the locked versions (then run `make test` and commit uv.lock).
+lock: | $(BIN)/uv
+	$(BIN)/uv lock --upgrade
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache tests/artifacts

@@ -18,10 +18,11 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PY" -m venv .venv
 fi
-if [ ! -f .venv/.installed-test ] || [ pyproject.toml -nt .venv/.installed-test ]; then
-  echo "==> installing the project with test extras"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[test]'
+UV_VERSION=$(sed -n 's/^UV_VERSION := //p' Makefile)
+[ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+if [ ! -f .venv/.installed-test ] || [ pyproject.toml -nt .venv/.installed-test ] || [ uv.lock -nt .venv/.installed-test ]; then
+  echo "==> installing the project with test extras from uv.lock"
+  .venv/bin/uv sync --locked --inexact --quiet --extra test
   touch .venv/.installed-test
 fi
 
