@@ -55,8 +55,12 @@ class Stage:
         self.buffer: list[dict[str, Any]] = []
         self.postgres = conn.dialect.name == "postgresql"
         # SQLite: convert values once with each column's own bind processor and hand plain
-        # tuples to the driver's executemany; SQLAlchemy's per-row machinery costs more.
-        self.processors = [c.type.bind_processor(conn.dialect) for c in table.columns]
+        # tuples to the driver's executemany; SQLAlchemy's per-row machinery costs more. The
+        # dialect's processor, so timestamps get the one stored format (clock.SQLITE_FORMAT)
+        # that ORM queries bind, not sqlite3's default '...+00:00' text.
+        self.processors = [
+            c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in table.columns
+        ]
         marks = ", ".join("?" for _ in self.names)
         self.insert_sql = f'INSERT INTO "{table.name}" ({", ".join(self.names)}) VALUES ({marks})'
         table.drop(conn, checkfirst=True)

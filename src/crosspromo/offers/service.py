@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.accounts.models import Membership, Role
 from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
@@ -560,3 +561,27 @@ def code_counts(session: Session, campaign_id: uuid.UUID) -> dict[uuid.UUID, tup
         .group_by(Code.offer_id)
     ).all()
     return {offer_id: (int(total), int(used)) for offer_id, total, used in rows}
+
+
+def redeemed_by_interval(
+    session: Session, *, business_id: uuid.UUID, edges: list[datetime]
+) -> dict[int, tuple[int, int]]:
+    """Per interval [edges[i], edges[i+1]): redemptions honoured here and their order total,
+    both net of reversals (a reversal row carries the negated amounts)."""
+    where = (
+        Redemption.business_id == business_id,
+        Redemption.at >= clock.instant(edges[0]),
+        Redemption.at < clock.instant(edges[-1]),
+    )
+    base = (
+        select(
+            clock.bucket(Redemption.at, edges).label("b"),
+            Redemption.reverses_id.label("r"),
+            Redemption.order_minor.label("m"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    count = func.sum(case((base.c.r.is_(None), 1), else_=-1))
+    rows = session.execute(select(base.c.b, count, func.sum(base.c.m)).group_by(base.c.b)).all()
+    return {int(b): (int(n or 0), int(m or 0)) for b, n, m in rows}
