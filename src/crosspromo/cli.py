@@ -12,7 +12,7 @@ from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
-from crosspromo.measurement.attribution_cli import run_attribution
+from crosspromo.measurement.attribution_cli import campaign_report, run_attribution
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
 from crosspromo.outbox.cli import run_worker
@@ -36,6 +36,7 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
 app.command("attribution")(run_attribution)
+campaigns_app.command("report")(campaign_report)
 console = Console()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -70,3 +71,35 @@ def run_attribution(
         f"{body['model']}: {body['converting_paths']} converting of {body['paths']} paths"
     )
     console.print(table)
+
+
+def campaign_report(
+    campaign: Annotated[str, typer.Argument(help="the campaign's id")],
+    lang: Annotated[str, typer.Option(help="en or ru")] = "en",
+    output: Annotated[Path, typer.Option("-o", help="the file to write (.pdf or .csv)")] = Path(
+        "report.pdf"
+    ),
+    business: Annotated[
+        str | None, typer.Option(help="read as this member business (slug); default: operator")
+    ] = None,
+) -> None:
+    """Print a campaign's report to PDF (or its figures to CSV when the file ends in .csv)."""
+    from crosspromo.measurement import report
+
+    if lang not in report.LOCALES:
+        fail("--lang is en or ru", 2)
+    campaign_id = campaign_id_of(campaign)
+    with session_scope() as db:
+        try:
+            if business:
+                campaigns.get(db, operator(business_by_slug(db, business)), campaign_id)
+            elif db.get(Campaign, campaign_id) is None:
+                fail(f"No campaign {campaign}.")
+            found = report.build(db, campaign_id=campaign_id, locale=lang)
+        except DomainError as exc:
+            fail(exc.detail)
+    if output.suffix.lower() == ".csv":
+        output.write_text(report.csv_text(found), encoding="utf-8-sig")
+    else:
+        output.write_bytes(report.pdf(found))
+    console.print(f"Wrote {output}")
