@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.imports import pages as imports_pages
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
+    from crosspromo.measurement import api as measurement_api
     from crosspromo.measurement import attribution_api, report_api, report_pages
+    from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attribution_api.router,
         report_api.router,
         report_pages.router,
+        measurement_api.router,
+        measurement_pages.router,
     )
     for router in routers:
         app.include_router(router)

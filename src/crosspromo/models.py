@@ -10,6 +10,7 @@ def load_all() -> None:
     import crosspromo.customers.models  # noqa: F401
     import crosspromo.imports.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
+    import crosspromo.measurement.audience_models  # noqa: F401
     import crosspromo.measurement.indicator_models  # noqa: F401
     import crosspromo.notifications.models  # noqa: F401
     import crosspromo.offers.models  # noqa: F401

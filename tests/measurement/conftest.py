@@ -1,4 +1,5 @@
-"""Shared fixtures for measurement tests: the CLI pointed at the test's database."""
+"""Measurement fixtures: a running campaign between a bakery (issuer) and a cafe (honouring),
+the CLI pointed at the test's database, and a campaign with touches of every channel."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from crosspromo.offers.models import Click, Code, Redemption
 from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.sales.models import Transaction
 from crosspromo.settings import Settings, get_settings
-from tests.offers.conftest import make_offer
+from tests.campaigns.conftest import agreed, key  # noqa: F401  (fixtures for these tests)
+from tests.offers.conftest import make_offer, running  # noqa: F401
 from tests.offers.partners import agree
 
 

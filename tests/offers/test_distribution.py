@@ -172,10 +172,21 @@ def _quiet_outbox(db: Session) -> None:
     db.commit()
 
 
+def _no_holdout(client: TestClient, p: dict[str, Any]) -> None:
+    """These tests count e-mails to every consenting customer: nobody is held out."""
+    done = client.put(
+        f"/api/v1/campaigns/{p['campaign_id']}/audience",
+        headers=p["bakery_manager"],
+        json={"business_id": str(p["bakery"].id), "holdout_bp": 0},
+    )
+    assert done.status_code == 200, done.text
+
+
 def _mailing(
     client: TestClient, db: Session, tmp_path: Path, p: dict[str, Any], codes: int = 3
 ) -> dict[str, Any]:
     _quiet_outbox(db)
+    _no_holdout(client, p)
     _customers(db, tmp_path, p)
     offer = make_offer(client, p, p["campaign_id"])
     _codes(client, p, offer, codes)
@@ -197,6 +208,7 @@ def test_emails_once_per_consenting_customer(
         "skipped_no_consent": 1,
         "skipped_no_email": 1,
         "skipped_no_code": 1,
+        "held_out": 0,
     }
     messages = _outbox(db)
     assert len(messages) == 2
@@ -320,6 +332,7 @@ def test_two_workers_deliver_each_message_once(
     imports.run(db, kind="customers", path=path, secret_key="test-secret")
     db.commit()
     _quiet_outbox(db)
+    _no_holdout(client, p)
     offer = make_offer(client, p, p["campaign_id"])
     _codes(client, p, offer, 60)
     sent = client.post(f"/api/v1/offers/{offer['id']}/emails", headers=p["bakery_manager"])

@@ -45,5 +45,7 @@ class Business(IdMixin, Base):
     online_only: Mapped[bool] = mapped_column(default=False)
     open_to_partnerships: Mapped[bool] = mapped_column(default=True)
     allow_overlap_discovery: Mapped[bool] = mapped_column(default=False)
+    # Gross margin on sales in basis points (3000 = 30 %): turns incremental revenue into profit.
+    margin_bp: Mapped[int] = mapped_column(default=3000, server_default="3000")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)

@@ -104,6 +104,9 @@ class ProfileFields(BaseModel):
     online_only: bool | None = None
     open_to_partnerships: bool | None = None
     allow_overlap_discovery: bool | None = None
+    margin_bp: (
+        Annotated[int, Field(ge=0, le=10_000, description="gross margin, 3000 = 30 %")] | None
+    ) = None
 
     @field_validator("category")
     @classmethod

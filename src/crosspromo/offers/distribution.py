@@ -29,6 +29,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service as campaigns
 from crosspromo.customers.models import Customer
 from crosspromo.errors import Forbidden, Invalid
+from crosspromo.measurement import audience as control
 from crosspromo.offers import codes, printing, service
 from crosspromo.offers.models import Benefit, Code, CodeKind, Offer
 from crosspromo.outbox import service as outbox
@@ -282,6 +283,7 @@ class Sent:
     skipped_no_consent: int = 0
     skipped_no_email: int = 0
     skipped_no_code: int = 0
+    held_out: int = 0  # customers in the campaign's holdout: no code, no message
 
 
 def _customers(session: Session, business_id: uuid.UUID) -> Iterator[Customer]:
@@ -339,8 +341,13 @@ def email_codes(
     *,
     locale: str = "en",
     public_url: str | None = None,
+    secret_key: str | None = None,
 ) -> Sent:
-    """One unique code per consenting customer of the issuer, by e-mail through the outbox."""
+    """One unique code per consenting customer of the issuer, by e-mail through the outbox.
+
+    The audience is split into treatment and holdout here, at issue time (once; customers
+    who became eligible since are added by the same keyed rule); the holdout is skipped.
+    """
     locale = _locale(locale)
     public_url = public_url or get_settings().public_url
     offer = service.get_offer(session, actor, offer_id, need=Role.manager)
@@ -349,6 +356,10 @@ def email_codes(
     if role is None or not role.at_least(Role.manager):
         raise Forbidden("Only managers of the issuing business send its offer to its customers.")
     campaign, _ = campaigns.get(session, actor, offer.campaign_id, need=Role.manager)
+    control.draw(
+        session, campaign, issuer.id, secret_key=secret_key or get_settings().resolved_secret_key()
+    )
+    held_out = control.holdout_ids(session, campaign.id)
     done = set(
         session.scalars(
             select(Code.label).where(Code.offer_id == offer.id, Code.label.startswith(SENT_LABEL))
@@ -359,8 +370,11 @@ def email_codes(
     conditions = conditions_text(offer, locale)
     subject = text(locale, N_("%(issuer)s: %(title)s"), issuer=issuer.name, title=offer.title)
     free = _free_codes(session, offer)
-    counts = dict.fromkeys(("sent", "already", "consent", "email", "code"), 0)
+    counts = dict.fromkeys(("sent", "already", "consent", "email", "code", "held_out"), 0)
     for customer in _customers(session, issuer.id):
+        if customer.id in held_out:
+            counts["held_out"] += 1
+            continue
         if not customer.marketing_consent:
             counts["consent"] += 1
             continue
@@ -422,4 +436,5 @@ def email_codes(
         skipped_no_consent=counts["consent"],
         skipped_no_email=counts["email"],
         skipped_no_code=counts["code"],
+        held_out=counts["held_out"],
     )

@@ -69,6 +69,7 @@ def email_codes(
         parse_uuid(offer_id),
         locale=locale,
         public_url=request.app.state.settings.public_url,
+        secret_key=request.app.state.secret_key,
     )
     db.commit()
     return {
@@ -77,4 +78,5 @@ def email_codes(
         "skipped_no_consent": sent.skipped_no_consent,
         "skipped_no_email": sent.skipped_no_email,
         "skipped_no_code": sent.skipped_no_code,
+        "held_out": sent.held_out,
     }
