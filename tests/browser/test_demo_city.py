@@ -13,8 +13,15 @@ from tests.browser.conftest import Server, shot
 pytestmark = pytest.mark.browser
 
 
-def test_demo_owner_sees_sales_customers_and_partners(server: Server, phone_page: Any) -> None:
+@pytest.fixture(scope="module")
+def demo(server: Server) -> Server:
+    """The demo city, set up once for the tests of this module."""
     server.cli("demo", "setup", "--seed", "42", "--size", "small")
+    return server
+
+
+def test_demo_owner_sees_sales_customers_and_partners(demo: Server, phone_page: Any) -> None:
+    server = demo
     page = phone_page
     page.goto(server.url + "/signin")
     page.fill("input[name=email]", "owner@demo.example")
@@ -48,3 +55,37 @@ def test_demo_owner_sees_sales_customers_and_partners(server: Server, phone_page
     page.wait_for_selector("#why-not")
     assert page.locator("#why-not li").count() >= 1, page.inner_text("#why-not")
     shot(page, "13-why-not-ru")
+
+
+def test_demo_campaign_measurement_charts(demo: Server, browser: Any) -> None:
+    """The live campaign's measurement section draws its charts; so does the dashboard."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(demo.url + "/signin")
+    page.fill("input[name=email]", "owner@demo.example")
+    page.fill("input[name=password]", "demo-city-2026")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sales-chart svg .mark-rect path")
+    assert "Last receipt" in page.inner_text(".freshness")
+    shot(page, "40-dashboard-chart-en")
+
+    page.click("a[href$='/campaigns']")
+    page.click("text=Coffee and croissant weeks")
+    page.wait_for_selector("#measurement-charts h2")
+    page.wait_for_selector("#chart-funnel svg .mark-rect path")
+    assert page.locator("#measurement-charts svg").count() >= 2
+    funnel = page.inner_text("#chart-funnel")
+    assert "Codes issued" in funnel and "Came back" in funnel
+    page.select_option("#measurement-charts select[name=model]", "shapley")
+    page.wait_for_selector("#measurement-charts option[value=shapley][selected]", state="attached")
+    page.wait_for_selector("#chart-funnel svg")
+    shot(page, "41-campaign-measurement-en")
+
+    page.click("a[hreflang=ru]")
+    page.wait_for_selector("#chart-funnel svg .mark-rect path")
+    assert "Воронка" in page.inner_text("#measurement-charts")
+    shot(page, "42-campaign-measurement-ru")
+    assert not errors, errors
+    context.close()

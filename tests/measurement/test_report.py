@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from crosspromo import clock
-from crosspromo.measurement import attribution, funnel, kpi, report
+from crosspromo.measurement import attribution, funnel, kpi, report, roi, uplift
 from tests.conftest import sign_in
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def _pdf_text(data: bytes) -> str:
@@ -59,7 +63,21 @@ def test_report_figures_match_the_services(db: Session, touched: dict[str, Any])
     assert (bakery["receipts"], bakery["revenue_minor"]) == (1, 50_000)
     assert found.goal.startswith("Receipts: increase by 10")
 
+    measured = uplift.measure(db, campaign_id=campaign_id)
+    assert found.measurement is not None and found.returns is not None
+    assert found.measurement.conversion.as_json() == measured.conversion.as_json()
+    assert found.measurement.revenue_per_customer.as_json() == (
+        measured.revenue_per_customer.as_json()
+    )
+    returns = roi.roi(db, campaign_id=campaign_id, measured=measured)
+    assert found.returns.as_json() == returns.as_json()
+
     rows = list(csv.DictReader(io.StringIO(report.csv_text(found))))
+    csv_roi = {r["item"]: r["value"] for r in rows if r["section"] == "roi" and not r["business"]}
+    assert int(csv_roi["net_minor"]) == returns.net_minor
+    assert int(csv_roi["total_costs_minor"]) == returns.total_costs_minor
+    diff = next(r for r in rows if r["item"] == "conversion.difference")
+    assert float(diff["value"]) == pytest.approx(measured.conversion.difference)
     funnel_rows = {r["item"]: int(r["value"]) for r in rows if r["section"] == "funnel"}
     assert funnel_rows == found.funnel.as_dict() if found.funnel else {}
     markov = {
@@ -77,6 +95,7 @@ def test_russian_pdf_has_russian_text(db: Session, touched: dict[str, Any]) -> N
     for phrase in ("Отчёт по кампании", "Цель", "До и после", "Воронка", "Атрибуция"):
         assert phrase in text, phrase
     assert "Выручка" in text and "Марков" in text
+    assert "Прирост" in text and "Окупаемость" in text and "Интервал 95 %" in text
     en = _pdf_text(
         report.pdf(report.build(db, campaign_id=campaign_id, locale="en"), render=_no_render)
     )
@@ -84,9 +103,11 @@ def test_russian_pdf_has_russian_text(db: Session, touched: dict[str, Any]) -> N
     assert "2 of 4 customer paths converted." in en
 
 
-def test_pdf_with_real_charts(db: Session, touched: dict[str, Any]) -> None:
+def test_pdf_with_real_charts(db: Session, touched: dict[str, Any], engine_name: str) -> None:
     found = report.build(db, campaign_id=uuid.UUID(touched["campaign_id"]), locale="ru")
     data = report.pdf(found)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"campaign-report-ru-{engine_name}.pdf").write_bytes(data)  # for review
     reader = PdfReader(io.BytesIO(data))
     images = sum(len(page.images) for page in reader.pages)
     assert images == len(report.chart_specs(found)) >= 2

@@ -26,9 +26,11 @@ from crosspromo import clock
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns import service as campaigns
 from crosspromo.campaigns.models import Campaign, GoalKind
-from crosspromo.errors import Invalid, NotFound
+from crosspromo.errors import DomainError, Invalid, NotFound
 from crosspromo.measurement import attribution, charts, kpi
 from crosspromo.measurement import funnel as funnels
+from crosspromo.measurement import roi as rois
+from crosspromo.measurement import uplift as uplifts
 from crosspromo.web.fonts import font_path
 from crosspromo.web.i18n import N_, translations
 
@@ -61,6 +63,15 @@ MODEL_NAMES = {
     "position": N_("Position 40/20/40"),
     "markov": N_("Markov"),
     "shapley": N_("Shapley"),
+}
+DIAGNOSES = {
+    "partner_overestimated_audience": N_(
+        "The partner overestimated its audience: far fewer customers than its profile says."
+    ),
+    "audience_not_reached": N_("The audience was not reached: few codes were issued or seen."),
+    "partner_did_not_keep_deal": N_(
+        "The partner did not keep the deal: codes were issued, none was redeemed at its till."
+    ),
 }
 GOAL_KINDS = {
     GoalKind.increase_by: N_("increase by %(target)s"),
@@ -115,6 +126,8 @@ class Report:
     converting_paths: int = 0
     # model -> [(partner, channel, conversions)], every model on the same paths
     attribution: dict[str, list[tuple[str, str, float]]] = field(default_factory=dict)
+    measurement: uplifts.Measurement | None = None  # None: not measurable (no offer yet)
+    returns: rois.Roi | None = None
 
     def money(self, minor: float) -> str:
         amount = Decimal(int(minor)).scaleb(-get_currency_precision(self.currency))
@@ -261,6 +274,11 @@ def build(
         if focus is not None:
             report.weekly_business = focus.name
             report.weekly = _weekly(session, focus, baseline, measured, locale)
+    try:
+        report.measurement = uplifts.measure(session, campaign_id=campaign.id)
+        report.returns = rois.roi(session, campaign_id=campaign.id, measured=report.measurement)
+    except DomainError:  # no offer or no dates yet: the report says it was not measured
+        report.measurement, report.returns = None, None
     report.funnel = funnels.funnel(session, campaign_id=campaign.id)
     found_paths = list(attribution.paths(session, campaign_id=campaign.id))
     report.paths = len(found_paths)
@@ -275,6 +293,15 @@ def build(
             key=lambda row: (row[0], attribution.CHANNELS.index(row[1])),
         )
     return report
+
+
+def _interval_text(estimate: float, low: float, high: float, locale: str) -> str:
+    """ "+3,2 [+1,1; +5,3]" in the reader's number format."""
+
+    def signed(value: float) -> str:
+        return format_decimal(round(value, 2), format="+#,##0.##;-#,##0.##", locale=locale)
+
+    return f"{signed(estimate)} [{signed(low)}; {signed(high)}]"
 
 
 # -- charts ----------------------------------------------------------------------------------
@@ -305,6 +332,41 @@ def chart_specs(report: Report, model: str = REPORT_MODEL) -> dict[str, dict[str
             ],
             title=text(t, "Funnel"),
             axis_x=text(t, "Number"),
+        )
+    m = report.measurement
+    if m is not None and m.conversion.difference is not None and m.conversion.ci95:
+        low, high = m.conversion.ci95
+        specs["uplift_conversion"] = charts.interval(
+            [
+                charts.Interval(
+                    text(t, "Conversion"),
+                    m.conversion.difference * 100,
+                    low * 100,
+                    high * 100,
+                    shown=_interval_text(m.conversion.difference * 100, low * 100, high * 100, t),
+                )
+            ],
+            title=text(t, "Uplift in conversion, %(level)s interval", level="95 %"),
+            axis_x=text(t, "Percentage points"),
+        )
+    r = m.revenue_per_customer if m is not None else None
+    if r is not None and r.difference is not None and r.ci95:
+        scale = Decimal(1).scaleb(-get_currency_precision(report.currency))
+        estimate, low, high = (
+            float(Decimal(str(v)) * scale) for v in (r.difference, r.ci95[0], r.ci95[1])
+        )
+        specs["uplift_revenue"] = charts.interval(
+            [
+                charts.Interval(
+                    text(t, "Revenue per customer"),
+                    estimate,
+                    low,
+                    high,
+                    shown=_interval_text(estimate, low, high, t),
+                )
+            ],
+            title=text(t, "Uplift in revenue per customer, %(level)s interval", level="95 %"),
+            axis_x=report.currency,
         )
     rows = [
         (f"{partner} · {text(t, CHANNEL_NAMES[channel])}", value)
@@ -358,6 +420,66 @@ def csv_text(report: Report) -> str:
     if report.funnel is not None:
         for step, count in report.funnel.as_dict().items():
             row("funnel", "", step, "", "", "", "", count)
+    m = report.measurement
+    if m is not None:
+        row("uplift", "", "design", "", "", "", "", m.design)
+        for name, est in (
+            ("conversion", m.conversion),
+            ("revenue_per_customer", m.revenue_per_customer),
+        ):
+            low, high = est.ci95 or ("", "")
+            row(
+                "uplift",
+                "",
+                f"{name}.difference",
+                "",
+                est.method,
+                est.holdout,
+                est.treatment,
+                est.difference if est.difference is not None else "",
+            )
+            row("uplift", "", f"{name}.ci95_low", "", est.method, "", "", low)
+            row("uplift", "", f"{name}.ci95_high", "", est.method, "", "", high)
+            row(
+                "uplift",
+                "",
+                f"{name}.relative",
+                "",
+                est.method,
+                "",
+                "",
+                "" if est.relative is None else est.relative,
+            )
+            row(
+                "uplift",
+                "",
+                f"{name}.p_value",
+                "",
+                est.method,
+                "",
+                "",
+                "" if est.p_value is None else est.p_value,
+            )
+    ret = report.returns
+    if ret is not None:
+        row("roi", "", "incremental_revenue_minor", "", "", "", "", ret.incremental_revenue_minor)
+        row(
+            "roi",
+            "",
+            "incremental_gross_profit_minor",
+            "",
+            "",
+            "",
+            "",
+            ret.incremental_gross_profit_minor,
+        )
+        row("roi", "", "total_costs_minor", "", "", "", "", ret.total_costs_minor)
+        row("roi", "", "net_minor", "", "", "", "", ret.net_minor)
+        row("roi", "", "roi", "", "", "", "", "" if ret.roi is None else ret.roi)
+        for side in ret.sides:
+            row("roi", side.business, "net_minor", "", "", "", "", side.net_minor)
+        for diagnosis in ret.diagnoses:
+            row("roi", "", "diagnosis", "", "", "", "", diagnosis)
     row("attribution", "", "paths", "", "", "", "", report.paths)
     row("attribution", "", "converting_paths", "", "", "", "", report.converting_paths)
     for model, rows in report.attribution.items():
@@ -386,7 +508,10 @@ class _Pdf(FPDF):
         self.set_text_color(0)
 
 
-def _heading(pdf: FPDF, label: str) -> None:
+def _heading(pdf: FPDF, label: str, keep: float = 30) -> None:
+    """A section title, on a new page unless `keep` mm of what follows fit under it."""
+    if pdf.get_y() + 11 + keep > pdf.page_break_trigger:
+        pdf.add_page()
     pdf.ln(3)
     pdf.set_font(FONT, "B", 13)
     pdf.cell(0, 8, label, new_x="LMARGIN", new_y="NEXT")
@@ -470,14 +595,15 @@ def pdf(report: Report, *, render: Callable[[dict[str, Any]], bytes] = charts.pn
         doc.multi_cell(0, 5, text(t, "The campaign has not started yet."))
 
     specs = chart_specs(report)
+    _uplift_pages(doc, report, specs, render)
     if "weekly" in specs:
-        _heading(doc, text(t, "Weekly dynamics"))
+        _heading(doc, text(t, "Weekly dynamics"), keep=95)
         _chart(doc, specs["weekly"], render)
     if "funnel" in specs:
-        _heading(doc, text(t, "Funnel"))
+        _heading(doc, text(t, "Funnel"), keep=75)
         _chart(doc, specs["funnel"], render)
 
-    _heading(doc, text(t, "Attribution"))
+    _heading(doc, text(t, "Attribution"), keep=60)
     doc.multi_cell(
         0,
         5,
@@ -502,3 +628,85 @@ def pdf(report: Report, *, render: Callable[[dict[str, Any]], bytes] = charts.pn
         header = [text(t, "Partner · channel")] + [text(t, MODEL_NAMES[m]) for m in by_model]
         _table(doc, header, rows, (40, 14, 14, 14, 14, 16, 14, 14))
     return bytes(doc.output())
+
+
+def _share_pp(value: float | None, locale: str) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(round(value * 100, 2), locale=locale) + " " + text(locale, "p.p.")
+
+
+def _uplift_pages(
+    doc: FPDF,
+    report: Report,
+    specs: dict[str, dict[str, Any]],
+    render: Callable[[dict[str, Any]], bytes],
+) -> None:
+    """Uplift with its interval, then ROI with the diagnoses."""
+    t = report.locale
+    m = report.measurement
+    _heading(doc, text(t, "Uplift"))
+    if m is None:
+        doc.multi_cell(0, 5, text(t, "Not measured: the campaign has no offer or no dates yet."))
+        return
+    if m.design != "holdout":
+        doc.multi_cell(
+            0,
+            5,
+            text(
+                t,
+                "There is no holdout: these figures compare the audience after the start with "
+                "before it. That is weaker evidence than a control group.",
+            ),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else format_percent(value, "#,##0.0%", locale=t)
+
+    def money(value: float | None) -> str:
+        return "—" if value is None else report.money(round(value))
+
+    rows = []
+    for label, est, shown in (
+        (text(t, "Conversion"), m.conversion, pct),
+        (text(t, "Revenue per customer"), m.revenue_per_customer, money),
+    ):
+        low, high = est.ci95 or (None, None)
+        diff = _share_pp(est.difference, t) if shown is pct else money(est.difference)
+        interval = (
+            f"[{_share_pp(low, t)}; {_share_pp(high, t)}]"
+            if shown is pct
+            else f"[{money(low)}; {money(high)}]"
+        )
+        p = "—" if est.p_value is None else format_decimal(round(est.p_value, 4), locale=t)
+        rows.append([label, shown(est.treatment), shown(est.holdout), diff, interval, p])
+    control = text(t, "Holdout") if m.design == "holdout" else text(t, "Before")
+    header = [text(t, "Indicator"), text(t, "With the offer"), control]
+    header += [text(t, "Difference"), text(t, "%(level)s interval", level="95 %"), "p"]
+    _table(doc, header, rows, (30, 22, 22, 24, 40, 12))
+    for key in ("uplift_conversion", "uplift_revenue"):
+        if key in specs:
+            _chart(doc, specs[key], render)
+    ret = report.returns
+    if ret is None:
+        return
+    _heading(doc, text(t, "Return on investment"), keep=45)
+    lines = [
+        [text(t, "Incremental revenue"), report.money(ret.incremental_revenue_minor)],
+        [text(t, "Incremental gross profit"), report.money(ret.incremental_gross_profit_minor)],
+        [text(t, "Costs"), report.money(ret.total_costs_minor)],
+        [text(t, "Net"), report.money(ret.net_minor)],
+        [
+            "ROI",
+            "—" if ret.roi is None else format_percent(ret.roi, "#,##0.0%", locale=t),
+        ],
+    ]
+    lines += [
+        [f"{text(t, 'Net')}: {side.business}", report.money(side.net_minor)] for side in ret.sides
+    ]
+    _table(doc, [text(t, "Indicator"), text(t, "Value")], lines, (60, 40))
+    for diagnosis in ret.diagnoses:
+        if diagnosis in DIAGNOSES:
+            doc.multi_cell(0, 5, text(t, DIAGNOSES[diagnosis]), new_x="LMARGIN", new_y="NEXT")
