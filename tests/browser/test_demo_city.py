@@ -71,8 +71,12 @@ def test_demo_campaign_measurement_charts(demo: Server, browser: Any) -> None:
     assert "Last receipt" in page.inner_text(".freshness")
     shot(page, "40-dashboard-chart-en")
 
-    page.click("a[href$='/campaigns']")
-    page.click("text=Coffee and croissant weeks")
+    truth = Path(demo.env["CROSSPROMO_VAR_DIR"]) / "demo-small-42" / "ground_truth.json"
+    bakery = json.loads(truth.read_text())["promotion"]["bakery"]
+    out = demo.cli("campaigns", "list", "--business", bakery, "--json")
+    listed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    live = next(c for c in listed if c["title"] == "Coffee and croissant weeks")
+    page.goto(f"{demo.url}/b/{live['business_id']}/campaigns/{live['id']}")
     page.wait_for_selector("#measurement-charts h2")
     page.wait_for_selector("#chart-funnel svg .mark-rect path")
     assert page.locator("#measurement-charts svg").count() >= 2
