@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 
 demo: install
 	$(BIN)/crosspromo db upgrade
-	$(BIN)/crosspromo demo setup --seed $(SEED) --size $(SIZE)
+	$(BIN)/crosspromo demo setup --seed $(SEED) --size $(SIZE) --url http://$(HOST):$(PORT)
 	$(BIN)/crosspromo serve --host $(HOST) --port $(PORT)
 
 test:

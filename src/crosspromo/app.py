@@ -5,16 +5,41 @@ from __future__ import annotations
 import logging
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 
 from crosspromo import __version__
 from crosspromo.db import make_engine, make_sessionmaker
 from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
+
+SWAGGER = "/static/vendor/swagger-ui-5.35.0"
+API_DOCS_HTML = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>crosspromo API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{SWAGGER}/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{SWAGGER}/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>"""
+
+
+def system_pages() -> APIRouter:
+    """The API docs page (vendored Swagger UI, no CDN) and the favicon."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/api/docs")
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(API_DOCS_HTML)
+
+    @router.get("/favicon.ico")
+    def favicon() -> FileResponse:
+        path = files("crosspromo") / "web" / "static" / "favicon.svg"
+        return FileResponse(str(path), media_type="image/svg+xml")
+
+    return router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="crosspromo",
         version=__version__,
         description="Cross-marketing between small and medium businesses.",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI (works offline)
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -104,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    app.include_router(system_pages())
     app.mount(
         "/static", StaticFiles(directory=str(files("crosspromo") / "web" / "static")), "static"
     )

@@ -128,3 +128,23 @@ def test_category_picker_partial_finds_russian_words(client: TestClient, db: Ses
     sign_in(client, "owner@example.com")
     html = client.get("/categories/options", params={"q": "пекарня"}).text
     assert 'data-category="shop=bakery"' in html
+
+
+def test_category_picker_works_for_a_visitor_signing_up(client: TestClient) -> None:
+    """The sign-up form's picker is used before anyone is signed in: no redirect to sign-in."""
+    response = client.get("/categories/options", params={"q": "bakery"}, follow_redirects=False)
+    assert response.status_code == 200
+    assert 'data-category="shop=bakery"' in response.text
+    assert "password" not in response.text.lower()
+
+
+def test_api_docs_and_favicon_are_served_from_the_app_not_a_cdn(client: TestClient) -> None:
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+    for src in ("swagger-ui-bundle.js", "swagger-ui.css", "/static/api-docs.js"):
+        assert src in docs.text
+    bundle = client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts import service
+from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.schemas import BusinessCreate
 from crosspromo.errors import DomainError
@@ -27,6 +29,7 @@ from crosspromo.web.problems import KINDS
 from crosspromo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+LAST_BUSINESS_COOKIE = "cp_business"
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -46,6 +49,16 @@ def page(
     if business is not None and "current_business_id" not in ctx:
         ctx["current_business_id"] = getattr(business, "id", None)  # the switcher shows it
     response = render(request, template, status_code=status, **ctx)
+    if web.user is not None and isinstance(ctx.get("current_business_id"), uuid.UUID):
+        # Sign-in and "/" come back to the business last worked on, not the first by name.
+        response.set_cookie(
+            LAST_BUSINESS_COOKIE,
+            str(ctx["current_business_id"]),
+            httponly=True,
+            samesite="lax",
+            max_age=365 * 86400,
+            secure=request.app.state.settings.secure_cookies,
+        )
     if web.new_anon_csrf:
         response.set_cookie(
             ANON_CSRF_COOKIE,
@@ -70,13 +83,33 @@ def _signed_in_response(request: Request, token: str, target: str) -> Response:
     return response
 
 
+def landing(web: WebContext, last: str | None) -> str:
+    """Where a signed-in person starts: the business last used; a cashier at its till."""
+    if not web.businesses:
+        return "/businesses/new"
+    chosen = next((b for b in web.businesses if str(b.id) == last), web.businesses[0])
+    role = web.actor.role_for(chosen.workspace_id, chosen.id)
+    if role is not None and not role.at_least(Role.manager):
+        return f"/b/{chosen.id}/till"
+    return f"/b/{chosen.id}"
+
+
 @router.get("/")
-def index(web: Page) -> Response:
+def index(request: Request, web: Page) -> Response:
     if web.user is None:
         return RedirectResponse("/signin", status_code=303)
-    if web.businesses:
-        return RedirectResponse(f"/b/{web.businesses[0].id}", status_code=303)
-    return RedirectResponse("/businesses/new", status_code=303)
+    return RedirectResponse(
+        landing(web, request.cookies.get(LAST_BUSINESS_COOKIE)), status_code=303
+    )
+
+
+@router.get("/switch")
+def switch(web: SignedIn, business: str = "") -> Response:
+    """The business switcher without JavaScript: open the chosen business where one starts."""
+    chosen = next((b for b in web.businesses if str(b.id) == business), None)
+    if chosen is None:
+        return RedirectResponse("/", status_code=303)
+    return RedirectResponse(landing(web, str(chosen.id)), status_code=303)
 
 
 @router.get("/signin")

@@ -20,7 +20,7 @@ from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError, Invalid
 from crosspromo.measurement import dashboard as sales_charts
 from crosspromo.sales import service as sales
-from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
+from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.i18n import pick_locale
 
 router = APIRouter(include_in_schema=False)
@@ -106,9 +106,12 @@ def _business(db: Db, web: SignedIn, business_id: str, need: Role = Role.cashier
 @router.get("/b/{business_id}")
 def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
     business = _business(db, web, business_id)
+    role = service.role_in(web.actor, business)
+    if role is not None and not role.at_least(Role.manager):
+        # A cashier's day is the till; revenue figures are for managers and owners.
+        return RedirectResponse(f"/b/{business.id}/till", status_code=303)
     locale = pick_locale(request, web.user_locale)
     category = categories.get(business.category)
-    role = service.role_in(web.actor, business)
     customer_count, consented = customers.count(db, business_id=business.id)
     return page(
         request,
@@ -231,8 +234,11 @@ async def new_business(request: Request, web: SignedIn, db: Db) -> Response:
 
 
 @router.get("/categories/options")
-def category_options(request: Request, web: SignedIn, q: str = "") -> Response:
-    """The picker's htmx partial: matching categories as clickable options."""
+def category_options(request: Request, web: Page, q: str = "") -> Response:
+    """The picker's htmx partial: matching categories as clickable options.
+
+    Public: the sign-up form uses it before anyone is signed in (the taxonomy is public data).
+    """
     locale = pick_locale(request, web.user_locale)
     found = categories.search(q[:100], locale=locale, limit=12)
     return page(request, web, "businesses/_category_options.html", found=found, q=q)

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crosspromo.customers.models import Customer
+from crosspromo.db import folded
 
 
 def count(session: Session, *, business_id: uuid.UUID) -> tuple[int, int]:
@@ -32,11 +33,11 @@ def page(
     """Customers ordered by their own id, paged by a cursor (the last id seen)."""
     stmt = select(Customer).where(Customer.business_id == business_id)
     if query:
-        like = f"%{query.strip().lower()}%"
+        like = f"%{query.strip().casefold()}%"
         stmt = stmt.where(
             or_(
-                func.lower(Customer.name).like(like),
-                Customer.email.like(like),
+                folded(session, Customer.name).like(like),
+                folded(session, Customer.email).like(like),
                 Customer.phone.like(like),
                 Customer.external_id.like(like),
             )

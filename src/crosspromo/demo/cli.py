@@ -127,6 +127,9 @@ def _live_campaign(directory: Path) -> None:
 def setup_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 42,
     size: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    url: Annotated[
+        str, typer.Option(help="Where the app will be served (printed in the banner).")
+    ] = "http://127.0.0.1:8000",
 ) -> None:
     """Generate (once), load and give a demo owner a few businesses; prints how to sign in."""
     directory = get_settings().var_dir / f"demo-{size}-{seed}"
@@ -136,7 +139,7 @@ def setup_command(
     slugs = _demo_owner(directory)
     _live_campaign(directory)
     console.rule("[bold green]The demo city is ready")
-    console.print("Open [bold]http://127.0.0.1:8000[/bold] and sign in with")
+    console.print(f"Open [bold]{url}[/bold] and sign in with")
     console.print(f"  e-mail:   [bold]{DEMO_EMAIL}[/bold]")
     console.print(f"  password: [bold]{DEMO_PASSWORD}[/bold]")
     console.print(f"  businesses: {', '.join(slugs)}")
