@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
-    from crosspromo.measurement import attribution_api, report_api, report_pages
+    from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offers_api.router,
         distribution_api.router,
         pipeline_api.router,
+        kpi_api.router,
         accounts_pages.router,
         team.router,
         businesses_pages.router,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report_pages.router,
         measurement_api.router,
         measurement_pages.router,
+        kpi_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -14,6 +14,7 @@ from crosspromo.imports.cli import import_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.measurement.attribution_cli import campaign_report, run_attribution
 from crosspromo.measurement.cli import audience_command, measure_command
+from crosspromo.measurement.kpi_cli import kpi_command
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
 from crosspromo.outbox.cli import run_worker
@@ -33,6 +34,7 @@ app.add_typer(overlap_app, name="overlap")
 app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("worker")(run_worker)
+app.command("kpi")(kpi_command)
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")

@@ -116,7 +116,7 @@ def test_dry_run_validates_and_writes_nothing(db: Session, tmp_path: Path) -> No
 
 
 BAD_CASES = [
-    ("transactions", "business,id,at,amount\nbakery-1,R1,14.03.2025,100\n", "line 2, column at"),
+    ("transactions", "business,id,at,amount\nbakery-1,R1,32.03.2025,100\n", "line 2, column at"),
     (
         "transactions",
         "business,id,at,amount\nbakery-1,R1,2025-03-14T10:00,12a\n",

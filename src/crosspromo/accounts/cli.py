@@ -10,7 +10,6 @@ from rich.console import Console
 from crosspromo.accounts import service
 from crosspromo.accounts.models import Role, User
 from crosspromo.businesses import service as businesses
-from crosspromo.businesses.schemas import BusinessCreate
 from crosspromo.cli_support import fail, session_scope
 from crosspromo.errors import DomainError
 
@@ -32,6 +31,15 @@ def user_create(
         str, typer.Option(help="Category code for --new-business.")
     ] = "shop=bakery",
     role: Annotated[Role, typer.Option(help="Role in the businesses' workspaces.")] = Role.owner,
+    timezone: Annotated[
+        str | None, typer.Option(help="IANA time zone of --new-business, e.g. Europe/Moscow.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="ISO country code of --new-business, e.g. RU.")
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="ISO currency of --new-business, e.g. RUB.")
+    ] = None,
 ) -> None:
     """Create a user (the first owner, or staff) and give them businesses."""
     try:
@@ -47,7 +55,21 @@ def user_create(
                 businesses.create(
                     db,
                     workspace_id=workspace.id,
-                    data=BusinessCreate(name=new_business, category=category),
+                    data=businesses.parse_create(
+                        {
+                            "name": new_business,
+                            "category": category,
+                            **{
+                                k: v
+                                for k, v in (
+                                    ("timezone", timezone),
+                                    ("country", country),
+                                    ("currency", currency),
+                                )
+                                if v
+                            },
+                        }
+                    ),
                 )
     except DomainError as exc:
         fail(exc.detail)

@@ -91,6 +91,8 @@ def form_to_fields(form: dict[str, Any], currency: str) -> tuple[dict[str, Any],
             )
         except ValueError as exc:
             errors["avg_check"] = str(exc)
+    if form.get("date_only_receipts"):
+        data["date_only_receipts"] = str(form["date_only_receipts"])
     if "tags" in form:
         data["tags"] = [t.strip() for t in str(form["tags"]).split(",") if t.strip()]
     if "flags_present" in form:

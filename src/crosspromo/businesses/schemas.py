@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 from zoneinfo import available_timezones
 
@@ -181,6 +181,10 @@ class BusinessCreate(ProfileFields):
 
 
 class BusinessUpdate(ProfileFields):
+    # When the zone changes and receipts were imported as dates only (local midnights):
+    # keep their instants, or read their dates again in the new zone. Not stored.
+    date_only_receipts: Literal["keep", "reinterpret"] | None = None
+
     @model_validator(mode="before")
     @classmethod
     def _no_nulls_for_required(cls, data: Any) -> Any:

@@ -18,6 +18,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
 from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from crosspromo.identifiers import IdentifierError
+from crosspromo.sales import service as sales
 from crosspromo.settings import get_settings
 
 
@@ -89,7 +90,7 @@ def _free_slug(session: Session, base: str) -> str:
 
 def apply_profile(business: Business, fields: ProfileFields) -> None:
     """Copy validated fields onto a business, normalising the phone in its country."""
-    data = fields.model_dump(exclude_unset=True, exclude={"slug"})
+    data = fields.model_dump(exclude_unset=True, exclude={"slug", "date_only_receipts"})
     settings = get_settings()
     try:
         phone = fields.normalized_phone(
@@ -141,9 +142,35 @@ def update(
 ) -> Business:
     """Update a profile (managers and owners); only the fields sent change."""
     business = get(session, actor, business_id, need=Role.manager)
+    if data.timezone is not None and data.timezone != business.timezone:
+        change_zone(session, business, data.timezone, data.date_only_receipts)
     apply_profile(business, data)
     session.flush()
     return business
+
+
+def change_zone(session: Session, business: Business, zone: str, choice: str | None) -> None:
+    """A new time zone; imported date-only receipts need the owner's explicit choice."""
+    found = sales.date_only_receipts(session, business_id=business.id, timezone=business.timezone)
+    if found and choice is None:
+        raise Conflict(
+            f"{found} receipts were imported with dates only (midnight in "
+            f"{business.timezone}). Choose what to do with them: keep their moments "
+            "(date_only_receipts=keep) or read their dates in the new zone "
+            "(date_only_receipts=reinterpret).",
+            field="date_only_receipts",
+        )
+    if found and choice == "reinterpret":
+        sales.move_date_only_receipts(
+            session, business_id=business.id, old_zone=business.timezone, new_zone=zone
+        )
+
+
+def parse_create(raw: dict[str, object]) -> BusinessCreate:
+    try:
+        return BusinessCreate.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_from(exc) from None
 
 
 def parse_update(raw: dict[str, object]) -> BusinessUpdate:

@@ -25,6 +25,10 @@ async def import_file(
         str | None, Form(description="id of the business the rows belong to")
     ] = None,
     dry_run: Annotated[bool, Form()] = False,
+    date_format: Annotated[
+        str | None,
+        Form(max_length=10, description="DD/MM/YYYY or MM/DD/YYYY, for ambiguous dates"),
+    ] = None,
 ) -> dict[str, Any]:
     """Validate the whole file, then apply it in one transaction; 422 lists every bad line."""
     if kind not in service.KINDS:
@@ -42,6 +46,7 @@ async def import_file(
             actor=actor,
             business=business,
             dry_run=dry_run,
+            date_format=date_format,
             secret_key=request.app.state.secret_key,
             filename=file.filename,
             max_line_bytes=settings.import_max_line_bytes,

@@ -48,7 +48,13 @@ def print_summary(summary: Summary, as_json: bool) -> None:
 
 
 def import_file(
-    kind: str, path: Path, business: str | None, dry_run: bool, as_json: bool, quiet: bool = False
+    kind: str,
+    path: Path,
+    business: str | None,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool = False,
+    date_format: str | None = None,
 ) -> Summary:
     """Run one import with a progress bar; raises typer.Exit(1) when the file is rejected."""
     if not path.exists():
@@ -80,6 +86,7 @@ def import_file(
                         path=path,
                         business=business,
                         dry_run=dry_run,
+                        date_format=date_format,
                         secret_key=settings.resolved_secret_key(),
                         progress=progress,
                         max_line_bytes=settings.import_max_line_bytes,
@@ -107,8 +114,15 @@ def _command(kind: str) -> None:
             bool, typer.Option("--dry-run", help="Validate only; change nothing.")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        date_format: Annotated[
+            str | None,
+            typer.Option(
+                "--date-format",
+                help="How to read 01/02/2026: DD/MM/YYYY or MM/DD/YYYY (needed when ambiguous).",
+            ),
+        ] = None,
     ) -> None:
-        import_file(kind, file, business, dry_run, as_json)
+        import_file(kind, file, business, dry_run, as_json, date_format=date_format)
 
     command.__doc__ = f"Import {kind} from a file (all or nothing)."
     import_app.command(kind)(command)

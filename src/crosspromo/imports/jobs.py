@@ -71,12 +71,13 @@ def run_in_thread(
     business: str | None,
     secret_key: str,
     max_line_bytes: int,
+    date_format: str | None = None,
 ) -> threading.Thread:
     thread = threading.Thread(
         target=_run,
         name=f"import-{job_id}",
         daemon=True,
-        args=(sessions, job_id, path, actor, business, secret_key, max_line_bytes),
+        args=(sessions, job_id, path, actor, business, secret_key, max_line_bytes, date_format),
     )
     thread.start()
     return thread
@@ -90,6 +91,7 @@ def _run(
     business: str | None,
     secret_key: str,
     max_line_bytes: int,
+    date_format: str | None = None,
 ) -> None:
     last = 0.0
 
@@ -126,6 +128,7 @@ def _run(
                 progress=progress,
                 filename=job.filename,
                 max_line_bytes=max_line_bytes,
+                date_format=date_format,
             )
             status, result = "done", summary.to_dict()
         except service.ImportRejected as exc:

@@ -65,6 +65,7 @@ async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db)
                 business=None if kind == "businesses" else business.slug,
                 secret_key=request.app.state.secret_key,
                 max_line_bytes=request.app.state.settings.import_max_line_bytes,
+                date_format=str(form.get("date_format") or "") or None,
             )
             return RedirectResponse(f"/b/{business.id}/imports/{job.id}", status_code=303)
     return page(

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Column, String, Table, Uuid, func, select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import locale_input
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
@@ -38,6 +39,7 @@ from crosspromo.imports.fields import CellError
 from crosspromo.imports.reader import FileProblem, Row, open_table
 from crosspromo.imports.reader import Table as FileTable
 from crosspromo.imports.staging import Stage, duplicates, merge, stage_table
+from crosspromo.sales import service as sales
 from crosspromo.sales.models import Transaction
 
 KINDS = ("businesses", "customers", "transactions")
@@ -60,6 +62,8 @@ KNOWN = {
         "website",
         "avg_check",
         "currency",
+        "country",
+        "timezone",
         "customers_per_month",
         "newsletter_subscribers",
         "social_followers",
@@ -245,10 +249,15 @@ def run(
     progress: Progress | None = None,
     filename: str | None = None,
     max_line_bytes: int = 1_000_000,
+    date_format: str | None = None,
 ) -> Summary:
     """Validate and apply one file; raises ImportRejected (nothing applied) on any bad line."""
     if kind not in KINDS:
         raise Invalid(f"Unknown import kind {kind!r}; use one of {', '.join(KINDS)}.", field="kind")
+    try:
+        order = locale_input.date_format(date_format)
+    except locale_input.InputError as exc:
+        raise Invalid(str(exc), field="date_format") from None
     summary = Summary(kind=kind, filename=filename or path.name, dry_run=dry_run)
     try:
         table = open_table(path, max_line_bytes=max_line_bytes, filename=filename)
@@ -267,7 +276,7 @@ def run(
             else:
                 targets = _targets(session, actor, default)
                 load = _import_customers if kind == "customers" else _import_transactions
-                load(session, table, summary, targets, default, secret_key, progress)
+                load(session, table, summary, targets, default, secret_key, progress, order)
         except FileProblem as exc:
             summary.error(summary.rows + 1, "*", str(exc))
     if not summary.ok:
@@ -325,6 +334,20 @@ def _import_businesses(
                     continue
             before = _profile_snapshot(existing)
             update_data = data.model_dump(exclude_unset=True, exclude={"slug"})
+            zone = update_data.get("timezone")
+            if zone and zone != existing.timezone:
+                dated = sales.date_only_receipts(
+                    session, business_id=existing.id, timezone=existing.timezone
+                )
+                if dated:
+                    summary.error(
+                        row.line,
+                        "timezone",
+                        f"{slug!r} has {dated} receipts imported with dates only; change its "
+                        "zone on the profile page or through the API, which ask what to do "
+                        "with them",
+                    )
+                    continue
             businesses.apply_profile(existing, BusinessUpdate.model_validate(update_data))
             if _profile_snapshot(existing) == before:
                 summary.unchanged += 1
@@ -354,6 +377,10 @@ def _business_fields(v: dict[str, str]) -> BusinessCreate:
     for column in ("city", "address", "email", "website", "description", "phone"):
         if v.get(column):
             data[column] = v[column]
+    if v.get("country"):
+        data["country"] = v["country"].strip().upper()
+    if v.get("timezone"):
+        data["timezone"] = v["timezone"].strip()
     if currency:
         data["currency"] = currency
     try:
@@ -411,6 +438,7 @@ def _import_customers(
     default: str | None,
     secret_key: str,
     progress: Progress | None,
+    order: str | None = None,
 ) -> None:
     columns = [
         "business_id",
@@ -455,10 +483,11 @@ def _import_customers(
         except CellError as exc:
             problems.append(("marketing_consent", str(exc)))
         first_seen: date | None = None
-        try:
-            first_seen = fields.iso_date(v.get("first_seen", ""))
-        except CellError as exc:
-            problems.append(("first_seen", str(exc)))
+        if v.get("first_seen"):
+            try:
+                first_seen = locale_input.parse_date(v["first_seen"], order=order)
+            except locale_input.InputError as exc:
+                problems.append(("first_seen", str(exc)))
         name = v.get("name", "")
         if len(name) > 200:
             problems.append(("name", "longer than 200 characters"))
@@ -528,6 +557,7 @@ def _import_transactions(
     default: str | None,
     secret_key: str,
     progress: Progress | None,
+    order: str | None = None,
 ) -> None:
     columns = [
         "business_id",
@@ -545,6 +575,7 @@ def _import_transactions(
     )
     conn = session.connection()
     stage = Stage(conn, stage_def)
+    dates = locale_input.DateOrder(told=order)
     for row in _rows(table, summary, progress):
         v = row.values
         problems: list[tuple[str, str]] = []
@@ -558,8 +589,13 @@ def _import_transactions(
         amount = 0
         if biz is not None:
             try:
-                at = fields.moment(v.get("at", ""), biz.timezone)
-            except CellError as exc:
+                # A date without a time is local midnight in the business's zone.
+                moment = locale_input.parse_moment(v.get("at", ""), order=order)
+                dates.see(row.line, v.get("at", ""), moment)
+                at = moment.instant(biz.timezone)
+                if not 1990 <= at.year <= 2100:
+                    raise locale_input.InputError(f"{v['at']!r} is outside 1990..2100")
+            except locale_input.InputError as exc:
                 problems.append(("at", str(exc)))
             try:
                 amount = fields.money(v.get("amount", ""), biz.currency, allow_negative=True)
@@ -589,6 +625,9 @@ def _import_transactions(
             }
         )
     stage.flush()
+    ambiguous = dates.problem()
+    if ambiguous is not None:
+        summary.error(ambiguous[0], "at", ambiguous[1])
     if summary.ok:
         _report_duplicates(conn, stage_def, summary, "id")
     if summary.ok:

@@ -4,7 +4,7 @@ the line to compare with, partial weeks drawn pale, and how fresh the data is.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -71,13 +71,6 @@ def sales_chart(
     since = end - timedelta(weeks=WEEKS)
     weeks = sales.weekly(session, business_id=business.id, timezone=business.timezone, until=end)
     before = sales.weekly(session, business_id=business.id, timezone=business.timezone, until=since)
-    zone = ZoneInfo(business.timezone)
-    first_day = since.astimezone(zone).date()
-    last_day = end.astimezone(zone).date()
-    first = totals.first
-    if first is not None and first.tzinfo is None:
-        first = first.replace(tzinfo=UTC)
-    first_data = first.astimezone(zone).date() if first else first_day
     previous = {w.start + timedelta(weeks=WEEKS): w for w in before}
     currency = business.currency
     bars: list[charts.Bar] = []
@@ -88,7 +81,7 @@ def sales_chart(
                 label=format_date(week.start, "d MMM", locale=locale),
                 value=major(week.revenue_minor, currency),
                 previous=major(earlier.revenue_minor, currency) if earlier else None,
-                partial=_partial(week.start, max(first_day, first_data), last_day),
+                partial=week.partial,
                 shown=format_compact_decimal(
                     major(week.revenue_minor, currency), locale=locale, fraction_digits=1
                 ),
@@ -105,8 +98,3 @@ def sales_chart(
         partial=_(locale, "Partial week"),
     )
     return SalesChart(spec, fresh)
-
-
-def _partial(start: date, first: date, last: date) -> bool:
-    """A week the data covers only in part: it began before the data or ends after it."""
-    return start < first or start + timedelta(days=6) > last

@@ -15,7 +15,7 @@ Definitions (what the truth tests recompute independently):
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -223,19 +223,6 @@ def _aggregate(
             "customer_receipts": int(customer_receipts or 0),
             "repeat_customers": int(repeat or 0),
         }
-    firsts = (
-        select(t.customer_id, func.min(t.at).label("first"))
-        .where(t.business_id == business_id, t.customer_id.is_not(None))
-        .group_by(t.customer_id)
-        .subquery()
-    )
-    new = (
-        select(clock.bucket(firsts.c.first, edges).label("b"))
-        .where(firsts.c.first >= clock.instant(since), firsts.c.first < clock.instant(until))
-        .subquery()
-    )
-    for b, count in session.execute(select(new.c.b, func.count()).group_by(new.c.b)):
-        values.setdefault(int(b), {})["new_customers"] = int(count)
     for b, (count, total) in offers.redeemed_by_interval(
         session, business_id=business_id, edges=edges
     ).items():
@@ -249,15 +236,47 @@ def _aggregate(
     return found
 
 
+def _new_by_day(
+    session: Session, business_id: uuid.UUID, timezone: str, since: datetime, until: datetime
+) -> dict[date, int]:
+    """How many customers made their first purchase here on each local day of [since, until)."""
+    t = Transaction
+    firsts = (
+        select(t.customer_id, func.min(t.at).label("first"))
+        .where(t.business_id == business_id, t.customer_id.is_not(None))
+        .group_by(t.customer_id)
+        .subquery()
+    )
+    dialect = session.get_bind().dialect.name
+    days = (
+        select(clock.local_day(firsts.c.first, timezone, since, until, dialect).label("d"))
+        .where(firsts.c.first >= clock.instant(since), firsts.c.first < clock.instant(until))
+        .subquery()
+    )
+    rows = session.execute(select(days.c.d, func.count()).group_by(days.c.d)).all()
+    return {clock.as_date(d): int(n) for d, n in rows}
+
+
 def figures_for(
     session: Session, *, business_id: uuid.UUID, timezone: str, found: list[clock.Period]
 ) -> dict[tuple[date, date], Figures]:
     """Figures for any set of periods (they may overlap), keyed by (start, end)."""
     distinct = {(p.start, p.end): p for p in found}
+    if not distinct:
+        return {}
+    # New customers: one pass over first purchases, counted per local day, whatever overlaps.
+    new = _new_by_day(
+        session,
+        business_id,
+        timezone,
+        min(p.since for p in distinct.values()),
+        max(p.until for p in distinct.values()),
+    )
     result: dict[tuple[date, date], Figures] = {}
     for run in _layers(list(distinct.values())):
         for figures in _aggregate(session, business_id, timezone, run):
-            result[(figures.start, figures.end)] = figures
+            count = sum(n for d, n in new.items() if figures.start <= d <= figures.end)
+            result[(figures.start, figures.end)] = replace(figures, new_customers=count)
     return result
 
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Date, cast, func, literal_column, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.sales.models import Transaction
 
 
 @dataclass(frozen=True)
 class Week:
+    """An ISO week (Monday start) of local days; `partial` when the data covers only part."""
+
     start: date
     receipts: int
     revenue_minor: int
+    partial: bool = False
+    end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -46,16 +50,6 @@ def totals(session: Session, *, business_id: uuid.UUID) -> Totals:
     return Totals(int(row[0]), int(row[1]), first, last)
 
 
-def _local_day(session: Session, timezone: str) -> ColumnElement[date]:
-    """The receipt's calendar day in the business's time zone, computed by the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(timezone, Transaction.at), Date)
-    # SQLite has no time zones: shift by the zone's current offset (exact for zones without DST).
-    offset = ZoneInfo(timezone).utcoffset(datetime.now(UTC).replace(tzinfo=None)) or timedelta()
-    minutes = int(offset.total_seconds() // 60)
-    return func.date(Transaction.at, literal_column(f"'{minutes:+d} minutes'"))
-
-
 def weekly(
     session: Session,
     *,
@@ -64,29 +58,46 @@ def weekly(
     weeks: int = 26,
     until: datetime | None = None,
 ) -> list[Week]:
-    """Receipts and revenue per ISO week (Monday start) for the last `weeks` weeks of data."""
-    end = until or session.scalar(
-        select(func.max(Transaction.at)).where(Transaction.business_id == business_id)
-    )
-    if end is None:
+    """Receipts and revenue per ISO week of local days (DST-correct) for the last `weeks`
+    weeks of data; the first and last weeks are flagged when the data covers only part."""
+    totals_ = totals(session, business_id=business_id)
+    end = until or totals_.last
+    if end is None or totals_.first is None:
         return []
-    since = end - timedelta(weeks=weeks)
-    day = _local_day(session, timezone).label("day")
-    rows = session.execute(
-        select(day, func.count(), func.sum(Transaction.amount_minor))
+    first_day = clock.local_date(totals_.first, timezone)
+    last_day = clock.local_date(end, timezone)
+    if last_day < first_day:
+        return []
+    first_week = clock.period_start(last_day, "week") - timedelta(weeks=weeks - 1)
+    found = clock.periods(
+        max(first_week, clock.period_start(first_day, "week")),
+        clock.period_start(last_day, "week") + timedelta(days=6),
+        "week",
+        timezone,
+        data_first=first_day,
+        data_last=last_day,
+    )
+    edges, owner = clock.edges_of(found)
+    base = (
+        select(clock.bucket(Transaction.at, edges).label("b"), Transaction.amount_minor.label("m"))
         .where(
-            Transaction.business_id == business_id, Transaction.at > since, Transaction.at <= end
+            Transaction.business_id == business_id,
+            Transaction.at >= clock.instant(edges[0]),
+            Transaction.at < clock.instant(min(edges[-1], end + timedelta(microseconds=1))),
         )
-        .group_by(day)
+        .subquery()
+    )
+    rows = session.execute(
+        select(base.c.b, func.count(), func.sum(base.c.m)).group_by(base.c.b)
     ).all()
-    buckets: dict[date, list[int]] = {}
-    for raw_day, receipts, revenue in rows:
-        d = raw_day if isinstance(raw_day, date) else date.fromisoformat(str(raw_day))
-        start = d - timedelta(days=d.weekday())
-        bucket = buckets.setdefault(start, [0, 0])
-        bucket[0] += int(receipts)
-        bucket[1] += int(revenue or 0)
-    return [Week(start, r, m) for start, (r, m) in sorted(buckets.items())]
+    sums = {int(b): (int(n), int(m or 0)) for b, n, m in rows}
+    result = []
+    for index, p in enumerate(found):
+        interval = edges.index(p.since)
+        receipts, revenue = sums.get(interval, (0, 0))
+        assert owner[interval] == index
+        result.append(Week(p.start, receipts, revenue, p.partial, p.end))
+    return result
 
 
 def top_products(
@@ -140,9 +151,7 @@ def figures(
     session: Session, *, business_id: uuid.UUID, timezone: str, start: date, end: date
 ) -> Figures:
     """Receipts, revenue and distinct customers between two local days, from imported sales."""
-    zone = ZoneInfo(timezone)
-    since = datetime.combine(start, datetime.min.time(), zone).astimezone(UTC)
-    until = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone).astimezone(UTC)
+    period = clock.span(start, end, timezone)
     row = session.execute(
         select(
             func.count(),
@@ -150,8 +159,69 @@ def figures(
             func.count(func.distinct(Transaction.customer_id)),
         ).where(
             Transaction.business_id == business_id,
-            Transaction.at >= since,
-            Transaction.at < until,
+            Transaction.at >= clock.instant(period.since),
+            Transaction.at < clock.instant(period.until),
         )
     ).one()
     return Figures(start, end, int(row[0]), int(row[1]), int(row[2]))
+
+
+def _midnights(session: Session, business_id: uuid.UUID, timezone: str) -> list[datetime]:
+    """The local midnights (as UTC instants) of every day that has receipts' data around it."""
+    found = totals(session, business_id=business_id)
+    if found.first is None or found.last is None:
+        return []
+    day = clock.local_date(found.first, timezone)
+    last = clock.local_date(found.last, timezone)
+    result = []
+    while day <= last:
+        result.append(clock.midnight(day, timezone))
+        day += timedelta(days=1)
+    return result
+
+
+def date_only_receipts(session: Session, *, business_id: uuid.UUID, timezone: str) -> int:
+    """Receipts at exactly a local midnight of the zone: what date-only exports import as."""
+    midnights = _midnights(session, business_id, timezone)
+    total = 0
+    for i in range(0, len(midnights), 500):
+        chunk = [clock.instant(m) for m in midnights[i : i + 500]]
+        total += int(
+            session.scalar(
+                select(func.count()).where(
+                    Transaction.business_id == business_id, Transaction.at.in_(chunk)
+                )
+            )
+            or 0
+        )
+    return total
+
+
+def move_date_only_receipts(
+    session: Session, *, business_id: uuid.UUID, old_zone: str, new_zone: str
+) -> int:
+    """Re-read date-only receipts in a new zone: local midnight of `old_zone` becomes local
+    midnight of `new_zone` on the same date. Returns how many receipts moved."""
+    moved = 0
+    pairs = [
+        (m, clock.midnight(clock.local_date(m, old_zone), new_zone))
+        for m in _midnights(session, business_id, old_zone)
+    ]
+    for i in range(0, len(pairs), 200):
+        chunk = pairs[i : i + 200]
+        # One statement per chunk reads every row's old value, so no row moves twice.
+        mapping = case(
+            *[(Transaction.at == clock.instant(old), clock.instant(new)) for old, new in chunk],
+            else_=Transaction.at,
+        )
+        result = session.execute(
+            update(Transaction)
+            .where(
+                Transaction.business_id == business_id,
+                Transaction.at.in_([clock.instant(old) for old, _ in chunk]),
+            )
+            .values(at=mapping)
+            .execution_options(synchronize_session=False)
+        )
+        moved += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return moved
