@@ -39,12 +39,21 @@ def test_bootstrap_for_skewed_revenue_agrees_with_welch_in_large_samples() -> No
     rng = np.random.default_rng(5)
     a = rng.lognormal(3.1, 1.2, 4000) * (rng.random(4000) < 0.3)
     b = rng.lognormal(3.0, 1.2, 4000) * (rng.random(4000) < 0.3)
-    got = stats.means(a, b)
+    got = stats.means(a, b, bootstrap=True)
     assert got.method.startswith("bootstrap") and got.extra["skewness"] > 1
     welch = got.extra["welch_ci95"]
     width = welch[1] - welch[0]
     assert got.ci95[0] == pytest.approx(welch[0], abs=0.1 * width)  # type: ignore[index]
     assert got.ci95[1] == pytest.approx(welch[1], abs=0.1 * width)  # type: ignore[index]
+
+
+def test_skewed_small_samples_are_bootstrapped_large_ones_not() -> None:
+    rng = np.random.default_rng(6)
+    small_t, small_h = rng.lognormal(3, 1.5, 300), rng.lognormal(3, 1.5, 40)
+    assert stats.means(small_t, small_h).method.startswith("bootstrap")
+    big_t, big_h = rng.lognormal(3, 0.5, 50_000), rng.lognormal(3, 0.5, 5_000)
+    assert stats.means(big_t, big_h).method == "welch"  # n > 28 + 25·skewness²
+    assert stats.means(rng.normal(0, 1, 50), rng.normal(0, 1, 50)).method == "welch"
 
 
 def test_cuped_removes_the_variance_the_covariate_explains() -> None:

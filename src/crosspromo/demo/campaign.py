@@ -7,6 +7,7 @@ a campaign whose coupons print and whose codes the till redeems.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -130,4 +131,96 @@ def live_campaign(
     offers.add_codes(session, as_bakery, offer.id, CodesCreate(kind="unique", count=50))
     offers.add_codes(session, as_bakery, offer.id, CodesCreate(kind="shared", text=SHARED_CODE))
     offers.add_codes(session, as_bakery, offer.id, CodesCreate(kind="word", text=SECRET_WORD))
+    return campaign
+
+
+PAST_TITLE = "Bread for coffee: the June test"
+
+
+def past_promotion(
+    session: Session, bakery: Business, cafe: Business, promotion: dict[str, Any]
+) -> Campaign:
+    """The generator's past promotion as a campaign with its randomised holdout; created once.
+
+    Its dates, code and split (treatment and holdout customer ids at the bakery) come from
+    ground_truth.json, so `crosspromo measure` recovers the injected uplift from the imported
+    sales (the truth check of bench/uplift.py).
+    """
+    from crosspromo.customers.models import Customer
+    from crosspromo.demo.generate import PROMO_TREATED
+    from crosspromo.measurement import audience
+    from crosspromo.measurement.audience_models import Arm
+
+    found = session.scalar(select(Campaign).where(Campaign.title == PAST_TITLE))
+    if found is not None:
+        return found
+    live = live_campaign(session, bakery, cafe)
+    as_bakery = operator(bakery)
+    start, end = date.fromisoformat(promotion["start"]), date.fromisoformat(promotion["end"])
+    campaign = campaigns.create(
+        session,
+        as_bakery,
+        business_id=bakery.id,
+        data=CampaignCreate(
+            proposal_id=live.proposal_id, title=PAST_TITLE, starts_on=start, ends_on=end
+        ),
+    )
+    campaigns.update_campaign(
+        session,
+        as_bakery,
+        campaign.id,
+        CampaignUpdate.model_validate(
+            {"goal_business_id": cafe.id, "goal_metric": "receipts"}
+            | {"goal_kind": "increase_percent", "goal_target": "10"}
+        ),
+    )
+    campaigns.add_budget(
+        session,
+        as_bakery,
+        campaign.id,
+        BudgetIn(
+            business_id=bakery.id,
+            item="materials",
+            amount_minor=200_000,
+            currency=campaign.currency,
+        ),
+    )
+    campaigns.add_task(
+        session,
+        as_bakery,
+        campaign.id,
+        TaskIn(business_id=bakery.id, title="Put a coupon in every bread bag", due_on=start),
+    )
+    campaigns.move(session, as_bakery, campaign.id, StageMove(to="agreed"))
+    campaigns.move(session, as_bakery, campaign.id, StageMove(to="running"))
+    offer = offers.create_offer(
+        session,
+        as_bakery,
+        campaign.id,
+        OfferCreate.model_validate(
+            {
+                "issuer_business_id": bakery.id,
+                "honouring_business_id": cafe.id,
+                "title": "A coffee on a bakery coupon",
+                "benefit": "gift",
+                "item": "a coffee",
+                "valid_from": start.isoformat(),
+                "valid_until": end.isoformat(),
+            }
+        ),
+    )
+    offers.add_codes(
+        session, as_bakery, offer.id, CodesCreate(kind="shared", text=promotion["code"])
+    )
+    ids = dict(
+        session.execute(
+            select(Customer.external_id, Customer.id).where(Customer.business_id == bakery.id)
+        ).all()
+    )
+    arms = {ids[c]: Arm.treatment for c in promotion["treatment"] if c in ids}
+    arms |= {ids[c]: Arm.holdout for c in promotion["holdout"] if c in ids}
+    audience.assign(
+        session, campaign, bakery.id, arms, holdout_bp=round((1 - PROMO_TREATED) * 10_000)
+    )
+    campaigns.move(session, as_bakery, campaign.id, StageMove(to="results"))
     return campaign

@@ -109,7 +109,7 @@ def _demo_owner(directory: Path) -> list[str]:
 
 def _live_campaign(directory: Path) -> None:
     """A running joint promotion with printable coupons between the planted bakery and cafe."""
-    from crosspromo.demo.campaign import live_campaign
+    from crosspromo.demo.campaign import live_campaign, past_promotion
 
     promotion = json.loads((directory / "ground_truth.json").read_text()).get("promotion", {})
     with session_scope() as db:
@@ -121,6 +121,11 @@ def _live_campaign(directory: Path) -> None:
         console.print(
             f"Running campaign: [bold]{campaign.title}[/bold] ({bakery.name} + {cafe.name})"
         )
+        if promotion.get("treatment"):
+            past = past_promotion(db, bakery, cafe, promotion)
+            console.print(
+                f"Measured campaign: [bold]{past.title}[/bold] (crosspromo measure {past.id})"
+            )
 
 
 @demo_app.command("setup")

@@ -3,7 +3,8 @@
 - conversion: Newcombe's hybrid score interval for a difference of proportions
   (`confint_proportions_2indep(method="newcomb")`), score-test p-value;
 - means: Welch's t (`CompareMeans`, `usevar="unequal"`); where the data are skewed (revenue)
-  a percentile bootstrap (`scipy.stats.bootstrap`) gives the interval;
+  and the smaller arm too small for the normal approximation (Cochran's rule), a percentile
+  bootstrap (`scipy.stats.bootstrap`) gives the interval;
 - CUPED (Deng et al. 2013): the outcome minus θ·(pre-period covariate − its mean), θ pooled;
 - sample-ratio mismatch: `scipy.stats.chisquare` of the arms' sizes against the design;
 - an always-valid interval (mSPRT with a normal mixture, Johari et al. 2017/2022): with V the
@@ -156,7 +157,9 @@ def means(y_t: Floats, y_h: Floats, *, bootstrap: bool | None = None, seed: int 
         p_value = _p(compare.ttest_ind(usevar="unequal")[1])
     skew = float(sps.skew(np.concatenate([y_t, y_h]))) if v_t + v_h > 0 else 0.0
     if bootstrap is None:
-        bootstrap = abs(skew) > SKEWED
+        # Cochran's rule (Sugden, Smith & Jones 2000): the normal interval of a mean holds
+        # once n > 28 + 25·skewness²; below that, skewed revenue gets a bootstrap.
+        bootstrap = abs(skew) > SKEWED and min(n_t, n_h) <= 28 + 25 * skew**2
     method = "welch"
     extra: dict[str, Any] = {"skewness": _f(skew, 4)}
     if bootstrap and v_t + v_h > 0:
