@@ -91,5 +91,17 @@ def test_demo_campaign_measurement_charts(demo: Server, browser: Any) -> None:
     page.wait_for_selector("#chart-funnel svg .mark-rect path")
     assert "Воронка" in page.inner_text("#measurement-charts")
     shot(page, "42-campaign-measurement-ru")
+
+    past = next(c for c in listed if c["title"] == "Bread for coffee: the June test")
+    page.goto(f"{demo.url}/b/{past['business_id']}/campaigns/{past['id']}")
+    page.wait_for_selector("#chart-attribution svg .mark-rect path")
+    page.wait_for_selector("#chart-weekly svg .mark-rect path")
+    shot(page, "43-past-promotion-attribution-ru")
+    credited = json.loads(demo.cli("attribution", past["id"], "--model", "shapley", "--json"))
+    assert credited["converting_paths"] > 0
+    assert (
+        abs(sum(c["conversions"] for c in credited["credits"]) - credited["converting_paths"])
+        < 1e-4
+    )
     assert not errors, errors
     context.close()

@@ -2,7 +2,8 @@
 
 Customer paths come from SQL over what the platform records for a campaign's offers:
 
-* `issued`     a personal code reserved for a customer (an e-mailed code's label),
+* `issued`     a personal code reserved for a customer (an e-mailed code's label), or the
+               customer drawn into the treatment arm of the campaign's control group,
 * `email`      the e-mail that carried it (the outbox row; skipped and dead ones never left),
 * `click`      a visit of the code's landing page (`/r/{code}`),
 * `redemption` the code used at the honouring partner's till (reversed ones do not count),
@@ -42,6 +43,7 @@ import numpy as np
 from sqlalchemy import (
     String,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -57,6 +59,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.campaigns.models import Campaign, Member
 from crosspromo.customers.models import Customer
 from crosspromo.errors import Invalid, NotFound
+from crosspromo.measurement.audience_models import Arm, AudienceMember
 from crosspromo.offers.models import Click, Code, Offer, Redemption
 from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.sales.models import Transaction
@@ -400,20 +403,65 @@ def _touch_rows(session: Session, campaign: Campaign) -> Any:
     )
 
     # The audience: the issuers' customers a personal code was sent to, with their hashes.
+    # The treatment arm of a control group got the offer when it was drawn (or, drawn after
+    # the start as for an imported past promotion, when the campaign began); customers with a
+    # personal code have their `issued` touch from the code already.
+    window_start, window_end = _window(session, campaign)
+    drawn: Any = AudienceMember.drawn_at
+    if window_start is not None:
+        drawn = case(
+            (AudienceMember.drawn_at < window_start, AudienceMember.drawn_at), else_=window_start
+        )
+    member = _hex(AudienceMember.customer_id)
+    has_code = (
+        select(Code.id)
+        .where(Code.offer_id.in_(offer_ids or [None]), personal, code_person == member)
+        .exists()
+    )
+    treated = (
+        select(
+            member.label("person"),
+            drawn.label("at"),
+            literal("issued").label("kind"),
+            Offer.issuer_business_id.label("partner"),
+            Offer.honouring_business_id.label("target"),
+        )
+        .join(
+            Offer,
+            and_(
+                Offer.campaign_id == AudienceMember.campaign_id,
+                Offer.issuer_business_id == AudienceMember.business_id,
+            ),
+        )
+        .where(
+            AudienceMember.campaign_id == campaign.id,
+            AudienceMember.arm == Arm.treatment,
+            ~has_code,
+        )
+    )
+
+    # The audience: the issuers' customers a personal code was sent to, or who were in the
+    # treatment arm, with their hashes.
+    coded = (
+        select(Customer.id.label("id"))
+        .join(Offer, Offer.issuer_business_id == Customer.business_id)
+        .join(Code, Code.offer_id == Offer.id)
+        .where(Offer.campaign_id == campaign.id, personal, code_person == _hex(Customer.id))
+    )
+    armed = select(AudienceMember.customer_id.label("id")).where(
+        AudienceMember.campaign_id == campaign.id, AudienceMember.arm == Arm.treatment
+    )
+    reached = union(coded, armed).subquery()
     audience = (
         select(
             _hex(Customer.id).label("person"),
             Customer.email_hash.label("email_hash"),
             Customer.phone_hash.label("phone_hash"),
         )
-        .join(Offer, Offer.issuer_business_id == Customer.business_id)
-        .join(Code, Code.offer_id == Offer.id)
-        .where(Offer.campaign_id == campaign.id, personal, code_person == _hex(Customer.id))
-        .distinct()
+        .join(reached, reached.c.id == Customer.id)
         .cte("audience")
     )
     buyer = aliased(Customer)
-    window_start, window_end = _window(session, campaign)
     bought: list[Any] = [Transaction.business_id.in_(members)]
     if window_start is not None:
         bought.append(Transaction.at >= window_start)
@@ -443,7 +491,7 @@ def _touch_rows(session: Session, campaign: Campaign) -> Any:
     purchase_rows = select(
         purchase.c.person, purchase.c.at, purchase.c.kind, purchase.c.partner, purchase.c.target
     )
-    everything = union_all(issued, email, click, redemption, purchase_rows).subquery()
+    everything = union_all(issued, treated, email, click, redemption, purchase_rows).subquery()
     return select(everything).order_by(everything.c.person, everything.c.at)
 
 

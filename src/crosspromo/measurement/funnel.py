@@ -1,6 +1,8 @@
 """A campaign's funnel: codes issued, links opened, codes redeemed, customers who came back.
 
 * issued:    unique codes made for the campaign's offers (each printed or sent to one person),
+             plus the control group's treatment arm where it got no personal code (a shared
+             code or a coupon in the bag reached it),
 * clicked:   distinct visitors of the offers' links (a link and an address hash, once),
 * redeemed:  redemptions at the tills, reversed ones excluded,
 * came back: redemptions whose customer bought again at the same business at least a day
@@ -17,6 +19,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from crosspromo.customers.models import Customer
+from crosspromo.measurement import attribution
+from crosspromo.measurement.audience_models import Arm, AudienceMember
 from crosspromo.offers.models import Click, Code, CodeKind, Offer, Redemption
 from crosspromo.sales.models import Transaction
 
@@ -51,6 +55,18 @@ def funnel(session: Session, *, campaign_id: uuid.UUID) -> Funnel:
         .select_from(Code)
         .where(Code.offer_id.in_(offers), Code.kind == CodeKind.unique)
     )
+    personal = select(Code.label).where(
+        Code.offer_id.in_(offers), Code.label.startswith(attribution.SENT_LABEL)
+    )
+    coded = {
+        label[len(attribution.SENT_LABEL) :].replace("-", "") for label in session.scalars(personal)
+    }
+    treated = session.scalars(
+        select(AudienceMember.customer_id).where(
+            AudienceMember.campaign_id == campaign_id, AudienceMember.arm == Arm.treatment
+        )
+    )
+    issued = int(issued or 0) + sum(1 for customer in treated if customer.hex not in coded)
     visitors = (
         select(Click.code_id, Click.address_hash)
         .where(Click.offer_id.in_(offers))
@@ -86,4 +102,4 @@ def funnel(session: Session, *, campaign_id: uuid.UUID) -> Funnel:
         for _, redeemed_at, last in session.execute(later)
         if last is not None and _utc(last) - _utc(redeemed_at) >= RETURN_AFTER
     )
-    return Funnel(int(issued or 0), int(clicked or 0), int(redeemed or 0), came_back)
+    return Funnel(issued, int(clicked or 0), int(redeemed or 0), came_back)

@@ -537,8 +537,9 @@ def _chart(pdf: FPDF, spec: dict[str, Any], render: Callable[[dict[str, Any]], b
     pdf.ln(2)
 
 
-def pdf(report: Report, *, render: Callable[[dict[str, Any]], bytes] = charts.png) -> bytes:
+def pdf(report: Report, *, render: Callable[[dict[str, Any]], bytes] | None = None) -> bytes:
     """The report as a printable A4 PDF in the report's language."""
+    render = render or charts.png
     t = report.locale
     doc = _Pdf(f"crosspromo · {report.title} · {report.day(report.generated_on)}")
     doc.add_page()
