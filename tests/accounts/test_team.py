@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -46,7 +47,17 @@ def test_new_member_needs_a_password_and_last_owner_stays(client: TestClient, db
         f"/b/{business.id}/team/members/{owner.id}/remove", data={"csrf_token": csrf}
     )
     assert last.status_code == 409
-    assert "at least one owner" in last.text
+    assert "cannot remove yourself" in last.text
+    assert f"/team/members/{owner.id}/remove" not in client.get(f"/b/{business.id}/team").text
+
+
+def test_last_owner_stays(db: Session) -> None:
+    from crosspromo.accounts import service as accounts
+    from crosspromo.errors import Conflict
+
+    owner, business = make_owner(db, "owner@example.com", "Bakery")
+    with pytest.raises(Conflict, match="at least one owner"):
+        accounts.remove_member(db, workspace_id=business.workspace_id, user_id=owner.id)
 
 
 def test_api_key_created_on_the_page_is_shown_once_and_works(

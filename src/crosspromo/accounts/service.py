@@ -261,8 +261,16 @@ def add_member(
     return user
 
 
-def remove_member(session: Session, *, workspace_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Remove a person from a workspace; the last owner cannot be removed."""
+def remove_member(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    by_user_id: uuid.UUID | None = None,
+) -> None:
+    """Remove a person from a workspace; the last owner cannot be removed, nor oneself."""
+    if by_user_id is not None and by_user_id == user_id:
+        raise Conflict("You cannot remove yourself. Ask another owner to do it.")
     membership = session.scalar(
         select(Membership).where(
             Membership.workspace_id == workspace_id, Membership.user_id == user_id

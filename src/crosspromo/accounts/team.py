@@ -81,7 +81,12 @@ def remove_member(
 ) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.owner)
     try:
-        service.remove_member(db, workspace_id=business.workspace_id, user_id=parse_uuid(user_id))
+        service.remove_member(
+            db,
+            workspace_id=business.workspace_id,
+            user_id=parse_uuid(user_id),
+            by_user_id=web.actor.user_id,
+        )
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 409, error=exc.detail)

@@ -100,7 +100,7 @@ def live_campaign(
     for side, title, rehearsal in (
         (bakery, "Print 500 coupons and put them in bread bags", False),
         (cafe, "Brief the baristas: how to check a code at the till", False),
-        (cafe, "Rehearse: a customer shows a coupon on a phone", True),
+        (cafe, "A customer shows a coupon on a phone", True),
     ):
         campaigns.add_task(
             session,

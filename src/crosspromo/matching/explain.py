@@ -78,4 +78,8 @@ SELF = N_("It is your own business.")
 COMPETITOR = N_("A competitor: %(partner)s and %(mine)s meet the same need.")
 CLOSED = N_("It is not open to partnerships.")
 TOO_FAR = N_("It is %(km)s km away, beyond your %(radius)s km.")
+PLACE_UNKNOWN = N_("Its address is unknown, so it cannot be placed within your %(radius)s km.")
+NO_PLACE = N_(
+    "Your address is not set: add your city or address to the profile to rank by distance."
+)
 NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s with a score of %(score)s.")

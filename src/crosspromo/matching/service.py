@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +34,13 @@ from crosspromo.matching.explain import (
     LEARNED_LIFT,
     LEARNED_SMALL,
     NEAR_TIER,
+    NO_PLACE,
     NO_REASON,
     NO_RECORD,
     ONLINE,
     ONLINE_OFFLINE,
     OVERLAP,
+    PLACE_UNKNOWN,
     SAME_TIER,
     SELF,
     SWITCHING,
@@ -195,8 +198,10 @@ def _frame(session: Session) -> _Frame:
             Business.social_followers,
             Business.site_visitors_per_month,
             Business.allow_overlap_discovery,
+            Business.city,
         )
     ).all()
+    lat, lon = _located(rows)
     category = [r[1] for r in rows]
     codes, cat_idx = np.unique(np.array(category, dtype=object), return_inverse=True)
     ids = [r[0] for r in rows]
@@ -207,14 +212,32 @@ def _frame(session: Session) -> _Frame:
         cat_idx=cat_idx.astype(np.int32),
         index={bid: i for i, bid in enumerate(ids)},
         tier=np.array([r[2] for r in rows], dtype=np.int8),
-        lat=np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=float),
-        lon=np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=float),
+        lat=lat,
+        lon=lon,
         online=np.array([r[5] for r in rows], dtype=bool),
         open=np.array([r[6] for r in rows], dtype=bool),
         audience=np.array([_audience_row(r[7:11]) for r in rows], dtype=float),
         discovery=np.array([r[11] for r in rows], dtype=bool),
         customers=np.array([counts.get(r[0], 0) for r in rows], dtype=float),
     )
+
+
+def _located(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates; a business without them stands at the centre of the others in its city.
+
+    A new owner types a city, not a latitude: without this, nothing is ever near enough.
+    """
+    lat = np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=float)
+    lon = np.array([r[4] if r[4] is not None else np.nan for r in rows], dtype=float)
+    city = np.array([(r[12] or "").strip().casefold() for r in rows], dtype=object)
+    missing = np.isnan(lat) | np.isnan(lon)
+    for name in set(city[missing]) - {""}:
+        known = (city == name) & ~missing
+        if known.any():
+            here = missing & (city == name)
+            lat[here] = lat[known].mean()
+            lon[here] = lon[known].mean()
+    return lat, lon
 
 
 @dataclass
@@ -229,6 +252,7 @@ class _Scored:
     shared: np.ndarray
     pairs: dict[uuid.UUID, learned.PairView]
     radius: float
+    located: bool = True
 
 
 def _score(session: Session, business: Business, radius_km: float | None) -> _Scored:
@@ -282,11 +306,17 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
     )
     tier_gap = np.abs(frame.tier - frame.tier[me]).astype(float)
     price = 1.0 - tier_gap / 3.0
-    km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
-    km = np.where(np.isnan(km), np.inf, km)
+    located = not (np.isnan(frame.lat[me]) or np.isnan(frame.lon[me]))
     online_pair = frame.online | frame.online[me]
     radius = radius_km if radius_km is not None else get_settings().match_radius_km
-    distance = np.where(online_pair, 1.0, np.clip(1.0 - km / max(radius, 0.1), 0.0, 1.0))
+    if located:
+        km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
+        km = np.where(np.isnan(km), np.inf, km)  # a partner whose place is unknown is not near
+        distance = np.where(online_pair, 1.0, np.clip(1.0 - km / max(radius, 0.1), 0.0, 1.0))
+    else:
+        # Our own place is unknown: distance can neither rank nor filter; the owner is told.
+        km = np.full(n, np.nan)
+        distance = np.where(online_pair, 1.0, 0.5)
     audience = frame.audience
     balance = np.where(
         (audience > 0) & (audience[me] > 0),
@@ -313,13 +343,13 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
     total = sum(w.values()) or 1.0
     score = sum(w[k] * v for k, v in criteria.items()) / total
     # Hard filters: itself, closed, too far (offline pairs), competitors in the same price class.
-    far = (~online_pair) & (km > radius)
+    far = (~online_pair) & (km > radius) if located else np.zeros(n, dtype=bool)
     rival = competes & (tier_gap < 2)
     closed = ~frame.open
     is_me = np.arange(n) == me
     score = np.where(is_me | closed | far | rival, -1.0, score)
     masks = {"me": is_me, "closed": closed, "far": far, "rival": rival}
-    return _Scored(frame, me, criteria, score, direction, masks, km, shared, pairs, radius)
+    return _Scored(frame, me, criteria, score, direction, masks, km, shared, pairs, radius, located)
 
 
 def _blocking(scored: _Scored, i: int) -> list[Reason]:
@@ -337,7 +367,10 @@ def _blocking(scored: _Scored, i: int) -> list[Reason]:
         reasons.append(Reason(CLOSED))
     if m["far"][i]:
         km, radius = float(scored.km[i]), scored.radius
-        reasons.append(Reason(TOO_FAR, {"km": _km(km), "radius": _km(radius)}))
+        if math.isfinite(km):
+            reasons.append(Reason(TOO_FAR, {"km": _km(km), "radius": _km(radius)}))
+        else:
+            reasons.append(Reason(PLACE_UNKNOWN, {"radius": _km(radius)}))
     return reasons
 
 
@@ -393,6 +426,8 @@ def _explain(
         reasons.append(Reason(CLOSE, {"km": _km(float(scored.km[i]))}))
     if business.online_only and not partner.online_only:
         warnings.append(Reason(ONLINE_OFFLINE))
+    if not scored.located and not (partner.online_only or business.online_only):
+        warnings.append(Reason(NO_PLACE))
     overlap = _shown(int(scored.shared[i])) if show_overlap else None
     if overlap:
         reasons.append(Reason(OVERLAP, {"n": overlap}))

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from crosspromo.web import i18n
+from crosspromo.web import flash, i18n
 
 
 def chart_json(spec: Any) -> Markup:
@@ -43,11 +43,15 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     locale = i18n.pick_locale(request, web.user_locale if web else None)
     token = i18n.current_locale.set(locale)
     try:
+        notice = flash.take(request)
         html = (
             environment()
             .get_template(template)
-            .render(request=request, locale=locale, web=web, **context)
+            .render(request=request, locale=locale, web=web, notice=notice, **context)
         )
     finally:
         i18n.current_locale.reset(token)
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if notice is not None or flash.FLASH_COOKIE in request.cookies:
+        response.delete_cookie(flash.FLASH_COOKIE)
+    return response
