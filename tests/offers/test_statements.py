@@ -330,3 +330,23 @@ def test_an_amended_agreement_sets_the_rate_of_later_redemptions(
     _redeem(client, p, fresh[0], 10000)
     amounts = sorted(db.scalars(select(Accrual.amount_minor)).all())
     assert amounts == [500, 500, 1000]
+
+
+def test_partners_in_different_zones_see_mirrored_statements(
+    client: TestClient, db: Session
+) -> None:
+    p = agree(client, db, **PERCENT)
+    cafe = db.get(type(p["cafe"]), p["cafe"].id)
+    assert cafe is not None
+    cafe.timezone = "America/Los_Angeles"  # eleven hours behind the proposer's Moscow
+    db.commit()
+    offer = make_offer(client, p, p["campaign_id"])
+    for code in _codes(client, p, offer, kind="unique", count=2):
+        _redeem(client, p, code, 10000)
+    day = datetime.now(ZoneInfo(p["bakery"].timezone)).date()
+    mine = _statement(client, p, start=day.isoformat(), end=day.isoformat()).json()
+    theirs = _statement(client, p, side="cafe", start=day.isoformat(), end=day.isoformat()).json()
+    assert mine["timezone"] == theirs["timezone"] == p["bakery"].timezone  # the proposer's
+    assert len(mine["lines"]) == len(theirs["lines"]) == 2
+    assert [x["date"] for x in mine["lines"]] == [x["date"] for x in theirs["lines"]]
+    assert mine["totals"][0]["net_minor"] == -theirs["totals"][0]["net_minor"] != 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -24,7 +24,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from crosspromo import clock
+from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
+from crosspromo.campaigns import service as campaigns
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers import service as offers
 from crosspromo.sales import service as sales
@@ -331,3 +333,88 @@ def _has_data(p: clock.Period | None, first: datetime | None, last: datetime | N
     if p is None or first is None or last is None:
         return False
     return p.until > first and p.since <= last
+
+
+GOAL_METRICS = {
+    "revenue": "revenue_minor",
+    "receipts": "receipts",
+    "average_check": "avg_check_minor",
+    "customers": "customers",
+}
+
+
+@dataclass(frozen=True)
+class PlanFact:
+    """A campaign goal: the plan (what the target means in figures) against the fact so far."""
+
+    metric: str
+    kind: str
+    target: int
+    baseline_start: date
+    baseline_end: date
+    start: date
+    end: date
+    baseline: int
+    plan: int
+    fact: int
+    met: bool | None
+    partial: bool  # the campaign has not ended yet (or its data stops early)
+
+    def as_json(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        for key in ("baseline_start", "baseline_end", "start", "end"):
+            data[key] = data[key].isoformat()
+        return data
+
+
+def plan_vs_fact(
+    session: Session, actor: Actor, *, campaign_id: uuid.UUID, today: date | None = None
+) -> PlanFact | None:
+    """The goal business's figure over the campaign so far against its baseline and target."""
+    campaign, _mine = campaigns.get(session, actor, campaign_id)
+    if (
+        campaign.goal_metric is None
+        or campaign.goal_kind is None
+        or campaign.goal_target is None
+        or campaign.goal_business_id is None
+        or campaign.starts_on is None
+        or campaign.ends_on is None
+    ):
+        return None
+    goal = businesses.by_ids(session, {campaign.goal_business_id})[0]
+    tz = goal.timezone
+    today = today or clock.local_date(datetime.now(UTC), tz)
+    before = campaigns.baseline_period(campaign)
+    end = min(campaign.ends_on, max(today, campaign.starts_on))
+    spans = [clock.span(*before, tz), clock.span(campaign.starts_on, end, tz)]
+    found = figures_for(session, business_id=goal.id, timezone=tz, found=spans)
+    key = GOAL_METRICS[campaign.goal_metric.value]
+    baseline = int(getattr(found[before], key))
+    fact = int(getattr(found[(campaign.starts_on, end)], key))
+    target = campaign.goal_target
+    kind = campaign.goal_kind.value
+    if kind == "reach":
+        plan = target
+    elif kind == "increase_by":
+        plan = baseline + target
+    else:
+        plan = int(
+            (Decimal(baseline) * (10_000 + target) / 10_000).quantize(
+                Decimal(1), rounding=ROUND_HALF_UP
+            )
+        )
+    outcome = campaigns.Outcome(campaign.goal_metric, campaign.goal_kind, target, baseline, fact)
+    return PlanFact(
+        metric=campaign.goal_metric.value,
+        kind=kind,
+        target=target,
+        baseline_start=before[0],
+        baseline_end=before[1],
+        start=campaign.starts_on,
+        end=end,
+        baseline=baseline,
+        plan=plan,
+        fact=fact,
+        met=outcome.met,
+        partial=end < campaign.ends_on,
+    )

@@ -16,8 +16,8 @@ from crosspromo.businesses.models import Business
 from crosspromo.errors import Invalid
 from crosspromo.imports import upload
 from crosspromo.measurement import indicators
-from crosspromo.measurement.kpi import kpis
-from crosspromo.web.deps import Db
+from crosspromo.measurement.kpi import kpis, plan_vs_fact
+from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1", tags=["measurement"])
 Day = Annotated[date | None, Query(description="a local date, YYYY-MM-DD")]
@@ -46,6 +46,13 @@ def business_kpis(
     found = kpis(db, business_id=business.id, start=start, end=end, by=by)
     extra = indicators.for_periods(db, business_id=business.id, periods=[k.period for k in found])
     return [{**k.as_json(), "indicators": e} for k, e in zip(found, extra, strict=True)]
+
+
+@router.get("/campaigns/{campaign_id}/goal")
+def campaign_goal(campaign_id: str, actor: ApiActor, db: Db) -> dict[str, Any] | None:
+    """The campaign goal's plan against the fact so far, in the goal business's own days."""
+    found = plan_vs_fact(db, actor, campaign_id=parse_uuid(campaign_id))
+    return found.as_json() if found else None
 
 
 class IndicatorIn(BaseModel):

@@ -58,6 +58,7 @@ def statement_out(found: Statement) -> dict[str, Any]:
         },
         "start": found.start.isoformat(),
         "end": found.end.isoformat(),
+        "timezone": found.timezone,
         "lines": [
             {
                 "date": line.on.isoformat(),

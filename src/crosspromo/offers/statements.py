@@ -7,7 +7,10 @@ receivable minus payable, so a positive net means the partner owes us. Totals ar
 the database in integer minor units and kept per currency: amounts in different currencies
 are never added together.
 
-The period is a range of days in the viewer's time zone, both ends included.
+The period is a range of days, both ends included, in the agreement's time zone: the
+proposer's zone (the side that proposed the earliest agreement between the two), so both
+sides' statements for the same dates cover the same instants and mirror each other. Without an
+agreement the viewer's zone is used.
 
 For barter agreements money does not move, so the statement adds a reciprocity balance: how
 many of each side's offers were redeemed at the other and for what order sum (reversals
@@ -20,13 +23,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
@@ -43,7 +46,7 @@ MAX_DAYS = 3 * 366
 
 @dataclass(frozen=True)
 class Line:
-    on: date  # in the viewer's time zone
+    on: date  # in the statement's time zone
     at: datetime
     kind: str  # sale, lead, click, staff_reward, fixed_fee
     offer_title: str
@@ -93,14 +96,26 @@ class Statement:
     reciprocity: Reciprocity | None
     next_cursor: str | None = None
     barter: bool = False
+    timezone: str = ""  # the zone of the statement's days
     agreements: list[uuid.UUID] = field(default_factory=list)
 
 
-def _window(business: Business, start: date, end: date) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(business.timezone)
-    lo = datetime.combine(start, time(), zone).astimezone(UTC)
-    hi = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
-    return lo, hi
+def _window(timezone: str, start: date, end: date) -> tuple[datetime, datetime]:
+    period = clock.span(start, end, timezone)
+    return period.since, period.until
+
+
+def agreement_zone(session: Session, actor: Actor, me: Business, partner: Business) -> str:
+    """The zone a statement between the two is kept in (see the module's note)."""
+    if me.timezone == partner.timezone:
+        return me.timezone
+    for proposal in partnerships.live_for(session, actor, business_id=me.id):
+        if partner.id not in (proposal.from_business_id, proposal.to_business_id):
+            continue
+        if partnerships.agreement(session, proposal) is None:
+            continue
+        return me.timezone if proposal.from_business_id == me.id else partner.timezone
+    return me.timezone
 
 
 def _between(me: uuid.UUID, partner: uuid.UUID) -> Any:
@@ -158,11 +173,13 @@ def lines(
     *,
     limit: int | None = None,
     cursor: str | None = None,
+    timezone: str | None = None,
 ) -> tuple[list[Line], str | None]:
     """The accruals between the two in the period, oldest first; a page when `limit` is given."""
     if limit == 0:
         return [], None
-    lo, hi = _window(me, start, end)
+    timezone = timezone or me.timezone
+    lo, hi = _window(timezone, start, end)
     query = (
         select(Accrual, Offer.title, Redemption.order_minor)
         .outerjoin(Code, Code.id == Accrual.code_id)
@@ -176,7 +193,7 @@ def lines(
         query = query.where(or_(Accrual.at > at, and_(Accrual.at == at, Accrual.id > row_id)))
     if limit is not None:
         query = query.limit(limit + 1)
-    zone = ZoneInfo(me.timezone)
+    zone = clock.zone(timezone)
     found: list[Line] = []
     last: Accrual | None = None
     more = False
@@ -202,10 +219,15 @@ def lines(
 
 
 def totals(
-    session: Session, me: Business, partner: Business, start: date, end: date
+    session: Session,
+    me: Business,
+    partner: Business,
+    start: date,
+    end: date,
+    timezone: str | None = None,
 ) -> list[Total]:
     """What is owed each way and the net, per currency, summed by the database."""
-    lo, hi = _window(me, start, end)
+    lo, hi = _window(timezone or me.timezone, start, end)
     rows = session.execute(
         select(Accrual.currency, Accrual.payee_business_id, func.sum(Accrual.amount_minor))
         .where(_between(me.id, partner.id), Accrual.at >= lo, Accrual.at < hi)
@@ -221,9 +243,16 @@ def totals(
     return [found[c] for c in sorted(found)]
 
 
-def flows(session: Session, me: Business, partner: Business, start: date, end: date) -> list[Flow]:
+def flows(
+    session: Session,
+    me: Business,
+    partner: Business,
+    start: date,
+    end: date,
+    timezone: str | None = None,
+) -> list[Flow]:
     """Redemptions of each side's offers at the other, net of reversals, per currency."""
-    lo, hi = _window(me, start, end)
+    lo, hi = _window(timezone or me.timezone, start, end)
     found = []
     for issuer, honouring in ((me.id, partner.id), (partner.id, me.id)):
         rows = session.execute(
@@ -267,14 +296,17 @@ def statement(
         raise Invalid("The period ends before it starts.", field="end")
     if (end - start).days > MAX_DAYS:
         raise Invalid(f"Ask for at most {MAX_DAYS} days at a time.", field="end")
-    found, next_cursor = lines(session, me, partner, start, end, limit=limit, cursor=cursor)
+    zone = agreement_zone(session, actor, me, partner)
+    found, next_cursor = lines(
+        session, me, partner, start, end, limit=limit, cursor=cursor, timezone=zone
+    )
     agreements = _agreements(session, actor, me, partner)
     barter = [pid for pid, model in agreements if model == "barter"]
     reciprocity = None
     if barter:
         until = min(end, pipeline.local_today(me))
         reciprocity = Reciprocity(
-            flows=flows(session, me, partner, start, end),
+            flows=flows(session, me, partner, start, end, zone),
             deliveries=[
                 pipeline.reciprocity(session, actor, proposal_id=pid, today=until).to_dict()
                 for pid in barter
@@ -286,11 +318,12 @@ def statement(
         start=start,
         end=end,
         lines=found,
-        totals=totals(session, me, partner, start, end),
+        totals=totals(session, me, partner, start, end, zone),
         reciprocity=reciprocity,
         next_cursor=next_cursor,
         barter=bool(barter),
         agreements=[pid for pid, _ in agreements],
+        timezone=zone,
     )
 
 
@@ -306,6 +339,7 @@ def every_line(session: Session, found: Statement, page: int = 1000) -> Iterator
             found.end,
             limit=page,
             cursor=cursor,
+            timezone=found.timezone or None,
         )
         yield from chunk
         if cursor is None:

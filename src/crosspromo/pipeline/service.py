@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
@@ -118,13 +119,9 @@ def local_today(business: Business) -> date:
 
 def _month_window(business: Business, month: date) -> tuple[datetime, datetime]:
     """The month as a UTC interval [start, end) in the business's time zone."""
-    tz = ZoneInfo(business.timezone)
     first = month.replace(day=1)
-    following = _add_months(first, 1)
-    return (
-        datetime.combine(first, time(), tz).astimezone(UTC),
-        datetime.combine(following, time(), tz).astimezone(UTC),
-    )
+    period = clock.span(first, _add_months(first, 1) - timedelta(days=1), business.timezone)
+    return period.since, period.until
 
 
 def _add_months(day: date, n: int) -> date:
