@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crosspromo.cli import app as cli
+from crosspromo.cli_support import operator
 from crosspromo.customers.models import Customer
 from crosspromo.imports import service as imports
 from crosspromo.measurement import audience as audiences
@@ -168,6 +169,24 @@ def test_cli_audience_and_measure(
     make_offer(client, p, p["campaign_id"])
     campaign = db.get(audiences.Campaign, uuid.UUID(p["campaign_id"]))
     assert campaign is not None
+    # The audience: customers who bought at the bakery in the last 30 days, 500.00 or more.
+    lines = ["business,id,customer,at,amount,currency"]
+    recent = (datetime.now(ZoneInfo("UTC")) - timedelta(days=3)).isoformat()
+    old = (datetime.now(ZoneInfo("UTC")) - timedelta(days=90)).isoformat()
+    for i in range(20):
+        lines.append(f"{p['bakery'].slug},S{i},B{i:03d},{recent},{600 if i < 10 else 100},RUB")
+        lines.append(f"{p['bakery'].slug},T{i},B{i + 20:03d},{old},900,RUB")
+    (tmp_path / "bakery.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    imports.run(db, kind="transactions", path=tmp_path / "bakery.csv", secret_key="test-secret")
+    audiences.configure(
+        db,
+        operator(p["bakery"]),
+        campaign.id,
+        business_id=p["bakery"].id,
+        holdout_bp=1000,
+        recency_days=30,
+        min_spend_minor=50_000,
+    )
     audiences.draw(db, campaign, p["bakery"].id, secret_key="test-secret")
     db.commit()
     monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.database_url)
@@ -181,7 +200,8 @@ def test_cli_audience_and_measure(
         )
         assert listed.exit_code == 0, listed.output
         rows = json.loads(listed.output)
-        assert len(rows) == N and {r["arm"] for r in rows} <= {"treatment", "holdout"}
+        assert sorted(r["customer"] for r in rows) == [f"B{i:03d}" for i in range(10)]
+        assert {r["arm"] for r in rows} <= {"treatment", "holdout"}
         assert (
             sum(r["arm"] == "holdout" for r in rows)
             == audiences.sizes(db, campaign.id)[Arm.holdout]
@@ -204,7 +224,7 @@ def test_without_holdout_the_evidence_is_labelled_weaker(
 ) -> None:
     p = running
     _files(db, tmp_path, p)
-    make_offer(client, p, p["campaign_id"])
+    offer = make_offer(client, p, p["campaign_id"])
     _sales(db, tmp_path, p, [(f"K{i:03d}", 700) for i in range(0, N, 2)])
     body = client.get(
         f"/api/v1/campaigns/{p['campaign_id']}/measure", headers=p["bakery_manager"]
@@ -218,8 +238,19 @@ def test_without_holdout_the_evidence_is_labelled_weaker(
     done = client.patch(url, headers=p["cafe_owner"], json={"margin_bp": 4500})
     assert done.status_code == 200, done.text
     assert client.patch(url, headers=p["cafe_owner"], json={"margin_bp": 10_001}).status_code == 422
+    # The bakery's profile claims 1,000 subscribers; 60 customers agreed to hear from it; unique
+    # codes exist but none was sent: overestimated, and not reached.
+    bakery = f"/api/v1/businesses/{p['bakery'].id}"
+    client.patch(bakery, headers=p["bakery_owner"], json={"newsletter_subscribers": 1000})
+    client.post(
+        f"/api/v1/offers/{offer['id']}/codes",
+        headers=p["bakery_manager"],
+        json={"kind": "unique", "count": 5},
+    )
     again = client.get(f"/api/v1/campaigns/{p['campaign_id']}/measure", headers=p["cafe_owner"])
-    assert again.json()["roi"]["margin_bp"] == 4500
+    roi = again.json()["roi"]
+    assert roi["margin_bp"] == 4500 and roi["expected_vs_fact"]["audience_actual"] == N
+    assert roi["diagnoses"] == ["partner_overestimated_audience", "audience_not_reached"]
 
 
 def test_campaign_page_shows_uplift_and_roi_in_english_and_russian(

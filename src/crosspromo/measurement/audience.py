@@ -360,7 +360,11 @@ def power_for(
         days = (campaign.ends_on - campaign.starts_on).days + 1
         first = campaign.starts_on - timedelta(days=days)
         window = Window.of_days(first, campaign.starts_on - timedelta(days=1), zone, pre_days=0)
-        who = eligible(audience).add_columns(Customer.marketing_consent)
+        who = (
+            arms(session, campaign.id)
+            if audience.drawn_at is not None
+            else eligible(audience).add_columns(Customer.marketing_consent)
+        )
         outcomes = collect(session, audience=who, honouring_id=honouring_id, window=window)
         if len(outcomes.customer_ids) and outcomes.receipts.any():
             rate, measured = float(outcomes.converted.mean()), True

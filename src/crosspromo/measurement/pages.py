@@ -44,6 +44,7 @@ def _signed_pp(value: float | None, locale: str) -> str:
 
 def _view(estimate: Estimate, locale: str) -> dict[str, Any]:
     low, high = estimate.ci95 or (None, None)
+    sequential = estimate.extra.get("sequential")
     return {
         "up": (estimate.difference or 0) >= 0,
         "known": estimate.difference is not None,
@@ -54,7 +55,9 @@ def _view(estimate: Estimate, locale: str) -> dict[str, Any]:
         "low_pp": _signed_pp(low, locale),
         "high_pp": _signed_pp(high, locale),
         "p_value": estimate.p_value,
-        "sequential": estimate.extra.get("sequential"),
+        "sequential": sequential,
+        "sequential_low_pp": _signed_pp(sequential["ci95"][0], locale) if sequential else None,
+        "sequential_high_pp": _signed_pp(sequential["ci95"][1], locale) if sequential else None,
         "cuped": estimate.extra.get("cuped"),
         "method": estimate.method,
     }

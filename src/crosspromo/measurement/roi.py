@@ -28,7 +28,7 @@ from crosspromo.measurement import audience as audiences
 from crosspromo.measurement.audience_models import Arm
 from crosspromo.measurement.outcomes import SENT_LABEL
 from crosspromo.measurement.uplift import Measurement, measure
-from crosspromo.offers.models import Accrual, Code, Offer, Redemption
+from crosspromo.offers.models import Accrual, Code, CodeKind, Offer, Redemption
 from crosspromo.partnerships import service as partnerships
 
 COST_ITEMS = ("discounts", "materials", "bonus_products", "staff_hours", "advertising", "other")
@@ -280,7 +280,17 @@ def _expected_vs_fact(
     diagnoses = []
     if claimed and audience < CLAIMED * claimed:
         diagnoses.append("partner_overestimated_audience")
-    if reachable and max(issued, sent + clicks) < REACHED * reachable:
+    # Who got a code is known only for e-mailed unique codes and referral links; a shared code
+    # or a word on paper coupons may have reached everyone without the platform seeing it.
+    tracked = bool(
+        session.scalar(
+            select(func.count()).where(
+                Code.offer_id.in_(offer_ids), Code.kind.in_((CodeKind.unique, CodeKind.link))
+            )
+        )
+    )
+    expected["issue_tracked"] = tracked
+    if tracked and reachable and max(issued, sent + clicks) < REACHED * reachable:
         diagnoses.append("audience_not_reached")
     if issued > 0 and redeemed == 0:
         diagnoses.append("partner_did_not_keep_deal")
