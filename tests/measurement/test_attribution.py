@@ -19,8 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from crosspromo.measurement import attribution
+from crosspromo.campaigns.models import Campaign
+from crosspromo.measurement import attribution, audience, funnel
 from crosspromo.measurement.attribution import Path, Touch
+from crosspromo.measurement.audience_models import Arm
+from tests.measurement.conftest import _customer, _sale
 
 A, B, C = (uuid.UUID(int=i) for i in (1, 2, 3))
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
@@ -197,7 +200,7 @@ def test_unknown_model_is_refused() -> None:
 # -- paths from the database ---------------------------------------------------------------
 
 
-def test_paths_from_sql(db: Session, touched: dict[str, Any]) -> None:
+def test_paths_from_sql_and_the_treatment_arm(db: Session, touched: dict[str, Any]) -> None:
     bakery, cafe = touched["bakery"].id, touched["cafe"].id
     found = list(attribution.paths(db, campaign_id=uuid.UUID(touched["campaign_id"])))
     shapes = sorted(([(t.partner, t.channel) for t in p.touches], p.converted) for p in found)
@@ -216,6 +219,27 @@ def test_paths_from_sql(db: Session, touched: dict[str, Any]) -> None:
     base = touched["base"]
     assert converted == [base + timedelta(hours=2), base + timedelta(hours=4)]
     assert cafe not in {t.partner for p in found for t in p.touches}
+
+    # a control group's treatment got the offer; the holdout did not and makes no path
+    campaign = db.get(Campaign, uuid.UUID(touched["campaign_id"]))
+    assert campaign is not None
+    treated = _customer(db, bakery, 20, "t@example.com")
+    held = _customer(db, bakery, 21, "h@example.com")
+    coded = touched["people"][2]  # already has a personal code: no second `issued` touch
+    arms = {treated.id: Arm.treatment, held.id: Arm.holdout, coded.id: Arm.treatment}
+    audience.assign(db, campaign, bakery, arms, holdout_bp=5000)
+    later = touched["base"] + timedelta(hours=8)
+    _sale(db, cafe, _customer(db, cafe, 22, "t@example.com"), later, 20)
+    _sale(db, cafe, _customer(db, cafe, 23, "h@example.com"), later, 21)
+    db.commit()
+    found = list(attribution.paths(db, campaign_id=campaign.id))
+    assert len(found) == 5  # the four before and the treated customer's
+    mine = [p for p in found if [t.channel for t in p.touches] == ["issued"] and p.converted]
+    assert len(mine) == 1 and mine[0].converted_at == later
+    assert mine[0].touches[0].partner == bakery
+    issued = sum(1 for p in found for t in p.touches if t.channel == "issued")
+    assert issued == 4  # three personal codes and the treated customer
+    assert funnel.funnel(db, campaign_id=campaign.id).issued == 4  # the same four, once each
 
 
 def test_api_and_cli(client: TestClient, touched: dict[str, Any], settings_env: Any) -> None:
@@ -248,34 +272,3 @@ def test_api_and_cli(client: TestClient, touched: dict[str, Any], settings_env: 
     assert printed["model"] == "shapley"
     assert printed["converting_paths"] == 2
     assert sum(c["conversions"] for c in printed["credits"]) == pytest.approx(2)
-
-
-def test_the_treatment_arm_counts_as_issued(db: Session, touched: dict[str, Any]) -> None:
-    """A control group's treatment got the offer; the holdout did not and makes no path."""
-    from crosspromo.campaigns.models import Campaign
-    from crosspromo.measurement import audience
-    from crosspromo.measurement.audience_models import Arm
-    from tests.measurement.conftest import _customer, _sale
-
-    campaign = db.get(Campaign, uuid.UUID(touched["campaign_id"]))
-    assert campaign is not None
-    bakery, cafe = touched["bakery"].id, touched["cafe"].id
-    treated = _customer(db, bakery, 20, "t@example.com")
-    held = _customer(db, bakery, 21, "h@example.com")
-    coded = touched["people"][2]  # already has a personal code: no second `issued` touch
-    arms = {treated.id: Arm.treatment, held.id: Arm.holdout, coded.id: Arm.treatment}
-    audience.assign(db, campaign, bakery, arms, holdout_bp=5000)
-    later = touched["base"] + timedelta(hours=8)
-    _sale(db, cafe, _customer(db, cafe, 22, "t@example.com"), later, 20)
-    _sale(db, cafe, _customer(db, cafe, 23, "h@example.com"), later, 21)
-    db.commit()
-    found = list(attribution.paths(db, campaign_id=campaign.id))
-    assert len(found) == 5  # the four before and the treated customer's
-    mine = [p for p in found if [t.channel for t in p.touches] == ["issued"] and p.converted]
-    assert len(mine) == 1 and mine[0].converted_at == later
-    assert mine[0].touches[0].partner == bakery
-    issued = sum(1 for p in found for t in p.touches if t.channel == "issued")
-    assert issued == 4  # three personal codes and the treated customer
-    from crosspromo.measurement import funnel
-
-    assert funnel.funnel(db, campaign_id=campaign.id).issued == 4  # the same four, once each

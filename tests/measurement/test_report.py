@@ -85,10 +85,18 @@ def test_report_figures_match_the_services(db: Session, touched: dict[str, Any])
     assert markov == {(p, c): v for p, c, v in found.attribution["markov"]}
 
 
-def test_russian_pdf_has_russian_text(db: Session, touched: dict[str, Any]) -> None:
+def test_russian_pdf_with_real_charts(
+    db: Session, touched: dict[str, Any], engine_name: str
+) -> None:
     campaign_id = uuid.UUID(touched["campaign_id"])
-    ru = report.pdf(report.build(db, campaign_id=campaign_id, locale="ru"), render=_no_render)
-    text = _pdf_text(ru)
+    found = report.build(db, campaign_id=campaign_id, locale="ru")
+    data = report.pdf(found)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"campaign-report-ru-{engine_name}.pdf").write_bytes(data)  # for review
+    reader = PdfReader(io.BytesIO(data))
+    images = sum(len(page.images) for page in reader.pages)
+    assert images == len(report.chart_specs(found)) >= 2
+    text = _pdf_text(data)
     for phrase in ("Отчёт по кампании", "Цель", "До и после", "Воронка", "Атрибуция"):
         assert phrase in text, phrase
     assert "Выручка" in text and "Марков" in text
@@ -98,16 +106,6 @@ def test_russian_pdf_has_russian_text(db: Session, touched: dict[str, Any]) -> N
     )
     assert "Campaign report" in en and "Отчёт" not in en
     assert "2 of 4 customer paths converted." in en
-
-
-def test_pdf_with_real_charts(db: Session, touched: dict[str, Any], engine_name: str) -> None:
-    found = report.build(db, campaign_id=uuid.UUID(touched["campaign_id"]), locale="ru")
-    data = report.pdf(found)
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"campaign-report-ru-{engine_name}.pdf").write_bytes(data)  # for review
-    reader = PdfReader(io.BytesIO(data))
-    images = sum(len(page.images) for page in reader.pages)
-    assert images == len(report.chart_specs(found)) >= 2
 
 
 def test_api_cli_and_page(
