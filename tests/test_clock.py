@@ -150,3 +150,44 @@ def test_migration_rewrites_old_sqlite_text_into_the_stored_format(tmp_path: Pat
         "1997-01-01 05:00:00.000000",
     ]
     assert clock.stored(datetime(1997, 1, 1, 8, tzinfo=clock.zone("Europe/Moscow"))) == found[0]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Europe/Moscow", "UTC"])
+def test_sql_local_day_and_buckets_agree_with_zoneinfo(db: Session, zone: str) -> None:
+    """The database's local day and period of instants near every DST change equal Python's."""
+    import random
+
+    from sqlalchemy import literal, select, union_all
+
+    from crosspromo.db import UTCDateTime
+
+    since, until = datetime(2019, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    rng = random.Random(zone)
+    instants = [since + timedelta(seconds=rng.randrange(int((until - since).total_seconds())))]
+    for at, _offset in clock.transitions(zone, since, until)[1:]:
+        instants += [at + timedelta(seconds=s) for s in (-1, 0, 1)]
+    for day in (date(2025, 12, 31), date(2026, 1, 1), date(2026, 3, 29), date(2026, 11, 1)):
+        m = clock.midnight(day, zone)
+        instants += [m - timedelta(microseconds=1), m, m + timedelta(microseconds=1)]
+    instants += [since + timedelta(seconds=rng.randrange(250_000_000)) for _ in range(200)]
+    found = clock.periods(date(2019, 1, 1), date(2026, 12, 31), "month", zone)
+    edges, owner = clock.edges_of(found)
+    dialect = db.get_bind().dialect.name
+    points = union_all(
+        *[
+            select(literal(n).label("n"), literal(at, UTCDateTime()).label("at"))
+            for n, at in enumerate(instants)
+        ]
+    ).subquery()
+    query = select(
+        points.c.n,
+        clock.local_day(points.c.at, zone, since, until, dialect),
+        clock.bucket(points.c.at, edges),
+    )
+    rows = db.execute(query).all()
+    assert len(rows) == len(instants)
+    for n, day, b in rows:
+        instant = instants[n]
+        assert clock.as_date(day) == clock.local_date(instant, zone), instant
+        period = found[owner[b]]  # type: ignore[index]
+        assert period.start <= clock.local_date(instant, zone) <= period.end, instant

@@ -195,8 +195,8 @@ def bucket(column: _Column, edges: Sequence[datetime]) -> ColumnElement[int]:
     """The index i of the interval [edges[i], edges[i+1]) holding each row's instant.
 
     A balanced tree of CASE comparisons against the edge instants: about log2(n) comparisons
-    a row on both engines. Rows before edges[0] get -1 and rows from edges[-1] on get
-    len(edges) - 1; callers filter to [edges[0], edges[-1]) anyway.
+    a row on both engines. Rows outside [edges[0], edges[-1]) get the first or the last
+    index, so callers filter to that range.
     """
 
     def tree(low: int, high: int) -> ColumnElement[int]:
@@ -266,10 +266,13 @@ def local_day(
     def modifier(delta: timedelta) -> ColumnElement[str]:
         return literal(f"{minutes(delta):+d} minutes", String)
 
+    # SQLite's date functions keep milliseconds and round, so 23:59:59.999999 would become the
+    # next day: drop the fraction first (offsets are whole minutes, seconds are enough).
+    seconds = func.substr(column, 1, 19)
     if len(changes) == 1:
-        return func.date(column, modifier(changes[0][1]))
+        return func.date(seconds, modifier(changes[0][1]))
     whens = [(column < instant(at), modifier(prev)) for (_, prev), (at, _) in pairwise(changes)]
-    return func.date(column, case(*whens, else_=modifier(changes[-1][1])))
+    return func.date(seconds, case(*whens, else_=modifier(changes[-1][1])))
 
 
 def as_date(value: Any) -> date:

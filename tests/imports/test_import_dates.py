@@ -6,12 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from crosspromo.accounts import service as accounts
+from crosspromo.accounts.models import Role
+from crosspromo.businesses.service import get_by_slug
+from crosspromo.cli import app as cli
 from crosspromo.imports import service
 from crosspromo.imports.service import ImportRejected
 from crosspromo.sales.models import Transaction
+from crosspromo.settings import Settings
 from tests.conftest import make_owner
 
 
@@ -58,3 +65,44 @@ def test_month_first_file_asks_for_the_format(shop: Session, tmp_path: Path) -> 
     with pytest.raises(ImportRejected) as caught:
         _load(shop, tmp_path, "R1,01/02/2026,1\nR2,04/25/2026,1\n")
     assert caught.value.summary.errors[0].line == 3
+
+
+def test_date_format_through_the_api_and_the_cli(
+    client: TestClient,
+    shop: Session,
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    business = get_by_slug(shop, "shop")
+    assert business is not None
+    token, _ = accounts.create_api_key(shop, business_id=business.id, role=Role.manager)
+    shop.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    body = b"id,at,amount\nR1,01/02/2026,1\n"
+    files = {"file": ("t.csv", body)}
+    form = {"business": "shop"}
+    refused = client.post("/api/v1/imports/transactions", files=files, data=form, headers=auth)
+    assert refused.status_code == 422 and "date-format" in refused.text
+    done = client.post(
+        "/api/v1/imports/transactions",
+        files=files,
+        data=form | {"date_format": "DD/MM/YYYY", "dry_run": "true"},
+        headers=auth,
+    )
+    assert done.status_code == 200, done.text
+    monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.resolved_database_url())
+    from crosspromo.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        path = tmp_path / "t.csv"
+        path.write_bytes(body)
+        args = ["import", "transactions", str(path), "--business", "shop"]
+        assert CliRunner().invoke(cli, args).exit_code == 1
+        ok = CliRunner().invoke(cli, [*args, "--date-format", "MM/DD/YYYY", "--json"])
+        assert ok.exit_code == 0, ok.output
+    finally:
+        get_settings.cache_clear()
+    shop.expire_all()
+    assert shop.scalar(select(Transaction.at)) == datetime(2026, 1, 1, 21, 0, tzinfo=UTC)

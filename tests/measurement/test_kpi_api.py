@@ -160,3 +160,6 @@ def test_kpi_page_shows_periods_and_records_indicators(
         data={"csrf_token": token, "indicator": "mood", "date": "06.01.2026", "value": "5"},
     )
     assert refused.status_code == 422 and "Unknown indicator" in refused.text
+    russian = client.get(url, headers={"Accept-Language": "ru"})
+    assert "Показатели" in russian.text and "До и после" in russian.text
+    assert "Жалобы" in russian.text and "Повторные покупки" in russian.text
