@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 from importlib.resources import files
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 
-from crosspromo import __version__
+from crosspromo import __version__, rate_limits
 from crosspromo.db import make_engine, make_sessionmaker
 from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
+from crosspromo.web.admission import Admission
+from crosspromo.web.plain_input import refuse_control_characters
 
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 API_DOCS_HTML = f"""<!doctype html>
@@ -52,13 +54,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served below from the vendored Swagger UI (works offline)
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_control_characters)],
     )
-    engine = make_engine(settings.resolved_database_url())
+    engine = make_engine(
+        settings.resolved_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
+    if settings.rate_limit_storage == "database":
+        # Counters in the app's own database: shared by every worker, nothing more to run.
+        uri = rate_limits.storage_uri(settings.resolved_database_url())
+        settings = settings.model_copy(update={"rate_limit_storage": uri})
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
     problems.install(app)
+    app.add_middleware(
+        Admission,
+        slots=settings.db_pool_size,
+        wait_seconds=settings.request_queue_seconds,
+        retry_after=settings.retry_after_seconds,
+    )
 
     @app.get("/healthz", tags=["system"])
     def healthz(request: Request) -> JSONResponse:

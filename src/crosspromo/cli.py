@@ -59,11 +59,22 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    healthcheck_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=600,
+            help="Seconds a worker may take to answer the supervisor's health check (and to "
+            "start) before it is killed and replaced.",
+        ),
+    ] = 60,
 ) -> None:
     """Serve the web app and the API."""
     import uvicorn
 
+    # uvicorn's default of 5 s kills workers still importing on a busy 2-core machine, and
+    # their replacements too: a crash loop. Starting slowly is no reason to kill a worker.
     uvicorn.run(
         "crosspromo.app:create_app",
         factory=True,
@@ -71,4 +82,5 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        timeout_worker_healthcheck=healthcheck_timeout,
     )

@@ -17,4 +17,5 @@ def load_all() -> None:
     import crosspromo.outbox.models  # noqa: F401
     import crosspromo.partnerships.models  # noqa: F401
     import crosspromo.pipeline.models  # noqa: F401
+    import crosspromo.rate_limits  # noqa: F401
     import crosspromo.sales.models  # noqa: F401

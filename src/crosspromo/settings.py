@@ -45,10 +45,22 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
     # Code checks and redemptions per caller (API key or person) and per client address,
-    # in `limits` notation; storage "memory://" is per process, "redis://..." is shared.
+    # in `limits` notation. Storage: "database" (default: the app's own database, shared by
+    # every worker process), "redis://host:6379/0" for larger installs, "memory://" for one
+    # process only (tests).
     till_rate_limit: str = "120/minute"
     till_rate_limit_per_address: str = "300/minute"
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = "database"
+    # Database connections per worker process. Requests that use the database run at most
+    # `db_pool_size` at a time per process (others wait their turn, up to
+    # `request_queue_seconds`); the overflow serves short side units of work (audit rows).
+    # A connection not free within `db_pool_timeout` seconds answers 503 with Retry-After.
+    # With PostgreSQL keep workers x (pool size + overflow) below its max_connections.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=60)
+    request_queue_seconds: float = Field(default=30.0, gt=0, le=300)
+    retry_after_seconds: int = Field(default=2, ge=1, le=3600)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

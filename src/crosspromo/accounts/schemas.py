@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from crosspromo.accounts.models import Role
+from crosspromo.fields import ONE_LINE, Input
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(Input):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    name: str = Field(default="", max_length=200)
+    name: Annotated[str, Field(max_length=200), ONE_LINE] = ""
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(Input):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     business_id: uuid.UUID
@@ -31,7 +33,7 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The full key. Shown once; store it now.")
 
 
-class Me(BaseModel):
+class Me(Input):
     user_id: uuid.UUID | None
     email: str | None
     api_key_business_id: uuid.UUID | None

@@ -11,17 +11,19 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 from babel.numbers import list_currencies
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from crosspromo.businesses import categories
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Input, Int
 from crosspromo.identifiers import IdentifierError, normalize_email, normalize_phone
 
 MAX_MINOR = 10**11  # a billion in major units: anything above is a typo, not a price
 MAX_AUDIENCE = 10**9
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}[a-z0-9]$|^[a-z0-9]$")
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Audience = Annotated[int, Field(ge=0, le=MAX_AUDIENCE)]
+Name = Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+Code = Annotated[str, Field(max_length=64), ONE_LINE]
+Audience = Annotated[Int, Field(ge=0, le=MAX_AUDIENCE)]
 
 
 @cache
@@ -73,32 +75,35 @@ def check_slug(value: str) -> str:
     return value
 
 
-class ProfileFields(BaseModel):
+class ProfileFields(Input):
     """Every editable field; all optional so one shape serves create and partial update."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Name | None = None
-    category: str | None = None
-    price_tier: Annotated[int, Field(ge=1, le=4)] | None = None
-    avg_check_minor: Annotated[int, Field(ge=0, le=MAX_MINOR)] | None = None
-    currency: str | None = None
-    country: str | None = None
-    timezone: str | None = None
-    address: Annotated[str, Field(max_length=300)] | None = None
-    city: Annotated[str, Field(max_length=100)] | None = None
+    category: Code | None = None
+    price_tier: Annotated[Int, Field(ge=1, le=4)] | None = None
+    avg_check_minor: Annotated[Int, Field(ge=0, le=MAX_MINOR)] | None = None
+    currency: Code | None = None
+    country: Code | None = None
+    timezone: Code | None = None
+    address: Annotated[str, Field(max_length=300), ONE_LINE] | None = None
+    city: Annotated[str, Field(max_length=100), ONE_LINE] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
-    phone: Annotated[str, Field(max_length=40)] | None = None
-    email: Annotated[str, Field(max_length=254)] | None = None
-    website: Annotated[str, Field(max_length=300)] | None = None
+    phone: Annotated[str, Field(max_length=40), ONE_LINE] | None = None
+    email: Annotated[str, Field(max_length=254), ONE_LINE] | None = None
+    website: Annotated[str, Field(max_length=300), ONE_LINE] | None = None
     customers_per_month: Audience | None = None
     newsletter_subscribers: Audience | None = None
     social_followers: Audience | None = None
     site_visitors_per_month: Audience | None = None
-    description: Annotated[str, Field(max_length=5000)] | None = None
+    description: Annotated[str, Field(max_length=5000), PLAIN_TEXT] | None = None
     tags: (
-        Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=20)]
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=40), ONE_LINE]],
+            Field(max_length=20),
+        ]
         | None
     ) = None
     online_only: bool | None = None
@@ -170,9 +175,9 @@ class ProfileFields(BaseModel):
 
 
 class BusinessCreate(ProfileFields):
-    slug: str | None = None
+    slug: Code | None = None
     name: Name
-    category: str
+    category: Code
 
     @field_validator("slug")
     @classmethod
@@ -195,7 +200,7 @@ class BusinessUpdate(ProfileFields):
         return data
 
 
-class BusinessOut(BaseModel):
+class BusinessOut(Input):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID

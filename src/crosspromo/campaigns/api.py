@@ -22,6 +22,7 @@ from crosspromo.campaigns.schemas import (
     TaskUpdate,
 )
 from crosspromo.errors import Invalid
+from crosspromo.fields import Offset
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
@@ -192,7 +193,7 @@ def list_tasks(
     actor: ApiActor,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    cursor: Annotated[int, Query(ge=0, description="offset of the next page")] = 0,
+    cursor: Offset = 0,
 ) -> dict[str, Any]:
     campaign, _ = service.get(db, actor, parse_uuid(campaign_id))
     found = service.tasks(db, campaign.id, limit=limit, offset=cursor)

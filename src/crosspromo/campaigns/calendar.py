@@ -6,14 +6,14 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
-from icalendar import Calendar, Event
-
 from crosspromo.campaigns.models import Campaign, Task
 from crosspromo.db import utcnow
 
 
 def ics(campaign: Campaign, tasks: Iterable[Task], names: Mapping[uuid.UUID, str]) -> bytes:
     """All-day events: the campaign's run and each dated task with its side."""
+    from icalendar import Calendar, Event  # here, not at start-up: see crosspromo.app
+
     calendar = Calendar()
     calendar.add("prodid", "-//crosspromo//campaigns//EN")
     calendar.add("version", "2.0")

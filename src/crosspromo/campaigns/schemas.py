@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from crosspromo.campaigns.models import GoalKind, Metric, Stage, TaskStatus
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int
+
+Long = Annotated[str, Field(max_length=5000), PLAIN_TEXT]
 
 Item = Literal["materials", "discounts", "bonus_products", "staff_hours", "advertising", "other"]
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(Input):
     model_config = ConfigDict(extra="forbid")
     proposal_id: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    title: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+    currency: Annotated[str, Field(min_length=3, max_length=3), ONE_LINE] | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
     @model_validator(mode="after")
     def _order(self) -> CampaignCreate:
@@ -29,13 +31,13 @@ class CampaignCreate(BaseModel):
         return self
 
 
-class CampaignUpdate(BaseModel):
+class CampaignUpdate(Input):
     """Only the fields given change; goal and dates are frozen once the campaign runs."""
 
     model_config = ConfigDict(extra="forbid")
-    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    title: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE] | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     goal_business_id: uuid.UUID | None = None
     goal_metric: Metric | None = None
     goal_kind: GoalKind | None = None
@@ -51,23 +53,23 @@ class CampaignUpdate(BaseModel):
         ]
         | None
     ) = None
-    goal_deadline: date | None = None
+    goal_deadline: Day | None = None
 
 
-class MemberIn(BaseModel):
+class MemberIn(Input):
     model_config = ConfigDict(extra="forbid")
-    business: Annotated[str, Field(description="the partner's id (slug)")]
+    business: Annotated[str, Field(max_length=64, description="the partner's id (slug)"), ONE_LINE]
 
 
-class BudgetIn(BaseModel):
+class BudgetIn(Input):
     model_config = ConfigDict(extra="forbid")
     business_id: uuid.UUID
     item: Item
-    description: Annotated[str, Field(max_length=300)] = ""
-    amount_minor: Annotated[int, Field(ge=0, le=10**12)] | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)]
-    hours: Annotated[int, Field(gt=0, le=100_000)] | None = None
-    hourly_cost_minor: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    description: Annotated[str, Field(max_length=300), PLAIN_TEXT] = ""
+    amount_minor: Annotated[Int, Field(ge=0, le=10**12)] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3), ONE_LINE]
+    hours: Annotated[Int, Field(gt=0, le=100_000)] | None = None
+    hourly_cost_minor: Annotated[Int, Field(ge=0, le=10**9)] | None = None
 
     @model_validator(mode="after")
     def _amount(self) -> BudgetIn:
@@ -79,24 +81,24 @@ class BudgetIn(BaseModel):
         return self
 
 
-class TaskIn(BaseModel):
+class TaskIn(Input):
     model_config = ConfigDict(extra="forbid")
     business_id: uuid.UUID
-    title: Annotated[str, Field(min_length=1, max_length=300)]
+    title: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE]
     assignee_user_id: uuid.UUID | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
     rehearsal: bool = False
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(Input):
     model_config = ConfigDict(extra="forbid")
-    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    title: Annotated[str, Field(min_length=1, max_length=300), ONE_LINE] | None = None
     status: TaskStatus | None = None
     assignee_user_id: uuid.UUID | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
-class StageMove(BaseModel):
+class StageMove(Input):
     model_config = ConfigDict(extra="forbid")
     to: Stage
     expected: Stage | None = Field(
@@ -104,9 +106,9 @@ class StageMove(BaseModel):
     )
 
 
-class Analysis(BaseModel):
+class Analysis(Input):
     model_config = ConfigDict(extra="forbid")
-    why: Annotated[str, Field(min_length=1, max_length=5000)]
-    keep: Annotated[str, Field(max_length=5000)] = ""
-    cut: Annotated[str, Field(max_length=5000)] = ""
-    next_action: Annotated[str, Field(max_length=5000)] = ""
+    why: Annotated[str, Field(min_length=1, max_length=5000), PLAIN_TEXT]
+    keep: Long = ""
+    cut: Long = ""
+    next_action: Long = ""

@@ -16,7 +16,6 @@ from itertools import combinations
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
-from statsmodels.stats.proportion import proportion_confint
 
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
@@ -46,6 +45,9 @@ def wilson(successes: int, total: int) -> tuple[float, float]:
     """95% Wilson score interval (statsmodels)."""
     if total == 0:
         return 0.0, 1.0
+    # Imported here: statsmodels takes seconds to import, and start-up must stay fast.
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(successes, total, alpha=0.05, method="wilson")
     return float(low), float(high)
 

@@ -6,19 +6,20 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from crosspromo.accounts.models import User
 from crosspromo.errors import Forbidden
+from crosspromo.fields import Input
 from crosspromo.notifications import service
 from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 
-class ReadIn(BaseModel):
+class ReadIn(Input):
     model_config = ConfigDict(extra="forbid")
-    ids: list[uuid.UUID] | None = None
+    ids: Annotated[list[uuid.UUID], Field(max_length=1000)] | None = None
 
 
 def _user(db: Db, actor: Any) -> User:

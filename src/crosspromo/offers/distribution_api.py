@@ -26,7 +26,12 @@ def coupons_pdf(
     layout: Literal["a4", "card"] = "a4",
     locale: Literal["en", "ru"] = "en",
     limit: Annotated[
-        int | None, Query(description=f"at most {distribution.MAX_COUPONS:,} per request")
+        int | None,
+        Query(
+            ge=1,
+            le=10**9,  # past MAX_COUPONS the service answers, naming `after`
+            description=f"at most {distribution.MAX_COUPONS:,} per request",
+        ),
     ] = None,
     after: Annotated[str, Query(description="the last code of the previous sheet")] = "",
 ) -> Response:

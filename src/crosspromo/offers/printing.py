@@ -15,10 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import segno
-from fpdf import FPDF
-from fpdf.enums import MethodReturnValue
-
 from crosspromo.web.fonts import font_path
 
 Layout = Literal["a4", "card"]
@@ -68,6 +64,8 @@ GEOMETRY: dict[str, _Geometry] = {
 
 def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     """The QR code's side in modules and its dark modules as (row, first column, length) runs."""
+    import segno  # here, not at start-up: see crosspromo.app
+
     qr = segno.make_qr(url, error="m")
     runs: list[tuple[int, int, int]] = []
     for y, row in enumerate(qr.matrix):
@@ -89,6 +87,8 @@ class _Sheet:
             raise ValueError(f"unknown layout {layout!r}")
         self.g = GEOMETRY[layout]
         self.labels = LABELS.get(locale, LABELS["en"])
+        from fpdf import FPDF  # here, not at start-up: see crosspromo.app
+
         pdf = FPDF(unit="mm", format=self.g.page)
         pdf.set_auto_page_break(False)
         pdf.set_margin(0)
@@ -106,6 +106,8 @@ class _Sheet:
         found = self._wrapped.get(key)
         if found is not None:
             return found
+        from fpdf.enums import MethodReturnValue
+
         pdf = self.pdf
         pdf.set_font(FONT, style, size)
         wrapped: list[str] = []
@@ -127,6 +129,7 @@ class _Sheet:
         self, x: float, y: float, lines: list[str], style: str, size: float, lead: float = 1.2
     ) -> float:
         """Write lines from top `y`; return the y below them."""
+
         pdf = self.pdf
         pdf.set_font(FONT, style, size)
         step = size * PT * lead

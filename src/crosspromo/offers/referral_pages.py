@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import segno
 from babel.dates import format_date, get_day_names
 from fastapi import APIRouter, Request
 from markupsafe import Markup
@@ -63,6 +62,8 @@ def landing(request: Request, token: str, web: Page, db: Db) -> Response:
         return page(request, web, "offers/landing.html", status=404, link=None)
     db.commit()
     url = str(request.base_url).rstrip("/") + f"/r/{link.display}"
+    import segno  # here, not at start-up: see crosspromo.app
+
     qr = segno.make(url, error="m").svg_inline(scale=4, border=4, title=link.display)
     return page(
         request,

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Minor
 from crosspromo.offers.models import Benefit
 
 MAX_ORDER_MINOR = 10**10  # 100 million in major units: anything above is a typo
 
 
-class OfferCreate(BaseModel):
+class OfferCreate(Input):
     model_config = ConfigDict(extra="forbid")
     issuer_business_id: uuid.UUID  # hands the offer to its customers
     honouring_business_id: uuid.UUID  # its till honours it
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Annotated[str, Field(max_length=2000)] = ""
+    title: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+    description: Annotated[str, Field(max_length=2000), PLAIN_TEXT] = ""
     benefit: Benefit
     percent: Annotated[Decimal, Field(gt=0, le=100, decimal_places=2)] | None = None
-    amount_minor: Annotated[int, Field(gt=0, le=MAX_ORDER_MINOR)] | None = None
-    item: Annotated[str, Field(max_length=200)] = ""
-    min_order_minor: Annotated[int, Field(ge=0, le=MAX_ORDER_MINOR)] = 0
+    amount_minor: Annotated[Int, Field(gt=0, le=MAX_ORDER_MINOR)] | None = None
+    item: Annotated[str, Field(max_length=200), ONE_LINE] = ""
+    min_order_minor: Annotated[Int, Field(ge=0, le=MAX_ORDER_MINOR)] = 0
     needs_partner_card: bool = False
     new_customers_only: bool = False
-    valid_from: date | None = None
-    valid_until: date | None = None
-    days: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1, max_length=7)] = [
+    valid_from: Day | None = None
+    valid_until: Day | None = None
+    days: Annotated[list[Annotated[Int, Field(ge=0, le=6)]], Field(min_length=1, max_length=7)] = [
         0,
         1,
         2,
@@ -38,12 +38,12 @@ class OfferCreate(BaseModel):
         5,
         6,
     ]
-    hour_from: Annotated[int, Field(ge=0, le=23)] = 0
-    hour_until: Annotated[int, Field(ge=1, le=24)] = 24
-    total_limit: Annotated[int, Field(gt=0, le=10**7)] | None = None
-    per_customer_limit: Annotated[int, Field(gt=0, le=1000)] | None = None
+    hour_from: Annotated[Int, Field(ge=0, le=23)] = 0
+    hour_until: Annotated[Int, Field(ge=1, le=24)] = 24
+    total_limit: Annotated[Int, Field(gt=0, le=10**7)] | None = None
+    per_customer_limit: Annotated[Int, Field(gt=0, le=1000)] | None = None
     stackable: bool = False
-    reversal_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 30)] = 24 * 60
+    reversal_minutes: Annotated[Int, Field(ge=0, le=60 * 24 * 30)] = 24 * 60
     code_prefix: Annotated[str, Field(max_length=8, pattern=r"^[A-Za-z0-9]*$")] = ""
 
     @model_validator(mode="after")
@@ -63,34 +63,38 @@ class OfferCreate(BaseModel):
         return self
 
 
-class CodesCreate(BaseModel):
+class CodesCreate(Input):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["unique", "shared", "word", "link"]
-    count: Annotated[int, Field(ge=1, le=100_000)] = 1
-    text: Annotated[str, Field(max_length=64, description="shared code or secret word")] = ""
-    groups: Annotated[int, Field(ge=1, le=10)] = 3
-    group_size: Annotated[int, Field(ge=1, le=10)] = 4
+    count: Annotated[Int, Field(ge=1, le=100_000)] = 1
+    text: Annotated[
+        str, Field(max_length=64, description="shared code or secret word"), ONE_LINE
+    ] = ""
+    groups: Annotated[Int, Field(ge=1, le=10)] = 3
+    group_size: Annotated[Int, Field(ge=1, le=10)] = 4
     staff_user_id: uuid.UUID | None = None
-    label: Annotated[str, Field(max_length=200)] = ""
+    label: Annotated[str, Field(max_length=200), ONE_LINE] = ""
 
 
-class Till(BaseModel):
+class Till(Input):
     """What the cashier types: the code, the order amount and, where needed, the customer."""
 
     model_config = ConfigDict(extra="forbid")
     business_id: uuid.UUID
-    code: Annotated[str, Field(min_length=1, max_length=200)]
-    order_minor: Annotated[int, Field(ge=0)]
-    customer: Annotated[str, Field(max_length=100, description="phone or e-mail")] = ""
+    code: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+    order_minor: Minor  # above MAX_ORDER_MINOR the service answers "absurd-amount"
+    customer: Annotated[str, Field(max_length=100, description="phone or e-mail"), ONE_LINE] = ""
     partner_card_shown: bool = False
-    order_ref: Annotated[str, Field(max_length=100, description="the receipt number")] = ""
+    order_ref: Annotated[str, Field(max_length=100, description="the receipt number"), ONE_LINE] = (
+        ""
+    )
 
 
-class ReversalIn(BaseModel):
+class ReversalIn(Input):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), PLAIN_TEXT]
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Input):
     model_config = ConfigDict(extra="forbid")
-    url: Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://")]
+    url: Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://"), ONE_LINE]

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from crosspromo.offers.statements import PAYABLE, RECEIVABLE, Statement, every_line
@@ -112,6 +111,8 @@ def to_pdf(session: Session, found: Statement, locale: str = "en") -> bytes:
     """The statement as an A4 PDF: the lines, totals per currency and, for barter, reciprocity."""
     locale = locale if locale in LABELS else "en"
     t = LABELS[locale]
+    from fpdf import FPDF  # here, not at start-up: see crosspromo.app
+
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from functools import cache
+from functools import lru_cache
 
 from limits import parse, storage, strategies
 
@@ -21,9 +21,16 @@ class RateLimited(DomainError):
         )
 
 
-@cache
-def _limiter(uri: str) -> strategies.MovingWindowRateLimiter:
-    return strategies.MovingWindowRateLimiter(storage.storage_from_string(uri))
+@lru_cache(maxsize=8)
+def _limiter(uri: str) -> strategies.RateLimiter:
+    """A moving window where the storage keeps one (memory, Redis); else fixed windows (the
+    database's counters, exact per window and shared by every worker process)."""
+    import crosspromo.rate_limits  # noqa: F401  (registers the database storage scheme)
+
+    found = storage.storage_from_string(uri)
+    if isinstance(found, storage.MovingWindowSupport):
+        return strategies.MovingWindowRateLimiter(found)
+    return strategies.FixedWindowRateLimiter(found)
 
 
 def hit(uri: str, rule: str, *identity: str) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from fpdf import FPDF
-from fpdf.enums import MethodReturnValue
 
 from crosspromo.businesses import categories
 from crosspromo.businesses.models import Business
 from crosspromo.web.fonts import font_path
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT = "DejaVu"
 PT = 25.4 / 72
@@ -162,6 +163,8 @@ class _Page:
         self.locale = locale if locale in LABELS else "en"
         self.t = LABELS[self.locale]
         self.d = density
+        from fpdf import FPDF  # here, not at start-up: see crosspromo.app
+
         pdf = FPDF(unit="mm", format="A4")
         pdf.set_margins(MARGIN, MARGIN, MARGIN)
         pdf.set_auto_page_break(True, margin=MARGIN)
@@ -178,6 +181,8 @@ class _Page:
         self, text: str, width: float, most: int, style: str = "", step: float = 0
     ) -> list[str]:
         """`text` wrapped to `width` in at most `most` lines, ellipsised when cut."""
+        from fpdf.enums import MethodReturnValue
+
         pdf = self.pdf
         pdf.set_font(FONT, style, self.size(step))
         lines: list[str] = []

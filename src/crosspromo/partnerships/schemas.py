@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Version
 
 Mechanic = Literal[
     "joint_promotion",
@@ -28,13 +29,18 @@ PaymentModel = Literal[
     "revenue_share",
     "staff_reward",
 ]
-Text = Annotated[str, Field(max_length=2000)]
+Text = Annotated[str, Field(max_length=2000), PLAIN_TEXT]
+Long = Annotated[str, Field(max_length=5000), PLAIN_TEXT]
+Slug = Annotated[
+    str, Field(min_length=1, max_length=64, description="the partner's id (slug)"), ONE_LINE
+]
 
 
-Short = Annotated[str, Field(max_length=200)]
+Short = Annotated[str, Field(max_length=200), ONE_LINE]
+Title = Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
 
 
-class Side(BaseModel):
+class Side(Input):
     """What one side gives and gets, who answers for it, and what its staff say."""
 
     model_config = ConfigDict(extra="forbid")
@@ -43,46 +49,50 @@ class Side(BaseModel):
     expected_result: Text = ""
     responsible: Short = ""
     staff_script: Text = ""
-    motivation: Annotated[str, Field(max_length=500, description="motivational discount")] = ""
+    motivation: Annotated[
+        str, Field(max_length=500, description="motivational discount"), PLAIN_TEXT
+    ] = ""
 
 
-class Exchange(BaseModel):
+class Exchange(Input):
     """A recurring exchange, e.g. 2 newsletter mentions per month by the partner."""
 
     model_config = ConfigDict(extra="forbid")
-    what: Annotated[str, Field(min_length=1, max_length=200)]
-    per_month: Annotated[int, Field(ge=0, le=10_000)]
+    what: Title
+    per_month: Annotated[Int, Field(ge=0, le=10_000)]
     by: Literal["proposer", "partner"]
 
 
-class Indicator(BaseModel):
+class Indicator(Input):
     """A partner activity indicator with its target (leads per month, coupons returned...)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    target: Annotated[int, Field(ge=0, le=10**9)]
+    name: Title
+    target: Annotated[Int, Field(ge=0, le=10**9)]
     by: Literal["proposer", "partner"]
 
 
-class Option(BaseModel):
+class Option(Input):
     """One concrete way to work together; a proposal carries 1 to 5 of them."""
 
     model_config = ConfigDict(extra="forbid")
     mechanic: Mechanic
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Title
     proposer: Side
     partner: Side
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     resources: Text = ""
     tracking: Text = ""
     payment_model: PaymentModel = "barter"
-    payment_minor: Annotated[int, Field(ge=0, le=10**11)] | None = None
+    payment_minor: Annotated[Int, Field(ge=0, le=10**11)] | None = None
     payment_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3), ONE_LINE] | None = None
     exchanges: Annotated[list[Exchange], Field(max_length=20)] = []
     indicators: Annotated[list[Indicator], Field(max_length=20)] = []
-    lead_handoff: Annotated[str, Field(max_length=2000, description="how leads pass")] = ""
+    lead_handoff: Annotated[
+        str, Field(max_length=2000, description="how leads pass"), PLAIN_TEXT
+    ] = ""
     data_sharing: Literal["none", "aggregates", "consented_contacts"] = "none"
 
     @model_validator(mode="after")
@@ -103,37 +113,37 @@ class Option(BaseModel):
 Options = Annotated[list[Option], Field(min_length=1, max_length=5)]
 
 
-class ProposalCreate(BaseModel):
+class ProposalCreate(Input):
     model_config = ConfigDict(extra="forbid")
-    to_business: Annotated[str, Field(description="the partner's id (slug)")]
-    message: Annotated[str, Field(max_length=5000)] = ""
+    to_business: Slug
+    message: Long = ""
     options: Options
 
 
-class Counter(BaseModel):
+class Counter(Input):
     model_config = ConfigDict(extra="forbid")
-    based_on: Annotated[int, Field(ge=1, description="the version you are answering")]
+    based_on: Annotated[Version, Field(description="the version you are answering")]
     options: Options
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Text = ""
 
 
-class Accept(BaseModel):
+class Accept(Input):
     model_config = ConfigDict(extra="forbid")
-    version: Annotated[int, Field(ge=1)]
-    option: Annotated[int, Field(ge=0, le=4)] = 0
+    version: Version
+    option: Annotated[Int, Field(ge=0, le=4)] = 0
 
 
-class Decline(BaseModel):
+class Decline(Input):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500), PLAIN_TEXT]
 
 
-class MessageIn(BaseModel):
+class MessageIn(Input):
     model_config = ConfigDict(extra="forbid")
-    text: Annotated[str, Field(min_length=1, max_length=5000)]
+    text: Annotated[str, Field(min_length=1, max_length=5000), PLAIN_TEXT]
 
 
-class VersionOut(BaseModel):
+class VersionOut(Input):
     number: int
     author_business_id: uuid.UUID
     options: list[Option]
@@ -141,10 +151,10 @@ class VersionOut(BaseModel):
     accepted_by: list[uuid.UUID]
 
 
-class InvitationCreate(BaseModel):
+class InvitationCreate(Input):
     """A proposal to a business that is not on the platform yet, by its owner's e-mail."""
 
     model_config = ConfigDict(extra="forbid")
-    email: Annotated[str, Field(min_length=3, max_length=254)]
-    message: Annotated[str, Field(max_length=5000)] = ""
+    email: Annotated[str, Field(min_length=3, max_length=254), ONE_LINE]
+    message: Long = ""
     options: Options

@@ -6,70 +6,74 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Instant, Int, Minor
 from crosspromo.pipeline.models import Kind, Stage
 
 Currency = Annotated[str, Field(pattern="^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
+Name = Annotated[str, Field(max_length=200), ONE_LINE]
+Contact = Annotated[str, Field(max_length=300), PLAIN_TEXT]
+Note = Annotated[str, Field(max_length=2000), PLAIN_TEXT]
 
 
-class EntryCreate(BaseModel):
+class EntryCreate(Input):
     """A partner on the platform (`partner_business`, its id/slug) or outside it (a name)."""
 
     model_config = ConfigDict(extra="forbid")
-    partner_business: Annotated[str, Field(max_length=64)] = ""
-    partner_name: Annotated[str, Field(max_length=200)] = ""
-    contact: Annotated[str, Field(max_length=300)] = ""
+    partner_business: Annotated[str, Field(max_length=64), ONE_LINE] = ""
+    partner_name: Name = ""
+    contact: Contact = ""
     stage: Stage = Stage.prospect
     manager_id: uuid.UUID | None = None
-    next_follow_up_on: date | None = None
+    next_follow_up_on: Day | None = None
     proposal_id: uuid.UUID | None = None
 
 
-class EntryUpdate(BaseModel):
+class EntryUpdate(Input):
     """Only the fields sent change; `next_follow_up_on: null` clears the reminder."""
 
     model_config = ConfigDict(extra="forbid")
-    partner_name: Annotated[str, Field(max_length=200)] | None = None
-    contact: Annotated[str, Field(max_length=300)] | None = None
+    partner_name: Name | None = None
+    contact: Contact | None = None
     manager_id: uuid.UUID | None = None
-    next_follow_up_on: date | None = None
+    next_follow_up_on: Day | None = None
     proposal_id: uuid.UUID | None = None
 
 
-class StageMove(BaseModel):
+class StageMove(Input):
     model_config = ConfigDict(extra="forbid")
     stage: Stage
-    note: Annotated[str, Field(max_length=2000)] = ""
+    note: Note = ""
 
 
-class FollowUp(BaseModel):
+class FollowUp(Input):
     model_config = ConfigDict(extra="forbid")
-    on: date | None
+    on: Day | None
 
 
-class ActivityCreate(BaseModel):
+class ActivityCreate(Input):
     """A call, meeting, note, e-mail or order; an order needs `amount_minor`."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Kind
-    at: AwareDatetime | None = None
-    text: Annotated[str, Field(max_length=5000)] = ""
-    amount_minor: Annotated[int, Field(ge=0, le=10**13)] | None = None
+    at: Instant | None = None
+    text: Annotated[str, Field(max_length=5000), PLAIN_TEXT] = ""
+    amount_minor: Minor | None = None
     currency: Currency | None = None
-    follow_up_on: date | None = None
+    follow_up_on: Day | None = None
 
 
-class TargetSet(BaseModel):
+class TargetSet(Input):
     """An owner's targets for one manager and month (`month` as YYYY-MM or its first day)."""
 
     model_config = ConfigDict(extra="forbid")
     user_id: uuid.UUID
-    month: date
-    partners: Annotated[int, Field(ge=0, le=10_000)] = 0
-    calls_per_day: Annotated[int, Field(ge=0, le=1_000)] = 0
-    meetings: Annotated[int, Field(ge=0, le=10_000)] = 0
-    order_sum_minor: Annotated[int, Field(ge=0, le=10**13)] = 0
+    month: Day
+    partners: Annotated[Int, Field(ge=0, le=10_000)] = 0
+    calls_per_day: Annotated[Int, Field(ge=0, le=1_000)] = 0
+    meetings: Annotated[Int, Field(ge=0, le=10_000)] = 0
+    order_sum_minor: Minor = 0
     currency: Currency | None = None
 
     @field_validator("month", mode="before")
@@ -87,18 +91,18 @@ class TargetSet(BaseModel):
         return value
 
 
-class DeliveryCreate(BaseModel):
+class DeliveryCreate(Input):
     """What one side delivered; `business_id` defaults to the side of the one recording."""
 
     model_config = ConfigDict(extra="forbid")
-    what: Annotated[str, Field(min_length=1, max_length=200)]
-    quantity: Annotated[int, Field(ge=1, le=10**9)]
-    on: date
-    note: Annotated[str, Field(max_length=2000)] = ""
+    what: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
+    quantity: Annotated[Int, Field(ge=1, le=10**9)]
+    on: Day
+    note: Note = ""
     business_id: uuid.UUID | None = None
 
 
-class EntryOut(BaseModel):
+class EntryOut(Input):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     business_id: uuid.UUID
@@ -113,7 +117,7 @@ class EntryOut(BaseModel):
     updated_at: datetime
 
 
-class ActivityOut(BaseModel):
+class ActivityOut(Input):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     entry_id: uuid.UUID
@@ -128,7 +132,7 @@ class ActivityOut(BaseModel):
     to_stage: Stage | None
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(Input):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     proposal_id: uuid.UUID

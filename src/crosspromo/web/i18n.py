@@ -123,6 +123,23 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"not a web address"), N_("not a web address")),
     (re.compile(r"not a (?:whole )?number"), N_("not a number")),
     (re.compile(r"Use at least (?P<n>\d+) characters\."), N_("at least %(n)s characters")),
+    (
+        re.compile(r"control character U\+(?P<v>[0-9A-F]+) is not allowed in one line"),
+        N_("control character U+%(v)s is not allowed in one line"),
+    ),
+    (
+        re.compile(r"control character U\+(?P<v>[0-9A-F]+) is not allowed"),
+        N_("control character U+%(v)s is not allowed"),
+    ),
+    (
+        re.compile(r"give a date between (?P<a>\S+) and (?P<b>\S+)"),
+        N_("give a date between %(a)s and %(b)s"),
+    ),
+    (re.compile(r"Input should be a valid integer.*"), N_("must be a whole number")),
+    (
+        re.compile(r"The server is busy; nothing was changed\. Retry after a moment\."),
+        N_("The server is busy; nothing was changed. Retry after a moment."),
+    ),
 )
 
 

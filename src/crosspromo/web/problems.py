@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -28,6 +30,7 @@ HTTP_KINDS = {
     415: "unsupported-media-type",
     422: "validation",
     429: "rate-limited",
+    503: "unavailable",
 }
 # The stable problem types, with a sentence each, served at /problems/<kind>.
 KINDS = {
@@ -46,6 +49,7 @@ KINDS = {
         "The file was refused as a whole; `errors` lists each line and column; nothing was applied."
     ),
     "internal": "Something failed on our side; nothing you sent was applied.",
+    "unavailable": "The server is busy (no free database connection); retry after Retry-After.",
     "version-superseded": "Newer terms exist; read the current version and answer that one.",
     "proposal-closed": "The proposal was declined; start a new one.",
     "already-accepted": "Your side already accepted this version.",
@@ -116,7 +120,7 @@ def problem(
         return JSONResponse(
             body, status_code=status, media_type="application/problem+json", headers=headers
         )
-    return render(
+    page = render(
         request,
         "error.html",
         status_code=status,
@@ -124,6 +128,37 @@ def problem(
         title=title,
         detail=detail,
         errors=errors or [],
+    )
+    page.headers.update(headers or {})
+    return page
+
+
+# PostgreSQL SQLSTATEs that mean "busy, try again": too many connections, out of resources,
+# a lock or statement timeout, a serialization failure, a deadlock, the server shutting down.
+TRANSIENT_SQLSTATES = {"53300", "53000", "55P03", "57014", "40001", "40P01", "57P03"}
+TRANSIENT_SQLITE = ("database is locked", "database table is locked")
+
+
+def transient(exc: OperationalError) -> bool:
+    """Whether a database error is load, not a bug: answered with 503, not 500."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
+        return True
+    return any(text in str(exc.orig) for text in TRANSIENT_SQLITE)
+
+
+def busy(request: Request) -> Response:
+    """503 with Retry-After: the database is saturated, the request changed nothing."""
+    seconds = getattr(request.app.state.settings, "retry_after_seconds", 2)
+    return problem(
+        request,
+        kind="unavailable",
+        status=503,
+        title="Service unavailable",
+        detail="The server is busy; nothing was changed. Retry after a moment.",
+        headers={"Retry-After": str(seconds)},
     )
 
 
@@ -187,6 +222,18 @@ def install(app: FastAPI) -> None:
     async def sign_in(request: Request, exc: SignInRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> Response:
+        log.warning("no free database connection on %s %s", request.method, request.url.path)
+        return busy(request)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        if transient(exc):
+            log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+            return busy(request)
+        return await crash(request, exc)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
