@@ -13,7 +13,6 @@ from babel.numbers import format_compact_decimal, get_currency_precision, get_cu
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
-from crosspromo.measurement import charts
 from crosspromo.sales import service as sales
 from crosspromo.web.i18n import translations
 
@@ -63,6 +62,8 @@ def sales_chart(
     session: Session, business: Business, *, locale: str, now: datetime | None = None
 ) -> SalesChart:
     """The dashboard's weekly revenue chart and its freshness line."""
+    from crosspromo.measurement import charts  # Altair loads with the first chart drawn
+
     totals = sales.totals(session, business_id=business.id)
     fresh = freshness(totals.last, zone=business.timezone, locale=locale, now=now)
     if totals.last is None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.campaigns import service as campaigns
-from crosspromo.measurement import attribution, report
+from crosspromo.measurement import attribution
 from crosspromo.measurement.report_api import csv_response, pdf_response
 from crosspromo.web.deps import Db, SignedIn, parse_uuid
 from crosspromo.web.i18n import pick_locale
@@ -31,6 +31,8 @@ def section(
     model: Annotated[Model, Query()] = "markov",
 ) -> Response:
     """The measurement section of a campaign page: dynamics, funnel, attribution by `model`."""
+    from crosspromo.measurement import report  # fpdf, Altair and the statistics load when used
+
     campaign, _ = campaigns.get(db, web.actor, parse_uuid(campaign_id))
     locale = pick_locale(request, web.user_locale)
     found = report.build(db, campaign_id=campaign.id, locale=locale)
@@ -60,6 +62,8 @@ def report_pdf(
     db: Db,
     lang: Annotated[Literal["en", "ru"] | None, Query()] = None,
 ) -> Response:
+    from crosspromo.measurement import report
+
     campaign, _ = campaigns.get(db, web.actor, parse_uuid(campaign_id))
     locale = lang or pick_locale(request, web.user_locale)
     return pdf_response(report.build(db, campaign_id=campaign.id, locale=locale))
@@ -69,6 +73,8 @@ def report_pdf(
 def report_csv(
     request: Request, business: ManagerBusinessPage, campaign_id: str, web: SignedIn, db: Db
 ) -> Response:
+    from crosspromo.measurement import report
+
     campaign, _ = campaigns.get(db, web.actor, parse_uuid(campaign_id))
     locale = pick_locale(request, web.user_locale)
     return csv_response(report.build(db, campaign_id=campaign.id, locale=locale))
