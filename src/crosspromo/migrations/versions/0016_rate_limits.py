@@ -1,7 +1,7 @@
 """rate limit counters shared by every worker process
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0013
 Create Date: 2026-11-29 22:40:00
 """
 
