@@ -122,7 +122,7 @@ def test_weekly_chart_keeps_summer_mondays_in_their_week(db: Session, tmp_path: 
 
 
 def _migration() -> object:
-    path = Path(clock.__file__).parent / "migrations" / "versions" / "0012_time_truth_indicators.py"
+    path = Path(clock.__file__).parent / "migrations" / "versions" / "0017_time_truth_indicators.py"
     spec = importlib.util.spec_from_file_location("m0012", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -11,7 +11,7 @@ import crosspromo.db
 
 
 revision = '0013'
-down_revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

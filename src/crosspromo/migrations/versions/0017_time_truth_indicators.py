@@ -1,7 +1,7 @@
 """one stored timestamp format on SQLite; indicators outside sales
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0017
+Revises: 0016
 """
 
 from datetime import UTC, datetime
@@ -11,8 +11,8 @@ from alembic import op
 
 import crosspromo.db
 
-revision = "0012"
-down_revision = "0011"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
