@@ -17,6 +17,7 @@ from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
 from crosspromo.web.admission import Admission
 from crosspromo.web.plain_input import refuse_control_characters
+from crosspromo.web.security import SecurityHeaders
 
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 API_DOCS_HTML = f"""<!doctype html>
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_seconds=settings.request_queue_seconds,
         retry_after=settings.retry_after_seconds,
     )
+    # Added last, so outermost: even Admission's 503 carries the security headers.
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz", tags=["system"])
     def healthz(request: Request) -> JSONResponse:

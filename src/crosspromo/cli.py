@@ -17,7 +17,7 @@ from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.measurement.kpi_cli import kpi_command
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
-from crosspromo.outbox.cli import run_worker
+from crosspromo.outbox.cli import outbox_app, run_worker
 from crosspromo.overlap.cli import overlap_app
 from crosspromo.pipeline.cli import pipeline_app
 from crosspromo.settings import get_settings
@@ -35,6 +35,7 @@ app.add_typer(partnerships_app, name="partnerships")
 app.add_typer(campaigns_app, name="campaigns")
 app.command("worker")(run_worker)
 app.command("kpi")(kpi_command)
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")

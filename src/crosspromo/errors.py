@@ -64,3 +64,8 @@ class Forbidden(DomainError):
 class Unauthorized(DomainError):
     def __init__(self, detail: str = "Sign in or send an API key.") -> None:
         super().__init__(detail, kind="unauthorized", status=401, title="Unauthorized")
+
+
+class TooLarge(DomainError):
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail, field, kind="too-large", status=413, title="Too large")

@@ -6,7 +6,7 @@ import secrets
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,8 +14,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSPROMO_", env_file=None, extra="ignore")
 
     var_dir: Path = Path("var")
-    database_url: str = ""
-    secret_key: str = ""
+    # May carry a password: kept out of repr() and logs.
+    database_url: str = Field(default="", repr=False)
+    secret_key: SecretStr = SecretStr("")
     default_country: str = "RU"
     default_currency: str = "RUB"
     default_timezone: str = "Europe/Moscow"
@@ -24,6 +25,14 @@ class Settings(BaseSettings):
     # Cookies marked Secure only work over HTTPS; the local demo serves plain HTTP.
     secure_cookies: bool = False
     import_max_line_bytes: int = Field(default=1_000_000, ge=1_000)
+    # An import's size once decompressed (gzip bombs) and its rows; past either the whole
+    # file is refused. Page uploads run in a bounded pool: so many at once, so many waiting.
+    import_max_bytes: int = Field(default=1 << 30, ge=1 << 16)
+    import_max_rows: int = Field(default=5_000_000, ge=1)
+    import_workers: int = Field(default=2, ge=1, le=32)
+    import_queue: int = Field(default=4, ge=0, le=1000)
+    # A PSI request body (an encrypted set: about 40 bytes per identifier).
+    psi_max_request_bytes: int = Field(default=64 << 20, ge=1 << 10)
     # Partner suggestions: criteria weights (relative) and the default search radius.
     match_radius_km: float = Field(default=15.0, gt=0)
     match_weight_complementarity: float = Field(default=0.30, ge=0)
@@ -38,19 +47,24 @@ class Settings(BaseSettings):
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
-    smtp_password: str = ""
+    smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     mail_from: str = "crosspromo <noreply@localhost>"
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
+    outbox_keep_days: int = Field(default=30, ge=1, le=3650)
+    # Development only: webhooks over plain http and to loopback/private addresses.
+    webhooks_allow_private: bool = False
     # Code checks and redemptions per caller (API key or person) and per client address,
     # in `limits` notation. Storage: "database" (default: the app's own database, shared by
     # every worker process), "redis://host:6379/0" for larger installs, "memory://" for one
     # process only (tests).
     till_rate_limit: str = "120/minute"
     till_rate_limit_per_address: str = "300/minute"
-    rate_limit_storage: str = "database"
+    # Kept out of repr(): a Redis URL or the database storage may carry a password.
+    rate_limit_storage: str = Field(default="database", repr=False)
     # Database connections per worker process. Requests that use the database run at most
     # `db_pool_size` at a time per process (others wait their turn, up to
     # `request_queue_seconds`); the overflow serves short side units of work (audit rows).
@@ -61,6 +75,12 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=5.0, gt=0, le=60)
     request_queue_seconds: float = Field(default=30.0, gt=0, le=300)
     retry_after_seconds: int = Field(default=2, ge=1, le=3600)
+    # Sign-in: failed attempts per account and per client address (each costs an argon2
+    # hash); sign-up: all attempts per client address and per e-mail.
+    signin_failures_per_account: str = "10 per 15 minutes"
+    signin_failures_per_address: str = "50 per 15 minutes"
+    signup_rate_limit_per_address: str = "10 per hour"
+    signup_rate_limit_per_email: str = "3 per hour"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -70,8 +90,8 @@ class Settings(BaseSettings):
 
     def resolved_secret_key(self) -> str:
         """The install secret: from the environment, else generated once into var/."""
-        if self.secret_key:
-            return self.secret_key
+        if self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
         path = self.var_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()

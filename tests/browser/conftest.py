@@ -114,8 +114,14 @@ def browser() -> Iterator[Any]:
 def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     context.close()
+    assert blocked == [], blocked  # every page satisfies its Content-Security-Policy
 
 
 def shot(page: Any, name: str) -> None:

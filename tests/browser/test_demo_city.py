@@ -63,6 +63,11 @@ def test_demo_campaign_measurement_charts(demo: Server, browser: Any) -> None:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    blocked: list[str] = []  # what the Content-Security-Policy refused
+    page.on(
+        "console",
+        lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     page.goto(demo.url + "/signin")
     page.fill("input[name=email]", "owner@demo.example")
     page.fill("input[name=password]", "demo-city-2026")
@@ -104,4 +109,5 @@ def test_demo_campaign_measurement_charts(demo: Server, browser: Any) -> None:
         < 1e-4
     )
     assert not errors, errors
+    print("CSP refusals:", len(blocked), blocked[:3])
     context.close()

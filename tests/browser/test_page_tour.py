@@ -59,6 +59,7 @@ def test_pipeline_statements_and_landing_pages_render(server: Server, browser: A
     landing = visitor.new_page()
     landing.set_extra_http_headers({"Accept-Language": "ru"})
     landing.goto(f"{server.url}/r/{link}")
+    landing.click("form.take-code button")  # the paid click is the person's act, not the GET
     assert "Покажите этот код на кассе" in landing.inner_text("main")
     shot(landing, "57-referral-landing-ru")
     visitor.close()

@@ -28,6 +28,14 @@ def _link(client: TestClient, p: dict[str, Any], **offer: Any) -> tuple[dict[str
     return made, found[0]["code"]
 
 
+def _take(client: TestClient, token: str, headers: dict[str, str]) -> Any:
+    landing = client.get(f"/r/{token}", headers=headers)
+    csrf = landing.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    return client.post(
+        f"/r/{token}", headers=headers, data={"csrf_token": csrf}, follow_redirects=False
+    )
+
+
 def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
     client: TestClient, db: Session
 ) -> None:
@@ -35,18 +43,28 @@ def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
     _, token = _link(client, p)
     first = client.get(f"/r/{token}", headers=BROWSER)
     assert first.status_code == 200, first.text
-    assert token in first.text and "<svg" in first.text
+    assert "Get my code" in first.text
     again = client.get(f"/r/{token.lower().replace('-', '')}", headers=BROWSER)
     assert again.status_code == 200
     preview = client.get(f"/r/{token}", headers={"User-Agent": "TelegramBot (like TwitterBot)"})
     assert preview.status_code == 200
+    # visits (and link previews) are logged, never paid
+    assert db.scalar(select(func.count()).select_from(Accrual)) == 0
+
+    taken = _take(client, token, BROWSER)  # the person acts: a visit and the paid click
+    assert taken.status_code == 303 and taken.headers["location"].endswith("?code=1")
+    shown = client.get(taken.headers["location"], headers=BROWSER)
+    assert token in shown.text and "<svg" in shown.text
+    assert _take(client, token, BROWSER).status_code == 303  # same address, same day: unpaid
+    bot = _take(client, token, {"User-Agent": "TelegramBot (like TwitterBot)"})
+    assert bot.status_code == 303
 
     db.expire_all()
     code = db.scalar(select(Code).where(Code.kind == "link"))
-    assert code is not None and code.clicks == 3
+    assert code is not None and code.clicks == 6
     clicks = db.scalars(select(Click).order_by(Click.at)).all()
-    assert len(clicks) == 3
-    assert [c.paid_on is not None for c in clicks] == [True, False, False]
+    assert len(clicks) == 7  # six visits and one paid take
+    assert sum(c.paid_on is not None for c in clicks) == 1
     assert all(c.address_hash != "testclient" and len(c.address_hash) == 64 for c in clicks)
     assert clicks[2].user_agent.startswith("TelegramBot")
     paid = db.scalars(select(Accrual).where(Accrual.kind == "click")).all()
@@ -54,6 +72,10 @@ def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
     assert paid[0].payer_business_id == p["cafe"].id
     assert paid[0].payee_business_id == p["bakery"].id
     assert paid[0].redemption_id is None and paid[0].code_id == code.id
+
+    # a forged cross-site POST without the page's token is refused
+    forged = client.post(f"/r/{token}", headers=BROWSER, follow_redirects=False)
+    assert forged.status_code in (400, 403)
 
     # another address the same day, and the first address the next day: paid again
     secret = "test-secret"
@@ -64,6 +86,7 @@ def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
         user_agent=BROWSER["User-Agent"],
         accept_language="",
         secret_key=secret,
+        taken=True,
     )
     referrals.click(
         db,
@@ -72,12 +95,13 @@ def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
         user_agent=BROWSER["User-Agent"],
         accept_language="",
         secret_key=secret,
+        taken=True,
         now=utcnow() + timedelta(days=1),
     )
     db.commit()
     assert db.scalar(select(func.count()).select_from(Accrual).where(Accrual.kind == "click")) == 3
     db.expire_all()
-    assert db.get(Code, code.id).clicks == 5  # type: ignore[union-attr]
+    assert db.get(Code, code.id).clicks == 6  # type: ignore[union-attr]  (takes are not visits)
 
 
 def test_clicks_under_barter_are_logged_not_paid(client: TestClient, db: Session) -> None:
@@ -92,13 +116,13 @@ def test_landing_page_speaks_the_customers_language(client: TestClient, db: Sess
     p = agree(client, db)
     until = date(2031, 3, 15)
     _, token = _link(client, p, valid_until=until.isoformat(), days=[5, 6], min_order_minor=50000)
-    ru = client.get(f"/r/{token}", headers=BROWSER | {"Accept-Language": "ru-RU,ru;q=0.9"})
+    ru = client.get(f"/r/{token}?code=1", headers=BROWSER | {"Accept-Language": "ru-RU,ru;q=0.9"})
     assert ru.status_code == 200
     assert '<html lang="ru">' in ru.text
     assert "15 марта 2031" in ru.text  # Babel's long date in Russian
     assert "суббота" in ru.text and "воскресенье" in ru.text
     assert "500,00" in ru.text and "₽" in ru.text
-    en = client.get(f"/r/{token}", headers=BROWSER | {"Accept-Language": "en-GB,en;q=0.8"})
+    en = client.get(f"/r/{token}?code=1", headers=BROWSER | {"Accept-Language": "en-GB,en;q=0.8"})
     assert '<html lang="en">' in en.text
     assert "March 15, 2031" in en.text and "Saturday, Sunday" in en.text
     for page in (ru.text, en.text):

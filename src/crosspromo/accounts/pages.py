@@ -14,7 +14,10 @@ from crosspromo.accounts import service
 from crosspromo.accounts.models import Role
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.schemas import BusinessCreate
-from crosspromo.errors import DomainError
+from crosspromo.db import utcnow
+from crosspromo.errors import Conflict, DomainError
+from crosspromo.offers.throttle import RateLimited, hit, refuse_if_spent
+from crosspromo.outbox import service as outbox
 from crosspromo.web.deps import (
     ANON_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -117,6 +120,20 @@ def signin_form(request: Request, web: Page, next: str | None = None) -> Respons
     return page(request, web, "accounts/signin.html", next=safe_next(next), email="", error=None)
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _too_many(
+    request: Request, web: WebContext, template: str, exc: RateLimited, **ctx: object
+) -> Response:
+    """The form again with 429 and Retry-After: a person reads when to retry."""
+    seconds = int(exc.extensions["retry_after"])
+    response = page(request, web, template, status=429, retry_after=seconds, **ctx)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @router.post("/signin", dependencies=[Csrf])
 def signin(
     request: Request,
@@ -126,19 +143,28 @@ def signin(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    # Failed attempts are counted per account and per address and checked before the
+    # (deliberately slow) password hash: online guessing and CPU exhaustion stop there.
+    settings = request.app.state.settings
+    storage = settings.rate_limit_storage
+    account = ("signin-account", email.strip().lower())
+    address = ("signin-address", _address(request))
+    form = {"next": safe_next(next), "email": email}
+    try:
+        refuse_if_spent(storage, settings.signin_failures_per_account, *account)
+        refuse_if_spent(storage, settings.signin_failures_per_address, *address)
+    except RateLimited as exc:
+        return _too_many(request, web, "accounts/signin.html", exc, error=None, **form)
     try:
         user = service.authenticate(db, email=email, password=password)
     except DomainError as exc:
-        return page(
-            request,
-            web,
-            "accounts/signin.html",
-            status=401,
-            next=safe_next(next),
-            email=email,
-            error=exc.detail,
-        )
-    token, _ = service.start_session(db, user=user, days=request.app.state.settings.session_days)
+        try:
+            hit(storage, settings.signin_failures_per_account, *account)
+            hit(storage, settings.signin_failures_per_address, *address)
+        except RateLimited:
+            pass  # this failure used up the allowance; the next attempt is refused
+        return page(request, web, "accounts/signin.html", status=401, error=exc.detail, **form)
+    token, _ = service.start_session(db, user=user, days=settings.session_days)
     db.commit()
     return _signed_in_response(request, token, safe_next(next))
 
@@ -146,6 +172,30 @@ def signin(
 @router.get("/signup")
 def signup_form(request: Request, web: Page, next: str = "") -> Response:
     return page(request, web, "accounts/signup.html", form={"next": next}, errors={})
+
+
+def _notify_existing_owner(request: Request, db: Db, email: str) -> None:
+    """Sign-up with a taken address: its owner hears of it by e-mail; the page says nothing."""
+    link = f"{request.app.state.settings.public_url.rstrip('/')}/signin"
+    outbox.enqueue(
+        db,
+        kind="email",
+        key=f"signup-taken:{email}:{utcnow().strftime('%Y-%m-%d')}",
+        payload={
+            "to": email,
+            "subject": "Someone tried to create a crosspromo account with your address",
+            "text": "Someone tried to create a new crosspromo account with this e-mail "
+            "address, which already has an account. If it was you, sign in instead: "
+            f"{link}\nIf it was not you, you can ignore this message.\n\n"
+            "Кто-то пытался создать новую учётную запись crosspromo с этим адресом, "
+            f"у которого уже есть учётная запись. Если это были вы, войдите: {link}",
+        },
+    )
+
+
+@router.get("/signup/sent")
+def signup_sent(request: Request, web: Page) -> Response:
+    return page(request, web, "accounts/signup_sent.html")
 
 
 @router.post("/signup", dependencies=[Csrf])
@@ -167,6 +217,13 @@ def signup(
         "category": category,
         "next": next,
     }
+    settings = request.app.state.settings
+    storage = settings.rate_limit_storage
+    try:
+        hit(storage, settings.signup_rate_limit_per_address, "signup-address", _address(request))
+        hit(storage, settings.signup_rate_limit_per_email, "signup-email", email.strip().lower())
+    except RateLimited as exc:
+        return _too_many(request, web, "accounts/signup.html", exc, form=form, errors={})
     errors: dict[str, str] = {}
     try:
         data = BusinessCreate(name=business_name, category=category)
@@ -175,16 +232,23 @@ def signup(
             field = "business_name" if err["loc"][0] == "name" else str(err["loc"][0])
             errors[field] = err["msg"].removeprefix("Value error, ")
         data = None
+    taken = False
     try:
         user = service.create_user(db, email=email, password=password, name=name)
+    except Conflict:
+        taken = True  # said to nobody but the address's owner
+        service.hash_password(password)  # and as slow as a new account
     except DomainError as exc:
         errors[exc.field or "email"] = exc.detail
     if errors or data is None:
         db.rollback()
         return page(request, web, "accounts/signup.html", status=422, form=form, errors=errors)
+    if taken:
+        _notify_existing_owner(request, db, email.strip().lower())
+        return RedirectResponse("/signup/sent", status_code=303)
     workspace = service.create_workspace(db, name=business_name, owner=user)
     business = businesses.create(db, workspace_id=workspace.id, data=data)
-    token, _ = service.start_session(db, user=user, days=request.app.state.settings.session_days)
+    token, _ = service.start_session(db, user=user, days=settings.session_days)
     db.commit()
     return _signed_in_response(request, token, safe_next(next, f"/b/{business.id}/profile"))
 

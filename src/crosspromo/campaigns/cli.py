@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crosspromo import spreadsheets
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import api, calendar, service
 from crosspromo.cli_support import business_by_slug, fail, operator, session_scope
@@ -117,7 +117,7 @@ def export(
         else:
             rows = [api.task_out(t) | {"side": names.get(t.business_id, "")} for t in tasks]
             target = open(output, "w", newline="") if output else sys.stdout  # noqa: SIM115
-            writer = csv.DictWriter(
+            writer = spreadsheets.DictWriter(
                 target,
                 ["id", "title", "side", "business_id", "assignee_user_id", "due_on", "status"]
                 + ["rehearsal"],

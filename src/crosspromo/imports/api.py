@@ -50,6 +50,8 @@ async def import_file(
             secret_key=request.app.state.secret_key,
             filename=file.filename,
             max_line_bytes=settings.import_max_line_bytes,
+            max_bytes=settings.import_max_bytes,
+            max_rows=settings.import_max_rows,
         )
         if not dry_run:
             db.commit()

@@ -90,6 +90,8 @@ def import_file(
                         secret_key=settings.resolved_secret_key(),
                         progress=progress,
                         max_line_bytes=settings.import_max_line_bytes,
+                        max_bytes=settings.import_max_bytes,
+                        max_rows=settings.import_max_rows,
                     )
                     if not dry_run:
                         session.commit()

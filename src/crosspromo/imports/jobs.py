@@ -6,6 +6,9 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -62,7 +65,41 @@ def recent(session: Session, *, business_id: uuid.UUID, limit: int = 10) -> list
     )
 
 
-def run_in_thread(
+class Pool:
+    """A fixed number of import threads and a bounded queue: an upload beyond both is refused.
+
+    `reserve` takes a place before the upload is saved, so a refused upload costs nothing;
+    `submit` runs the job in that place, which frees itself when the job ends.
+    """
+
+    def __init__(self, workers: int, queue: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import")
+        self._places = threading.BoundedSemaphore(workers + queue)
+
+    def reserve(self) -> bool:
+        return self._places.acquire(blocking=False)
+
+    def release(self) -> None:
+        self._places.release()
+
+    def submit(self, task: Callable[[], None]) -> Future[None]:
+        def run() -> None:
+            try:
+                task()
+            finally:
+                self.release()
+
+        return self._executor.submit(run)
+
+
+@cache
+def pool(workers: int, queue: int) -> Pool:
+    """The process's import pool for these sizes (the settings')."""
+    return Pool(workers, queue)
+
+
+def run_in_pool(
+    place: Pool,
     sessions: sessionmaker[Session],
     *,
     job_id: uuid.UUID,
@@ -71,16 +108,25 @@ def run_in_thread(
     business: str | None,
     secret_key: str,
     max_line_bytes: int,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
     date_format: str | None = None,
-) -> threading.Thread:
-    thread = threading.Thread(
-        target=_run,
-        name=f"import-{job_id}",
-        daemon=True,
-        args=(sessions, job_id, path, actor, business, secret_key, max_line_bytes, date_format),
+) -> Future[None]:
+    """Run a recorded job in a place `reserve`d in the pool."""
+    return place.submit(
+        lambda: _run(
+            sessions,
+            job_id,
+            path,
+            actor,
+            business,
+            secret_key,
+            max_line_bytes,
+            max_bytes,
+            max_rows,
+            date_format,
+        )
     )
-    thread.start()
-    return thread
 
 
 def _run(
@@ -91,6 +137,8 @@ def _run(
     business: str | None,
     secret_key: str,
     max_line_bytes: int,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
     date_format: str | None = None,
 ) -> None:
     last = 0.0
@@ -128,6 +176,8 @@ def _run(
                 progress=progress,
                 filename=job.filename,
                 max_line_bytes=max_line_bytes,
+                max_bytes=max_bytes,
+                max_rows=max_rows,
                 date_format=date_format,
             )
             status, result = "done", summary.to_dict()

@@ -14,6 +14,7 @@ from crosspromo.imports import jobs, service, upload
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 
 router = APIRouter(include_in_schema=False)
+BUSY_RETRY_AFTER = 60
 
 
 @router.get("/b/{business_id}/imports")
@@ -33,51 +34,70 @@ def imports_page(request: Request, business_id: str, web: SignedIn, db: Db) -> R
 @router.post("/b/{business_id}/imports", dependencies=[Csrf])
 async def upload_file(request: Request, business_id: str, web: SignedIn, db: Db) -> Response:
     business = businesses.get(db, web.actor, parse_uuid(business_id), need=Role.manager)
+    settings = request.app.state.settings
     form = await request.form()
     kind = str(form.get("kind", ""))
     file = form.get("file")
     error = None
+    status = 422
     if kind not in service.KINDS:
         error = "Choose what the file holds."
     elif not isinstance(file, UploadFile) or not file.filename:
         error = "Choose a file."
-    if error is None and isinstance(file, UploadFile):
+    place = jobs.pool(settings.import_workers, settings.import_queue)
+    if error is None and not place.reserve():
+        # every import thread is busy and the queue is full: refuse before copying the file
+        status = 503
+    elif error is None and isinstance(file, UploadFile):
         try:
             path, size = await upload.save(file)
         except DomainError as exc:
+            place.release()
             error = exc.detail
         else:
-            job = jobs.start(
-                db,
-                business_id=business.id,
-                user_id=web.user.id if web.user else None,
-                kind=kind,
-                filename=file.filename or "upload",
-                dry_run="dry_run" in form,
-                total_bytes=size,
-            )
-            db.commit()
-            jobs.run_in_thread(
+            try:
+                job = jobs.start(
+                    db,
+                    business_id=business.id,
+                    user_id=web.user.id if web.user else None,
+                    kind=kind,
+                    filename=file.filename or "upload",
+                    dry_run="dry_run" in form,
+                    total_bytes=size,
+                )
+                db.commit()
+            except BaseException:
+                place.release()
+                path.unlink(missing_ok=True)
+                raise
+            jobs.run_in_pool(
+                place,
                 request.app.state.sessions,
                 job_id=job.id,
                 path=path,
                 actor=web.actor,
                 business=None if kind == "businesses" else business.slug,
                 secret_key=request.app.state.secret_key,
-                max_line_bytes=request.app.state.settings.import_max_line_bytes,
+                max_line_bytes=settings.import_max_line_bytes,
+                max_bytes=settings.import_max_bytes,
+                max_rows=settings.import_max_rows,
                 date_format=str(form.get("date_format") or "") or None,
             )
             return RedirectResponse(f"/b/{business.id}/imports/{job.id}", status_code=303)
-    return page(
+    response = page(
         request,
         web,
         "imports/upload.html",
-        status=422,
+        status=status,
         business=business,
         kinds=service.KINDS,
         recent=jobs.recent(db, business_id=business.id),
         error=error,
+        busy=status == 503,
     )
+    if status == 503:
+        response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
 
 
 @router.get("/b/{business_id}/imports/{job_id}")

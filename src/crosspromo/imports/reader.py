@@ -9,6 +9,7 @@ import gzip
 import io
 import itertools
 import re
+import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,20 @@ _END = _END_CELL + "\n"
 _SEP_LINE = re.compile(r"sep=([,;\t|])\r?\n?")
 
 
+def too_big(max_bytes: int) -> str:
+    return (
+        f"the file holds more than {max_bytes:,} bytes once decompressed, the limit of this "
+        "install (CROSSPROMO_IMPORT_MAX_BYTES); split it into smaller files"
+    )
+
+
+def too_many_rows(max_rows: int) -> str:
+    return (
+        f"the file has more than {max_rows:,} rows, the limit of this install "
+        "(CROSSPROMO_IMPORT_MAX_ROWS); split it into smaller files"
+    )
+
+
 def normalize_header(name: str) -> str:
     """' Customer ID ' -> 'customer_id'; 'E-mail' -> 'email'."""
     key = "_".join(name.replace("\ufeff", "").replace("-", " ").strip().lower().split())
@@ -107,9 +122,11 @@ class _LineGuard(io.RawIOBase):
     """Refuses any physical line longer than `limit` bytes while the file streams, so a
     multi-gigabyte file without line breaks fails after about `limit` bytes, not in memory."""
 
-    def __init__(self, raw: io.BufferedIOBase, limit: int) -> None:
+    def __init__(self, raw: io.BufferedIOBase, limit: int, max_bytes: int | None = None) -> None:
         self._raw = raw
         self._limit = limit
+        self._max_bytes = max_bytes  # the whole (decompressed) stream: a gzip bomb stops here
+        self._total = 0
         self._run = 0  # bytes since the last line break
         self._line = 1
         self._after_cr = False  # a "\r\n" may be split between two reads
@@ -121,6 +138,9 @@ class _LineGuard(io.RawIOBase):
         chunk = self._raw.read(len(buffer))
         if not chunk:
             return 0
+        self._total += len(chunk)
+        if self._max_bytes is not None and self._total > self._max_bytes:
+            raise FileProblem(too_big(self._max_bytes))
         self._check(chunk)
         buffer[: len(chunk)] = chunk
         return len(chunk)
@@ -264,11 +284,13 @@ def _row(line: int, columns: list[str], cells: Sequence[str]) -> Row:
     return Row(line, values)
 
 
-def _bad_text_line(path: Path, encoding: str, max_line_bytes: int) -> int | None:
+def _bad_text_line(
+    path: Path, encoding: str, max_line_bytes: int, max_bytes: int | None = None
+) -> int | None:
     """The line holding the first byte that is not `encoding`, counted as the csv module does."""
     source = _Source(path)
     try:
-        guard = io.BufferedReader(_LineGuard(source.stream, max_line_bytes), 1 << 16)
+        guard = io.BufferedReader(_LineGuard(source.stream, max_line_bytes, max_bytes), 1 << 16)
         text = io.TextIOWrapper(guard, encoding=encoding, errors="surrogateescape", newline="")
         for number, line in enumerate(text, start=1):
             if not line.isascii() and any("\udc80" <= ch <= "\udcff" for ch in line):
@@ -280,7 +302,7 @@ def _bad_text_line(path: Path, encoding: str, max_line_bytes: int) -> int | None
     return None
 
 
-def _csv(path: Path, max_line_bytes: int) -> Table:
+def _csv(path: Path, max_line_bytes: int, max_bytes: int | None, max_rows: int | None) -> Table:
     sample = _sample(path)
     complete = len(sample) < SAMPLE
     if complete and not sample.replace(codecs.BOM_UTF8, b"").strip():
@@ -297,7 +319,7 @@ def _csv(path: Path, max_line_bytes: int) -> Table:
     delimiter = sep_line.group(1) if sep_line else _delimiter(first, head[:8192])
 
     source = _Source(path)
-    guard = _LineGuard(source.stream, max_line_bytes)
+    guard = _LineGuard(source.stream, max_line_bytes, max_bytes)
     text = io.TextIOWrapper(io.BufferedReader(guard, 1 << 16), encoding=encoding, newline="")
     # A quoted value may span lines, so only this bounds one left open by a stray quote.
     field_limit = max(max_line_bytes, 131072)
@@ -311,7 +333,7 @@ def _csv(path: Path, max_line_bytes: int) -> Table:
     def problem(error: Exception) -> FileProblem:
         start = last_line + 1
         if isinstance(error, UnicodeDecodeError):
-            line = _bad_text_line(path, encoding, max_line_bytes) or start
+            line = _bad_text_line(path, encoding, max_line_bytes, max_bytes) or start
             name = "UTF-8" if encoding.startswith("utf-8") else encoding
             return FileProblem(
                 f"line {line} is not valid {name} text; save the whole file in one encoding, "
@@ -358,7 +380,9 @@ def _csv(path: Path, max_line_bytes: int) -> Table:
 
     def rows() -> Iterator[Row]:
         try:
-            for start, cells in stream:
+            for count, (start, cells) in enumerate(stream, start=1):
+                if max_rows is not None and count > max_rows:
+                    raise FileProblem(too_many_rows(max_rows))
                 yield _row(start, columns, cells)
         finally:
             source.close()
@@ -396,9 +420,20 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx(path: Path) -> Table:
+def _unpacked_size(path: Path) -> int:
+    """The declared size of an XLSX's parts once unpacked; zipfile never inflates past it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return 0  # openpyxl says what is wrong with it
+
+
+def _xlsx(path: Path, max_bytes: int | None, max_rows: int | None) -> Table:
     from openpyxl import load_workbook
 
+    if max_bytes is not None and _unpacked_size(path) > max_bytes:
+        raise FileProblem(too_big(max_bytes))
     file = path.open("rb")  # a file object: openpyxl refuses names without .xlsx
 
     def release() -> None:
@@ -438,13 +473,19 @@ def _xlsx(path: Path) -> Table:
         raise FileProblem(f"the Excel file cannot be read ({type(exc).__name__})") from None
 
     def rows() -> Iterator[Row]:
+        count = 0
         try:
             for number, values in cells:
                 state["row"] = number
                 texts = [_cell(v) for v in values]
                 if any(texts):
+                    count += 1
+                    if max_rows is not None and count > max_rows:
+                        raise FileProblem(too_many_rows(max_rows))
                     yield _row(number, columns, texts)
             state["row"] = state["total"] = 1
+        except FileProblem:
+            raise
         except Exception as exc:
             raise FileProblem(
                 f"row {state['row'] + 1} of the Excel sheet cannot be read ({type(exc).__name__})"
@@ -461,9 +502,17 @@ def _xlsx(path: Path) -> Table:
 
 
 def open_table(
-    path: Path, *, max_line_bytes: int = 1_000_000, filename: str | None = None
+    path: Path,
+    *,
+    max_line_bytes: int = 1_000_000,
+    filename: str | None = None,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
 ) -> Table:
-    """Open an export for streaming; raises FileProblem when it cannot be read at all."""
+    """Open an export for streaming; raises FileProblem when it cannot be read at all.
+
+    Reading past `max_bytes` decompressed bytes or `max_rows` rows raises FileProblem.
+    """
     try:
         size = _size(path)
         with path.open("rb") as probe:
@@ -473,7 +522,7 @@ def open_table(
     if size == 0:
         raise FileProblem("the file is empty")
     if magic.startswith(b"PK\x03\x04"):
-        return _xlsx(path)
+        return _xlsx(path, max_bytes, max_rows)
     if magic == OLE_MAGIC:
         raise FileProblem(
             "this is an old Excel .xls (or a password-protected) workbook; "
@@ -481,7 +530,7 @@ def open_table(
         )
     try:
         # Content decides, not the name: some systems save CSV text as .xls or .xlsx.
-        return _csv(path, max_line_bytes)
+        return _csv(path, max_line_bytes, max_bytes, max_rows)
     except FileProblem as exc:
         if str(exc) == NOT_TEXT and (filename or path.name).lower().endswith((".xlsx", ".xlsm")):
             raise FileProblem("the file is named .xlsx but is not an Excel workbook") from None

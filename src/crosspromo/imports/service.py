@@ -249,6 +249,8 @@ def run(
     progress: Progress | None = None,
     filename: str | None = None,
     max_line_bytes: int = 1_000_000,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
     date_format: str | None = None,
 ) -> Summary:
     """Validate and apply one file; raises ImportRejected (nothing applied) on any bad line."""
@@ -260,7 +262,13 @@ def run(
         raise Invalid(str(exc), field="date_format") from None
     summary = Summary(kind=kind, filename=filename or path.name, dry_run=dry_run)
     try:
-        table = open_table(path, max_line_bytes=max_line_bytes, filename=filename)
+        table = open_table(
+            path,
+            max_line_bytes=max_line_bytes,
+            filename=filename,
+            max_bytes=max_bytes,
+            max_rows=max_rows,
+        )
     except FileProblem as exc:
         summary.error(1, "*", str(exc))
         raise ImportRejected(summary) from None

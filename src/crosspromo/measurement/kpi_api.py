@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from crosspromo import clock
 from crosspromo.auth import ManagerBusiness
 from crosspromo.businesses.models import Business
 from crosspromo.errors import Invalid
+from crosspromo.fields import Input
 from crosspromo.imports import upload
 from crosspromo.measurement import indicators
 from crosspromo.measurement.kpi import kpis, plan_vs_fact
@@ -55,7 +56,7 @@ def campaign_goal(campaign_id: str, actor: ApiActor, db: Db) -> dict[str, Any] |
     return found.as_json() if found else None
 
 
-class IndicatorIn(BaseModel):
+class IndicatorIn(Input):
     indicator: str = Field(max_length=32, pattern="^[a-z_]+$")
     day: date = Field(alias="date")
     value: Decimal = Field(ge=0, le=10**12)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import JSONResponse, Response
 
+from crosspromo import spreadsheets
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
@@ -116,7 +116,7 @@ def list_codes(
     next_cursor = found[-1].code if len(found) == limit else None
     if format == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
+        writer = spreadsheets.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
         headers = {"Content-Disposition": f'attachment; filename="codes-{offer.id}.csv"'}
@@ -323,9 +323,20 @@ def list_redemptions(
 
 
 @router.post("/businesses/{business_id}/webhooks", status_code=201)
-def add_webhook(business_id: str, actor: ApiActor, db: Db, body: WebhookIn) -> dict[str, Any]:
-    """Register an endpoint for redemption.created/reversed; the secret is shown once."""
-    endpoint = webhooks.add_endpoint(db, actor, parse_uuid(business_id), body.url)
+def add_webhook(
+    request: Request, business_id: str, actor: ApiActor, db: Db, body: WebhookIn
+) -> dict[str, Any]:
+    """Register an endpoint for redemption.created/reversed; the secret is shown once.
+
+    Only https URLs whose host resolves to public internet addresses are accepted.
+    """
+    endpoint = webhooks.add_endpoint(
+        db,
+        actor,
+        parse_uuid(business_id),
+        body.url,
+        allow_private=request.app.state.settings.webhooks_allow_private,
+    )
     db.commit()
     return {"id": str(endpoint.id), "url": endpoint.url, "secret": endpoint.secret}
 

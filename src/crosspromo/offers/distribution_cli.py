@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
+from crosspromo import spreadsheets
 from crosspromo.accounts.models import Role
 from crosspromo.cli_support import business_by_slug, fail, operator, session_scope
 from crosspromo.errors import DomainError
@@ -78,7 +78,7 @@ def export_codes(
             mine = business_by_slug(db, business)
             offer = service.get_offer(db, operator(mine), _offer_id(offer_id), need=Role.manager)
             target = handle or typer.get_text_stream("stdout")
-            writer = csv.writer(target) if as_csv else None
+            writer = spreadsheets.Writer(target) if as_csv else None
             if writer:
                 writer.writerow(["code", "kind", "uses", "max_uses", "label", "url"])
             after, written = "", 0

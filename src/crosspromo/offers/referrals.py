@@ -1,10 +1,13 @@
-"""Referral links: a visit to a link's landing page is counted, logged and, per the terms, paid.
+"""Referral links: a visit to a link's landing page is counted and logged; taking the code is paid.
 
-Every visit bumps the link's `clicks` counter (a conditional UPDATE, so concurrent visits never
-lose a count) and writes a `Click` row. The visitor's address is stored only as an HMAC under
-the install secret, so the log can tell repeat visits apart without holding anyone's IP.
+Every visit (a GET of the landing page) bumps the link's `clicks` counter (a conditional
+UPDATE, so concurrent visits never lose a count) and writes an unpaid `Click` row. Only a
+person's act, taking the code (a POST from the page's button, which link-preview bots and
+prefetchers never send), may write a paid `Click` row. The visitor's address is stored only
+as an HMAC under the install secret, so the log can tell repeat visits apart without holding
+anyone's IP.
 
-The paid-click rule, under a `per_click` agreement: a click earns the issuer the option's
+The paid-click rule, under a `per_click` agreement: taking the code earns the issuer the option's
 `payment_minor` from the honouring business when
   * the campaign is running (an old link keeps working as a page but no longer costs money),
   * the visitor is not a known robot or link preview (messengers fetch a shared link once for
@@ -120,22 +123,25 @@ def click(
     user_agent: str,
     accept_language: str,
     secret_key: str,
+    taken: bool = False,
     now: datetime | None = None,
-) -> tuple[Link, Click]:
-    """Count and log a visit of a referral link; accrue a per-click commission by the rule."""
+) -> tuple[Link, Click | None]:
+    """Count and log a visit (GET) or, when `taken` (POST), accrue a paid click by the rule."""
     link = find(session, token)
     now = now or utcnow()
-    session.execute(
-        update(Code)
-        .where(Code.id == link.code.id, Code.kind == CodeKind.link)
-        .values(clicks=Code.clicks + 1)
-        .execution_options(synchronize_session=False)
-    )
+    if not taken:
+        session.execute(
+            update(Code)
+            .where(Code.id == link.code.id, Code.kind == CodeKind.link)
+            .values(clicks=Code.clicks + 1)
+            .execution_options(synchronize_session=False)
+        )
     hashed = address_hash(address, secret_key)
     terms = money.terms_for(session, link.offer)
     option = terms[1] if terms else {}
     payable = (
-        option.get("payment_model") == "per_click"
+        taken
+        and option.get("payment_model") == "per_click"
         and bool(option.get("payment_minor"))
         and link.running
         and not is_robot(user_agent)
@@ -153,6 +159,9 @@ def click(
         day = now.astimezone(ZoneInfo(link.honouring.timezone)).date()
         made = _insert_click(session, values | {"paid_on": day}, paid=True)
     paid = made is not None
+    if made is None and taken:
+        session.flush()
+        return link, None  # not payable, or paid already today: the visit is logged
     if made is None:
         made = _insert_click(session, values | {"paid_on": None}, paid=False)
     if paid and terms is not None:

@@ -270,18 +270,28 @@ def _find(session: Session, business: Business, text: str) -> tuple[Code, Offer]
 
 
 def _mistyped(session: Session, business: Business, normalized: str) -> bool:
-    """The shape of a generated code whose check character fails (no look-up involved)."""
+    """The shape of a generated code whose check character fails (no look-up involved).
+
+    A code that starts with an offer's prefix is read with that prefix only; the bare form
+    (a cashier may skip the printed prefix) is tried only when no prefix matches. Reading
+    "BREAD..." as a prefix-less body as well would call a well-formed unknown code a typo.
+    """
     prefixes = set(
         session.scalars(
             select(Offer.code_prefix).where(Offer.honouring_business_id == business.id).distinct()
         )
     )
-    for prefix in prefixes | {""}:
-        body = normalized[len(prefix) :] if normalized.startswith(prefix) else ""
-        shaped = len(body) >= 9 and all(ch in codes.ALPHABET for ch in body)
-        if shaped and codes.check_char(prefix, body[:-1]) != body[-1]:
-            return True
-    return False
+    readings = [(p, normalized[len(p) :]) for p in prefixes if p and normalized.startswith(p)]
+    if not readings:
+        readings = [(p, normalized) for p in prefixes]
+    shaped = [
+        (prefix, body)
+        for prefix, body in readings
+        if len(body) >= 9 and all(ch in codes.ALPHABET for ch in body)
+    ]
+    return bool(shaped) and all(
+        codes.check_char(prefix, body[:-1]) != body[-1] for prefix, body in shaped
+    )
 
 
 def check(

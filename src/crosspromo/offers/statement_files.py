@@ -8,7 +8,6 @@ labels in en or ru from the small dictionary below, money formatted by Babel.
 
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from sqlalchemy.orm import Session
 
+from crosspromo import spreadsheets
 from crosspromo.offers.statements import PAYABLE, RECEIVABLE, Statement, every_line
 from crosspromo.web.fonts import font_path
 
@@ -83,7 +83,7 @@ def money(minor: int, currency: str, locale: str) -> str:
 def to_csv(session: Session, found: Statement) -> str:
     """The statement's lines and totals as CSV text."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheets.Writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for line in every_line(session, found):
         writer.writerow(

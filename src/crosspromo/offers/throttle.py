@@ -40,3 +40,15 @@ def hit(uri: str, rule: str, *identity: str) -> None:
     if not limiter.hit(item, "till", *identity):
         reset, _ = limiter.get_window_stats(item, "till", *identity)
         raise RateLimited(max(1, int(reset - time.time())))
+
+
+def refuse_if_spent(uri: str, rule: str, *identity: str) -> None:
+    """Refuse with 429 when `rule` is used up for this identity, without counting an attempt.
+
+    For limits that count failures only (sign-in): test first, `hit` after a failure.
+    """
+    limiter = _limiter(uri)
+    item = parse(rule)
+    if not limiter.test(item, "till", *identity):
+        reset, _ = limiter.get_window_stats(item, "till", *identity)
+        raise RateLimited(max(1, int(reset - time.time())))

@@ -15,15 +15,17 @@ import time
 import uuid
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crosspromo import outbound
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
+from crosspromo.errors import Invalid
 from crosspromo.offers.models import Redemption, WebhookEndpoint
 from crosspromo.outbox import service as outbox
+from crosspromo.outbox.senders import NotConfigured
 from crosspromo.settings import Settings
 
 
@@ -45,10 +47,19 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bo
 
 
 def add_endpoint(
-    session: Session, actor: Actor, business_id: uuid.UUID, url: str
+    session: Session,
+    actor: Actor,
+    business_id: uuid.UUID,
+    url: str,
+    *,
+    allow_private: bool = False,
 ) -> WebhookEndpoint:
     """Register a URL for the business's events; the secret is shown once to the owner."""
     business = businesses.get(session, actor, business_id, need=Role.owner)
+    try:
+        outbound.resolve(url, allow_private=allow_private)
+    except outbound.UnsafeTarget as exc:
+        raise Invalid(f"This webhook URL is refused: {exc}.", field="url") from None
     endpoint = WebhookEndpoint(
         business_id=business.id, url=url, secret="whsec_" + secrets.token_urlsafe(24)
     )
@@ -87,21 +98,35 @@ def announce(session: Session, event: str, redemption: Redemption) -> None:
             WebhookEndpoint.active.is_(True),
         )
     ):
+        # Only the endpoint's id: the secret and URL are read when sending, so the outbox
+        # never holds a secret and a changed or disabled endpoint is honoured.
         outbox.enqueue(
             session,
             kind="webhook",
             key=f"webhook:{endpoint.id}:{event}:{redemption.id}",
             payload={
-                "url": endpoint.url,
-                "secret": endpoint.secret,
+                "endpoint_id": str(endpoint.id),
                 "event": event,
                 "data": redemption_data(redemption),
             },
         )
 
 
+def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+    """The worker's step before sending: the endpoint's current URL and secret, in memory."""
+    if "endpoint_id" not in payload:  # queued before the secret left the outbox
+        return payload
+    endpoint = session.get(WebhookEndpoint, uuid.UUID(payload["endpoint_id"]))
+    if endpoint is None or not endpoint.active:
+        raise NotConfigured("the webhook endpoint was removed or disabled")
+    return payload | {"url": endpoint.url, "secret": endpoint.secret}
+
+
 def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
-    """The outbox sender: one signed POST; any non-2xx answer is retried with backoff."""
+    """The outbox sender: one signed POST; any non-2xx answer is retried with backoff.
+
+    The target is checked again here, against the address actually connected to.
+    """
     body = json.dumps(
         {"id": message_id, "type": payload["event"], "data": payload["data"]}, sort_keys=True
     ).encode()
@@ -110,5 +135,10 @@ def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
         "X-Crosspromo-Signature": sign(payload["secret"], int(time.time()), body),
         "X-Crosspromo-Delivery": message_id,
     }
-    response = httpx.post(payload["url"], content=body, headers=headers, timeout=10)
+    response = outbound.post(
+        payload["url"],
+        content=body,
+        headers=headers,
+        allow_private=settings.webhooks_allow_private,
+    )
     response.raise_for_status()

@@ -13,16 +13,18 @@ from crosspromo.outbox import service, worker
 from crosspromo.settings import get_settings
 
 console = Console()
+outbox_app = typer.Typer(no_args_is_help=True, help="The outbox of e-mails and webhooks.")
 
 
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
-    from crosspromo.offers.webhooks import send
+    from crosspromo.offers.webhooks import prepare, send
 
     if remind_due not in worker.JOBS:
         worker.JOBS.append(remind_due)
     worker.SENDERS["webhook"] = send
+    worker.PREPARERS["webhook"] = prepare
 
 
 def run_worker(
@@ -45,3 +47,21 @@ def run_worker(
             worker.run(make_sessionmaker(engine), settings, interval=interval, once=once)
         except KeyboardInterrupt:
             console.print("Stopped.")
+
+
+@outbox_app.command("purge")
+def purge(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=3650, help="keep this many days; default CROSSPROMO_OUTBOX_KEEP_DAYS"
+        ),
+    ] = None,
+) -> None:
+    """Delete sent and skipped messages older than the kept days (the worker does it hourly)."""
+    settings = get_settings()
+    if days is not None:
+        settings = settings.model_copy(update={"outbox_keep_days": days})
+    with engine_scope() as engine:
+        gone = worker.purge(make_sessionmaker(engine), settings)
+    console.print(f"Purged {gone} sent messages older than {settings.outbox_keep_days} days.")

@@ -27,5 +27,5 @@ def send_email(settings: Settings, message_id: str, payload: dict[str, Any]) -> 
         if settings.smtp_starttls:
             smtp.starttls()
         if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password)
+            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
         smtp.send_message(mail)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -111,6 +111,20 @@ def settle(
         message.status = Status.dead
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+
+
+def purge_sent(session: Session, *, keep: timedelta, now: datetime | None = None) -> int:
+    """Delete sent and skipped messages settled longer than `keep` ago; how many went."""
+    cutoff = (now or utcnow()) - keep
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_([Status.sent, Status.skipped]),
+            OutboxMessage.sent_at < cutoff,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,9 +18,25 @@ from crosspromo.outbox.senders import NotConfigured, send_email
 from crosspromo.settings import Settings
 
 log = logging.getLogger("crosspromo.worker")
+# Sent rows are purged on this schedule (and by `crosspromo outbox purge`).
+PURGE_EVERY = 3600.0
+# A failure's text may quote the recipient (SMTP "recipient refused <anna@...>"); logs and the
+# stored error keep only the first character of the local part and the domain.
+EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+PHONE = re.compile(r"\+\d[\d ()-]{6,}(\d{2})")
+
+
+def mask(text: str) -> str:
+    """The text with e-mail addresses and phone numbers masked."""
+    return PHONE.sub(r"***\1", EMAIL.sub(r"\1***@\2", text))
+
 
 Sender = Callable[[Settings, str, dict[str, Any]], None]
 SENDERS: dict[str, Sender] = {"email": send_email}
+# A step before sending that reads what the stored payload leaves out (a webhook's secret),
+# in its own short transaction; it may raise NotConfigured.
+Prepare = Callable[[Session, dict[str, Any]], dict[str, Any]]
+PREPARERS: dict[str, Prepare] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
@@ -36,12 +54,16 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         error: str | None = None
         status = Status.sent
         try:
+            prepare = PREPARERS.get(kind)
+            if prepare is not None:
+                with unit_of_work(factory) as session:
+                    payload = prepare(session, payload)
             SENDERS[kind](settings, str(message_id), payload)
         except NotConfigured as exc:
             status, error = Status.skipped, None
-            log.info("outbox %s skipped: %s", message_id, exc)
+            log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
-            error = f"{type(exc).__name__}: {exc}"
+            error = mask(f"{type(exc).__name__}: {exc}")
             log.warning("outbox %s failed: %s", message_id, error)
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
@@ -69,8 +91,21 @@ def tick(factory: sessionmaker[Session], settings: Settings) -> int:
             return total
 
 
+def purge(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Delete sent outbox rows older than the kept days, in one short transaction."""
+    with unit_of_work(factory) as session:
+        gone = service.purge_sent(session, keep=timedelta(days=settings.outbox_keep_days))
+    if gone:
+        log.info("outbox: purged %d sent messages", gone)
+    return gone
+
+
 def run(factory: sessionmaker[Session], settings: Settings, *, interval: float, once: bool) -> None:
+    next_purge = 0.0
     while True:
+        if time.monotonic() >= next_purge:
+            purge(factory, settings)
+            next_purge = time.monotonic() + PURGE_EVERY
         tick(factory, settings)
         if once:
             return

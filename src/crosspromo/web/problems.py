@@ -174,6 +174,7 @@ def install(app: FastAPI) -> None:
             {"field": e.field, "message": e.message, **({"line": e.line} if e.line else {})}
             for e in exc.errors
         ]
+        retry_after = (exc.extensions or {}).get("retry_after")
         return problem(
             request,
             kind=exc.kind,
@@ -182,6 +183,7 @@ def install(app: FastAPI) -> None:
             detail=exc.detail,
             errors=errors,
             extensions=exc.extensions,
+            headers={"Retry-After": str(retry_after)} if retry_after else None,
         )
 
     @app.exception_handler(RequestValidationError)

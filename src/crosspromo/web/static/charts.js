@@ -16,7 +16,8 @@
         return;
       }
       target.setAttribute("data-drawn", "1");
-      var options = { actions: false, renderer: "svg", ast: true };
+      // defaultStyle: false, so vega-embed injects no <style> (the CSP allows none inline)
+      var options = { actions: false, renderer: "svg", ast: true, defaultStyle: false };
       if (window.vegaInterpreter) options.expr = window.vegaInterpreter.expressionInterpreter;
       window.vegaEmbed(target, spec, options).catch(function (err) {
         target.removeAttribute("data-drawn");
