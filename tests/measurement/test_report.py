@@ -150,8 +150,8 @@ def test_api_cli_and_page(
     section = client.get(f"/b/{cafe}/measurement/campaigns/{cid}", params={"model": "last"})
     assert section.status_code == 200
     assert (
-        'data-chart="chart-funnel"' in section.text
-        and 'data-chart="chart-attribution"' in section.text
+        'data-chart="chart-funnel-last"' in section.text
+        and 'data-chart="chart-attribution-last"' in section.text
     )
     assert '<option value="last" selected>' in section.text
     assert client.get(f"/b/{cafe}/measurement/campaigns/{cid}/report.pdf").status_code == 200
