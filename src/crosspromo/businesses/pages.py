@@ -18,6 +18,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate
 from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError, Invalid
+from crosspromo.measurement import dashboard as sales_charts
 from crosspromo.sales import service as sales
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import PostedForm
@@ -115,7 +116,6 @@ def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Resp
     locale = pick_locale(request, web.user_locale)
     category = categories.get(business.category)
     customer_count, consented = customers.count(db, business_id=business.id)
-    weeks = sales.weekly(db, business_id=business.id, timezone=business.timezone, weeks=26)
     return page(
         request,
         web,
@@ -126,8 +126,7 @@ def dashboard(request: Request, business_id: str, web: SignedIn, db: Db) -> Resp
         customer_count=customer_count,
         consented=consented,
         totals=sales.totals(db, business_id=business.id),
-        weeks=weeks,
-        peak=max((w.revenue_minor for w in weeks), default=0),
+        sales_chart=sales_charts.sales_chart(db, business, locale=locale),
         top=sales.top_products(db, business_id=business.id),
     )
 
