@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.matching import api as matching_api
     from crosspromo.matching import pages as matching_pages
     from crosspromo.measurement import api as measurement_api
-    from crosspromo.measurement import kpi_api, kpi_pages
+    from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
@@ -147,9 +147,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_pages.router,
         loyalty_api.router,
         loyalty_pages.router,
-        kpi_pages.router,
+        attribution_api.router,
+        report_api.router,
+        report_pages.router,
         measurement_api.router,
         measurement_pages.router,
+        kpi_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -13,6 +13,7 @@ from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
 from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
+from crosspromo.measurement.attribution_cli import campaign_report, run_attribution
 from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.measurement.kpi_cli import kpi_command
 from crosspromo.offers.cli import statements_app
@@ -40,6 +41,8 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
 app.add_typer(loyalty_app, name="loyalty")
+app.command("attribution")(run_attribution)
+campaigns_app.command("report")(campaign_report)
 app.command("measure")(measure_command)
 campaigns_app.command("audience")(audience_command)
 console = Console()

@@ -17,6 +17,7 @@ from crosspromo.businesses import categories, service
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate
 from crosspromo.customers import service as customers
 from crosspromo.errors import DomainError, Invalid
+from crosspromo.measurement import dashboard as sales_charts
 from crosspromo.roles import Role
 from crosspromo.sales import service as sales
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn
@@ -110,7 +111,6 @@ def dashboard(request: Request, business: CashierBusinessPage, web: SignedIn, db
     locale = pick_locale(request, web.user_locale)
     category = categories.get(business.category)
     customer_count, consented = customers.count(db, business_id=business.id)
-    weeks = sales.weekly(db, business_id=business.id, timezone=business.timezone, weeks=26)
     return page(
         request,
         web,
@@ -121,8 +121,7 @@ def dashboard(request: Request, business: CashierBusinessPage, web: SignedIn, db
         customer_count=customer_count,
         consented=consented,
         totals=sales.totals(db, business_id=business.id),
-        weeks=weeks,
-        peak=max((w.revenue_minor for w in weeks), default=0),
+        sales_chart=sales_charts.sales_chart(db, business, locale=locale),
         top=sales.top_products(db, business_id=business.id),
     )
 

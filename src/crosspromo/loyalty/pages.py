@@ -10,7 +10,6 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
@@ -271,6 +270,8 @@ def card_page(request: Request, token: str, web: Page, db: Db) -> Response:
     card = service.card_by_link(db, token)
     coalition = service.get_coalition(db, card.coalition_id)
     number = service.display_number(card.number)
+    import segno  # loaded when used: start-up stays light
+
     qr = segno.make(number, error="m").svg_inline(scale=6, border=2)
     return page(
         request,

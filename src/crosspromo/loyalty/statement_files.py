@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
-from fpdf import FPDF
 
 from crosspromo.loyalty.clearing import Statement
 from crosspromo.web.fonts import font_path
@@ -48,6 +47,8 @@ def to_pdf(statement: Statement, coalition_name: str, locale: str = "en") -> byt
     """Per member issued, accepted and net, then who pays whom after netting."""
     locale = locale if locale in LABELS else "en"
     t = LABELS[locale]
+    from fpdf import FPDF  # loaded when used: start-up stays light
+
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)

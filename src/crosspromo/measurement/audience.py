@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from statsmodels.stats.power import NormalIndPower
 
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import service as campaigns
@@ -310,6 +309,8 @@ def detectable(
     h: float | None = None
     rate: float | None = None
     if treatment >= 2 and holdout >= 2:
+        from statsmodels.stats.power import NormalIndPower  # loaded when used: light start-up
+
         h = float(
             NormalIndPower().solve_power(
                 effect_size=None,

@@ -22,9 +22,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
-from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
-from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 ALPHA = 0.05
 SKEWED = 1.0  # |sample skewness| above this: bootstrap the interval
@@ -78,6 +75,8 @@ def _p(value: float) -> float | None:
 
 def proportions(conv_t: int, n_t: int, conv_h: int, n_h: int) -> Estimate:
     """Conversion, treatment minus holdout: Newcombe's interval, score test."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     if n_t == 0 or n_h == 0:
         return Estimate(None, None, None, None, None, None, "newcomb", n_t, n_h)
     p_t, p_h = conv_t / n_t, conv_h / n_h
@@ -110,6 +109,8 @@ def proportions(conv_t: int, n_t: int, conv_h: int, n_h: int) -> Estimate:
 
 def _ratio_ci(m_t: float, v_t: float, m_h: float, v_h: float) -> tuple[float, float] | None:
     """Delta-method interval of m_t / m_h − 1 (v_* the variances of the two means)."""
+    from scipy import stats as sps
+
     if m_h <= 0:
         return None
     se = math.sqrt(v_t / m_h**2 + m_t**2 * v_h / m_h**4)
@@ -126,6 +127,8 @@ def bootstrap_ci(
     y_t: Floats, y_h: Floats, *, resamples: int = RESAMPLES, seed: int = 0
 ) -> tuple[float, float]:
     """Percentile bootstrap of the difference of means, each arm resampled on its own."""
+    from scipy import stats as sps
+
     batch = max(1, min(resamples, 20_000_000 // max(1, len(y_t) + len(y_h))))
     result = sps.bootstrap(
         (y_t, y_h),
@@ -142,6 +145,9 @@ def bootstrap_ci(
 
 def means(y_t: Floats, y_h: Floats, *, bootstrap: bool | None = None, seed: int = 0) -> Estimate:
     """A mean per customer, treatment minus holdout: Welch, or a bootstrap where skewed."""
+    from scipy import stats as sps
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
     n_t, n_h = len(y_t), len(y_h)
     if n_t < 2 or n_h < 2:
         return Estimate(None, None, None, None, None, None, "welch", n_t, n_h)
@@ -202,6 +208,8 @@ def cuped(y: Floats, x: Floats, treated: NDArray[np.bool_]) -> dict[str, Any] | 
 
 def srm(n_t: int, n_h: int, holdout_share: float) -> dict[str, Any] | None:
     """Sample-ratio mismatch: chi-square of the arms' sizes against the designed split."""
+    from scipy import stats as sps
+
     total = n_t + n_h
     if total == 0 or not 0 < holdout_share < 1:
         return None
@@ -260,6 +268,8 @@ def sequential(estimate: Estimate, var_t: float, var_h: float) -> dict[str, Any]
 
 def paired_change(after: Floats, before: Floats) -> Estimate:
     """The same customers after against before (a weaker comparison: no holdout)."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
     n = len(after)
     if n < 2:
         return Estimate(None, None, None, None, None, None, "before/after", n, n)

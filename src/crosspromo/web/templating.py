@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from crosspromo.web import flash, i18n
+
+
+def chart_json(spec: Any) -> Markup:
+    """A chart spec for a `<script type="application/json">`: raw JSON, and `</` cannot end it."""
+    return Markup(json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"))
 
 
 @cache
@@ -26,6 +33,7 @@ def environment() -> Environment:
     env.filters["number"] = i18n.number
     env.filters["major"] = i18n.major
     env.filters["message"] = i18n.message
+    env.filters["chart_json"] = chart_json
     return env
 
 
