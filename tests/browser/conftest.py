@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -127,3 +128,14 @@ def phone_page(browser: Any) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+LIVE_TITLE = "Coffee and croissant weeks"
+
+
+def live_campaign(server: Any, slug: str) -> dict[str, Any]:
+    """The demo's running promotion as `campaigns list --json` prints it for `slug` (one JSON
+    object a line; the demo also has a past, measured promotion)."""
+    out = server.cli("campaigns", "list", "--business", slug, "--json")
+    listed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return next(c for c in listed if c["title"] == LIVE_TITLE)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Server, shot
+from tests.browser.conftest import Server, live_campaign, shot
 
 pytestmark = pytest.mark.browser
 
@@ -17,9 +17,7 @@ def test_pipeline_statements_and_landing_pages_render(server: Server, browser: A
     server.cli("demo", "setup", "--seed", "42", "--size", "small")
     truth = Path(server.env["CROSSPROMO_VAR_DIR"]) / "demo-small-42" / "ground_truth.json"
     promotion = json.loads(truth.read_text())["promotion"]
-    campaign = json.loads(
-        server.cli("campaigns", "list", "--business", promotion["bakery"], "--json")
-    )
+    campaign = live_campaign(server, promotion["bakery"])
     bakery = campaign["business_id"]
     proposal = campaign["proposal_id"]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")

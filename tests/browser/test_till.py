@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.conftest import Server, shot
+from tests.browser.conftest import Server, live_campaign, shot
 
 pytestmark = pytest.mark.browser
 CASHIER, PASSWORD = "till@demo.example", "till-password-2026"
@@ -33,10 +33,8 @@ def test_coupons_print_and_the_till_redeems_one(server: Server, browser: Any) ->
         "--role",
         "cashier",
     )
-    campaign = json.loads(
-        server.cli("campaigns", "list", "--business", promotion["bakery"], "--json")
-    )
-    cafe = json.loads(server.cli("campaigns", "list", "--business", promotion["cafe"], "--json"))
+    campaign = live_campaign(server, promotion["bakery"])
+    cafe = live_campaign(server, promotion["cafe"])
 
     owner = browser.new_context(viewport={"width": 1280, "height": 900})
     page = owner.new_page()

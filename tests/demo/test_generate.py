@@ -83,7 +83,7 @@ def test_files_have_the_import_columns_and_the_summary_counts_rows(city: City) -
     out, _, summary = city
     assert _header(out / "businesses.csv") == list(BUSINESS_COLUMNS) == [
         "id", "name", "category", "price_tier", "city", "address", "lat", "lon", "phone",
-        "email", "website", "avg_check", "currency", "customers_per_month",
+        "email", "website", "avg_check", "currency", "country", "timezone", "customers_per_month",
         "newsletter_subscribers", "social_followers", "site_visitors_per_month", "description",
     ]  # fmt: skip
     assert _header(out / "customers.csv") == list(CUSTOMER_COLUMNS) == [
