@@ -7,6 +7,10 @@ PY=${PYTHON:-python3}
 need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# channelattribution (the reference for the Markov attribution tests) ships as source only.
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+"$PY" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || need+=(python3-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing system packages: ${need[*]}"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
