@@ -205,8 +205,11 @@ def test_two_owners_agree_and_launch_a_campaign(
         rehearsal.locator("select[name=status]").select_option("done")
     a.reload()
     assert "staff rehearsal" not in _text(a, "#stage")
+    asked: list[str] = []
+    a.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     with a.expect_navigation():
         a.click("button:has-text('Move to: Running')")
+    assert asked and "cannot be undone" in asked[0]
     a.wait_for_selector("#figures")
     assert 'aria-current="step">Running' in a.content()
     figures = a.locator("#figures tbody tr")

@@ -31,3 +31,21 @@ def test_a_forged_or_broken_flash_cookie_is_ignored(app: Any) -> None:
         client.cookies.set(flash.FLASH_COOKIE, "PHNjcmlwdD4=")  # "<script>", not JSON
         page = client.get("/signin")
         assert page.status_code == 200 and "data-flash" not in page.text
+
+
+def test_adding_a_person_says_so_on_the_team_page(client: TestClient, db: object) -> None:
+    from tests.conftest import make_owner, sign_in
+
+    _, business = make_owner(db, "owner@example.com", "Bakery")  # type: ignore[arg-type]
+    csrf = sign_in(client, "owner@example.com")
+    page = client.post(
+        f"/b/{business.id}/team/members",
+        data={
+            "csrf_token": csrf,
+            "email": "till@example.com",
+            "role": "cashier",
+            "password": "correct horse battery",
+        },
+    )
+    assert page.url.path == f"/b/{business.id}/team"
+    assert "till@example.com was added." in page.text

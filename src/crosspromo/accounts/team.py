@@ -11,6 +11,7 @@ from crosspromo.auth import OwnerBusinessPage
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError
 from crosspromo.roles import Role
+from crosspromo.web import flash
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
 from crosspromo.web.forms import PostedForm
 
@@ -71,7 +72,9 @@ def add_member(
     except DomainError as exc:
         db.rollback()
         return _render(request, web, db, business, 422, error=exc.detail)
-    return RedirectResponse(f"/b/{business.id}/team", status_code=303)
+    return flash.redirect(
+        f"/b/{business.id}/team", "%(email)s was added.", email=str(form.get("email", ""))
+    )
 
 
 @router.post("/b/{business_id}/team/members/{user_id}/remove", dependencies=[Csrf])

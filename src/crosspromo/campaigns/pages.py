@@ -33,6 +33,7 @@ from crosspromo.errors import DomainError
 from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
+from crosspromo.web import flash
 from crosspromo.web.deps import Csrf, Db, SignedIn, parse_uuid
 from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, NO_CURRENCY
@@ -343,4 +344,21 @@ def act(
     anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
     anchor["codes"] = "#offers"
     target = f"/b/{business.id}/campaigns/{campaign.id}{anchor.get(action, '')}"
+    if action == "codes":
+        count = form.get("count") or "1"
+        return flash.redirect(target, "%(n)s codes added: print them below.", n=count)
+    if action in DONE:
+        return flash.redirect(target, DONE[action])
     return RedirectResponse(target, status_code=303)
+
+
+# What the owner is told after each form on the campaign page (the task status is quiet).
+DONE = {
+    "task": N_("Task added."),
+    "budget": N_("Budget line added."),
+    "remove-budget": N_("Budget line removed."),
+    "stage": N_("Stage changed."),
+    "analysis": N_("Saved."),
+    "offer": N_("Offer created."),
+    "member": N_("Partner added to the campaign."),
+}

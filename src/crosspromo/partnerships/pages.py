@@ -25,6 +25,7 @@ from crosspromo.partnerships.schemas import (
     ProposalCreate,
 )
 from crosspromo.roles import Role
+from crosspromo.web import flash
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_, major
@@ -340,7 +341,12 @@ def create(
             labels=LABELS,
             errors=[exc.detail],
         )
-    return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
+    partner = businesses.by_ids(db, {proposal.to_business_id})
+    return flash.redirect(
+        f"/b/{business.id}/proposals/{proposal.id}",
+        "Proposal sent to %(name)s.",
+        name=partner[0].name if partner else "",
+    )
 
 
 def _show(
@@ -454,7 +460,13 @@ def act(
     except DomainError as exc:
         db.rollback()
         return _show(request, web, db, business, str(proposal.id), exc.status, [exc.detail])
-    return RedirectResponse(f"/b/{business.id}/proposals/{proposal.id}", status_code=303)
+    done = {
+        "accept": "Accepted.",
+        "decline": "Declined.",
+        "counter": "Your new terms were sent.",
+        "message": "Message sent.",
+    }
+    return flash.redirect(f"/b/{business.id}/proposals/{proposal.id}", done[action])
 
 
 @router.get("/invite/{token}")

@@ -29,6 +29,14 @@
     if (field) field.select();
   });
 
+  document.addEventListener('submit', function (event) {
+    // an irreversible step asks first (the campaign's launch, results, closing)
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener('change', function (event) {
     // a select that submits its form (task status)
     if (event.target.matches('[data-submit-on-change]') && event.target.form) {
