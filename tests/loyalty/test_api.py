@@ -273,3 +273,18 @@ def test_coalition_lifecycle_through_the_api(client: TestClient, db: Session) ->
         json={"business_id": str(cafe.id), "card": card, "order_minor": 100_000, "order_ref": "3"},
     )
     assert refused.json()["type"] == "/problems/member-left"
+
+
+def test_enrolment_naming_unknown_ids_is_a_clean_refusal(client: TestClient, db: Session) -> None:
+    """The fuzzer's case: an unknown coalition and business are refused and audited, no 500."""
+    import uuid
+
+    s = setup(db)
+    answer = client.post(
+        "/api/v1/loyalty/cards",
+        headers=s["bakery_key"],
+        json={"coalition_id": str(uuid.uuid4()), "business_id": str(uuid.uuid4()), "consent": True,
+              "phone": "+7 916 123-45-67"},
+    )  # fmt: skip
+    assert answer.status_code == 404, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")

@@ -93,6 +93,9 @@ def idempotent(
                     own, scope, key, digest, exc.status, problem_body(exc, instance)
                 )
             if attempt is not None:
+                # The business named in the request may not exist (that may be the refusal).
+                named = attempt.business_id
+                known = named if named and businesses.by_ids(own, {named}) else None
                 audit.add(
                     own,
                     action=attempt.action,
@@ -100,7 +103,7 @@ def idempotent(
                     outcome=exc.kind,
                     caller=scope,
                     address=attempt.address,
-                    business_id=attempt.business_id,
+                    business_id=known,
                 )
         raise
     if key is not None:
