@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.partnerships import pages as partnerships_pages
     from crosspromo.pipeline import api as pipeline_api
     from crosspromo.pipeline import pages as pipeline_pages
+    from crosspromo.today import pages as today_pages
 
     routers = (
         accounts_api.router,
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measurement_api.router,
         measurement_pages.router,
         kpi_pages.router,
+        today_pages.router,
     )
     for router in routers:
         app.include_router(router)

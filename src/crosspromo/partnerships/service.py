@@ -492,3 +492,30 @@ def agreed_option(session: Session, proposal_id: Any) -> tuple[uuid.UUID, dict[s
         return None
     found_id, options, option = row
     return found_id, options[option]
+
+
+def awaiting_answer(
+    session: Session, actor: Actor, *, business_id: uuid.UUID, limit: int = 20
+) -> list[Proposal]:
+    """Proposals whose newest terms came from the partner: this business's turn to answer."""
+    mine = businesses.get(session, actor, business_id, Role.manager)
+    newest = TermsVersion
+    query = (
+        select(Proposal)
+        .join(
+            newest,
+            (newest.proposal_id == Proposal.id) & (newest.number == Proposal.current_version),
+        )
+        .where(
+            (Proposal.from_business_id == mine.id) | (Proposal.to_business_id == mine.id),
+            newest.author_business_id != mine.id,
+            (Proposal.status == Status.open)
+            | (
+                (Proposal.status == Status.agreed)
+                & (Proposal.agreed_version != Proposal.current_version)
+            ),
+        )
+        .order_by(Proposal.updated_at.desc(), Proposal.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
@@ -85,6 +87,13 @@ def number(value: int | float | None) -> str:
     if value is None:
         return ""
     return format_decimal(value, locale=Locale.parse(current_locale.get()))
+
+
+def day(value: date | None) -> str:
+    """A date as people read it in the page's language: "30 Nov 2026", "30 нояб. 2026 г."."""
+    if value is None:
+        return ""
+    return format_date(value, format="medium", locale=Locale.parse(current_locale.get()))
 
 
 def N_(text: str) -> str:

@@ -31,6 +31,7 @@ def environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = i18n.money
     env.filters["number"] = i18n.number
+    env.filters["day"] = i18n.day
     env.filters["major"] = i18n.major
     env.filters["message"] = i18n.message
     env.filters["chart_json"] = chart_json
