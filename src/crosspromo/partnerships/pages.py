@@ -44,6 +44,14 @@ LABELS = {
     "coalition_points": N_("Coalition points"),
     "co_branding": N_("Co-branding"),
     "event": N_("Event"),
+    "barter": N_("Barter: each side promotes the other"),
+    "per_click": N_("Pay per click"),
+    "per_lead": N_("Pay per lead"),
+    "per_sale_percent": N_("Percent of each sale"),
+    "per_sale_fixed": N_("Fixed sum per sale"),
+    "fixed_fee": N_("Fixed fee"),
+    "revenue_share": N_("Revenue share"),
+    "staff_reward": N_("Reward to the partner's staff"),
 }
 MECHANICS = (
     "joint_promotion",
