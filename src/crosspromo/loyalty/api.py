@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
 from crosspromo.accounts.models import Role
+from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid
 from crosspromo.loyalty import clearing, flows, service, statement_files
@@ -92,20 +95,26 @@ def _write(
     return JSONResponse(answer, status_code=status, media_type=media, headers=headers)
 
 
+def _till_write(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    key: str | None,
+    body: Any,
+    flow: Callable[[Session, Actor, Any], dict[str, Any]],
+    action: str,
+) -> JSONResponse:
+    """A till write (enrol, earn, spend): the caller's idempotency scope, audited refusals."""
+    payload = body.model_dump(mode="json")
+    return _write(request, db, actor.caller, key, payload, lambda: flow(db, actor, body), action)
+
+
 @router.post("/cards", status_code=201)
 def enrol(
     request: Request, actor: ApiActor, db: Db, body: CardIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Enrol a customer with consent (phone or e-mail); answers the card number and its link."""
-    return _write(
-        request,
-        db,
-        actor.caller,
-        idempotency_key,
-        body.model_dump(mode="json"),
-        lambda: flows.enrol(db, actor, body),
-        "loyalty_enrol",
-    )
+    return _till_write(request, db, actor, idempotency_key, body, flows.enrol, "loyalty_enrol")
 
 
 @router.post("/earn", status_code=201)
@@ -113,15 +122,7 @@ def earn(
     request: Request, actor: ApiActor, db: Db, body: EarnIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Earn points on a receipt: `transaction_id`, `points`, `balance` (spendable now)."""
-    return _write(
-        request,
-        db,
-        actor.caller,
-        idempotency_key,
-        body.model_dump(mode="json"),
-        lambda: flows.earn(db, actor, body),
-        "loyalty_earn",
-    )
+    return _till_write(request, db, actor, idempotency_key, body, flows.earn, "loyalty_earn")
 
 
 @router.post("/spend", status_code=201)
@@ -129,15 +130,7 @@ def spend(
     request: Request, actor: ApiActor, db: Db, body: SpendIn, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Pay part of a receipt with points (oldest first); omit `points` to spend the most allowed."""
-    return _write(
-        request,
-        db,
-        actor.caller,
-        idempotency_key,
-        body.model_dump(mode="json"),
-        lambda: flows.spend(db, actor, body),
-        "loyalty_spend",
-    )
+    return _till_write(request, db, actor, idempotency_key, body, flows.spend, "loyalty_spend")
 
 
 @router.post("/transactions/{transaction_id}/reversal", status_code=201)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
 
 from crosspromo.loyalty.clearing import Statement
-from crosspromo.web.fonts import font_path
+from crosspromo.offers.statement_files import money
+from crosspromo.web.fonts import FONT, a4_document
 
-FONT = "DejaVu"
 MARGIN = 15
 LABELS = {
     "en": {
@@ -38,25 +35,11 @@ LABELS = {
 }
 
 
-def money(minor: int, currency: str, locale: str) -> str:
-    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=locale)
-
-
 def to_pdf(statement: Statement, coalition_name: str, locale: str = "en") -> bytes:
     """Per member issued, accepted and net, then who pays whom after netting."""
     locale = locale if locale in LABELS else "en"
     t = LABELS[locale]
-    from fpdf import FPDF  # loaded when used: start-up stays light
-
-    pdf = FPDF(unit="mm", format="A4")
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=MARGIN)
-    pdf.add_font(FONT, "", str(font_path()))
-    pdf.add_font(FONT, "B", str(font_path(bold=True)))
-    pdf.set_creator("crosspromo")
-    pdf.set_title(f"{t['heading']}: {coalition_name}")
-    pdf.add_page()
+    pdf = a4_document(f"{t['heading']}: {coalition_name}", MARGIN)
     width = pdf.w - 2 * MARGIN
     pdf.set_font(FONT, "B", 16)
     pdf.multi_cell(width, 8, t["heading"], new_x="LMARGIN", new_y="NEXT")

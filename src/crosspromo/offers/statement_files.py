@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from crosspromo import spreadsheets
 from crosspromo.offers.statements import PAYABLE, RECEIVABLE, Statement, every_line
-from crosspromo.web.fonts import font_path
+from crosspromo.web.fonts import FONT, a4_document
 
 CSV_COLUMNS = ["date", "kind", "offer", "order_minor", "amount_minor", "currency", "direction"]
-FONT = "DejaVu"
 MARGIN = 12.0
 
 LABELS = {
@@ -111,16 +110,7 @@ def to_pdf(session: Session, found: Statement, locale: str = "en") -> bytes:
     """The statement as an A4 PDF: the lines, totals per currency and, for barter, reciprocity."""
     locale = locale if locale in LABELS else "en"
     t = LABELS[locale]
-    from fpdf import FPDF  # here, not at start-up: see crosspromo.app
-
-    pdf = FPDF(unit="mm", format="A4")
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=MARGIN)
-    pdf.add_font(FONT, "", str(font_path()))
-    pdf.add_font(FONT, "B", str(font_path(bold=True)))
-    pdf.set_creator("crosspromo")
-    pdf.set_title(f"{t['heading']}: {found.business.name} — {found.partner.name}")
-    pdf.add_page()
+    pdf = a4_document(f"{t['heading']}: {found.business.name} — {found.partner.name}", MARGIN)
     width = pdf.w - 2 * MARGIN
 
     pdf.set_font(FONT, "B", 16)
