@@ -43,7 +43,8 @@ def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Se
         f"/b/{bakery.id}/proposals/new",
         data={**FORM, "o0.ends_on": "2026-11-01", "to": cafe.slug, "csrf_token": csrf_a},
     )
-    assert bad.status_code == 422 and "ends_on is before starts_on" in bad.text
+    assert bad.status_code == 422 and "Ends: is before the start date" in bad.text
+    assert 'value="2026-11-01"' in bad.text  # what was typed stays in the form
     sent = client.post(
         f"/b/{bakery.id}/proposals/new",
         data={**FORM, "to": cafe.slug, "csrf_token": csrf_a},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -347,7 +348,7 @@ def create(
             payment_models=PAYMENT_MODELS,
             mechanics=MECHANICS,
             labels=LABELS,
-            errors=[exc.detail],
+            errors=errors_of(exc),
         )
     partner = businesses.by_ids(db, {proposal.to_business_id})
     return flash.redirect(
@@ -364,8 +365,10 @@ def _show(
     business: Business,
     proposal_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The proposal page; after a refused counter, its form keeps what was `typed`."""
     proposal, mine = service.get(db, web.actor, parse_uuid(proposal_id))
     if mine.id != business.id:
         return RedirectResponse(f"/b/{mine.id}/proposals/{proposal.id}", status_code=303)
@@ -387,7 +390,9 @@ def _show(
         names=names,
         messages=service.messages(db, proposal),
         is_owner=role is Role.owner,
-        blocks=_counter_blocks(db, proposal, mine.id == proposal.from_business_id),
+        blocks=_blocks(typed)
+        if typed
+        else _counter_blocks(db, proposal, mine.id == proposal.from_business_id),
         payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,
         labels=LABELS,
@@ -461,13 +466,17 @@ def act(
             return _show(request, web, db, business, str(proposal.id), 404, ["Unknown action."])
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business, str(proposal.id), 422, errors_of(exc))
+        typed = form if action == "counter" else None
+        return _show(request, web, db, business, str(proposal.id), 422, errors_of(exc), typed)
     except ValueError:
         db.rollback()
         return _show(request, web, db, business, str(proposal.id), 422, ["Not a number."])
     except DomainError as exc:
         db.rollback()
-        return _show(request, web, db, business, str(proposal.id), exc.status, [exc.detail])
+        typed = form if action == "counter" else None
+        return _show(
+            request, web, db, business, str(proposal.id), exc.status, errors_of(exc), typed
+        )
     done = {
         "accept": "Accepted.",
         "decline": "Declined.",
@@ -517,6 +526,6 @@ def answer_invitation(
             token=token,
             owned=[],
             labels=LABELS,
-            errors=[exc.detail],
+            errors=errors_of(exc),
         )
     return RedirectResponse(f"/b/{proposal.to_business_id}/proposals/{proposal.id}", 303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -74,7 +75,7 @@ def _board(
     db: Db,
     business: Business,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     columns = {
@@ -123,7 +124,7 @@ def add_entry(
         return _board(request, web, db, business, 422, errors_of(exc), form)
     except DomainError as exc:
         db.rollback()
-        return _board(request, web, db, business, exc.status, [exc.detail], form)
+        return _board(request, web, db, business, exc.status, errors_of(exc), form)
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry.id}", status_code=303)
 
 
@@ -134,7 +135,7 @@ def _entry_page(
     business: Business,
     entry_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     entry = service.get_entry(db, web.actor, business_id=business.id, entry_id=parse_uuid(entry_id))
     log, _ = service.activities(
@@ -226,7 +227,7 @@ def entry_action(
         db.rollback()
         if exc.status == 404:
             raise
-        return _entry_page(request, web, db, business, entry_id, exc.status, [exc.detail])
+        return _entry_page(request, web, db, business, entry_id, exc.status, errors_of(exc))
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry_id}", status_code=303)
 
 
@@ -262,7 +263,7 @@ def _targets_page(
     business: Business,
     month: date,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     role = businesses.role_in(web.actor, business)
     return page(
@@ -306,7 +307,7 @@ def set_target(
         return _targets_page(request, web, db, business, month, 422, ["Not a number."])
     except DomainError as exc:
         db.rollback()
-        return _targets_page(request, web, db, business, month, exc.status, [exc.detail])
+        return _targets_page(request, web, db, business, month, exc.status, errors_of(exc))
     return RedirectResponse(
         f"/b/{business.id}/pipeline/targets?month={month:%Y-%m}", status_code=303
     )
@@ -319,7 +320,7 @@ def _reciprocity_page(
     business: Business,
     proposal_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     figures = service.reciprocity(db, web.actor, proposal_id=parse_uuid(proposal_id))
     recent, _ = service.deliveries(db, web.actor, proposal_id=figures.proposal_id, limit=50)
@@ -381,6 +382,6 @@ def record_delivery(
         if exc.status == 404:
             raise
         return _reciprocity_page(
-            request, web, db, business, str(proposal.id), exc.status, [exc.detail]
+            request, web, db, business, str(proposal.id), exc.status, errors_of(exc)
         )
     return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal.id}", status_code=303)

@@ -145,6 +145,20 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("give a date between %(a)s and %(b)s"),
     ),
     (re.compile(r"Input should be a valid integer.*"), N_("must be a whole number")),
+    # What crosspromo.locale_input says about a value it cannot read.
+    (
+        re.compile(r"'(?P<v>.*)' is not a number.*"),
+        N_("%(v)s is not a number; type it as 10,5 or 3 000,50"),
+    ),
+    (
+        re.compile(r"'(?P<v>.*)' has more decimal places than (?P<c>\w+) allows"),
+        N_("%(v)s has more decimal places than %(c)s allows"),
+    ),
+    (re.compile(r"'(?P<v>.*)' must not be negative"), N_("%(v)s must not be negative")),
+    (
+        re.compile(r"'(?P<v>.*)' is in (?P<a>\w+), not (?P<b>\w+)"),
+        N_("%(v)s is in %(a)s, not %(b)s"),
+    ),
     (
         re.compile(r"The server is busy; nothing was changed\. Retry after a moment\."),
         N_("The server is busy; nothing was changed. Retry after a moment."),
