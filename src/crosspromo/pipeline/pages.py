@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from crosspromo import locale_input
 from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
@@ -29,7 +30,7 @@ from crosspromo.pipeline.schemas import (
 )
 from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
-from crosspromo.web.forms import PostedForm, errors_of
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -196,7 +197,7 @@ def entry_action(
         elif action == "activity":
             data = _present(form)
             if "amount" in data:  # people type major units: 12.50
-                data["amount_minor"] = str(round(float(data.pop("amount")) * 100))
+                data["amount_minor"] = str(minor_units(data.pop("amount"), business.currency))
             service.log_activity(
                 db,
                 web.actor,
@@ -212,7 +213,7 @@ def entry_action(
                 web.actor,
                 business_id=business.id,
                 entry_id=target,
-                on=date.fromisoformat(on) if on else None,
+                on=locale_input.parse_date(on) if on else None,
             )
         else:
             service.get_entry(db, web.actor, business_id=business.id, entry_id=target)
@@ -295,7 +296,7 @@ def set_target(
     month = _month(form.get("month"), business)
     try:
         if "order_sum" in form:
-            form["order_sum_minor"] = str(round(float(form.pop("order_sum")) * 100))
+            form["order_sum_minor"] = str(minor_units(form.pop("order_sum"), business.currency))
         service.set_target(
             db, web.actor, business_id=business.id, data=TargetSet.model_validate(form)
         )
