@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -263,6 +263,29 @@ def proposals(request: Request, business: ManagerBusinessPage, web: SignedIn, db
     )
 
 
+@router.get("/b/{business_id}/partners/names")
+def partner_names(
+    request: Request,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    to: Annotated[str, Query(max_length=200)] = "",
+    other: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The names offered as one types a partner (htmx, into a datalist): businesses open to
+    partnerships, never this one."""
+    found = businesses.addressable(db, query=to or other, exclude_id=business.id)
+    return page(request, web, "partnerships/_names.html", found=found)
+
+
+def _name_of(db: Db, slug: str) -> str:
+    """A partner's name for the "To" field, where the name alone finds it; else its slug."""
+    target = businesses.get_by_slug(db, slug.strip().lower()) if slug.strip() else None
+    if target is None or businesses.find_partner(db, target.name) is not target:
+        return slug
+    return target.name
+
+
 @router.get("/b/{business_id}/proposals/new")
 def new_form(
     request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, to: str = ""
@@ -272,7 +295,7 @@ def new_form(
         web,
         "partnerships/new.html",
         business=business,
-        form={"to": to},
+        form={"to": _name_of(db, to)},
         blocks=[{}, {}, {}],
         payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,

@@ -109,7 +109,7 @@ def propose(
 ) -> Proposal:
     """Send a proposal with 1-5 concrete options; it is version 1 of the terms."""
     mine = businesses.get(session, actor, from_business_id, need=Role.manager)
-    partner = businesses.get_by_slug(session, data.to_business.strip().lower())
+    partner = businesses.find_partner(session, data.to_business)
     if partner is None:
         raise NotFound("No business with that id.", field="to_business")
     if partner.id == mine.id:

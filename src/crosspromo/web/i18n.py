@@ -69,7 +69,13 @@ def money(minor: int | None, currency: str) -> str:
         return ""
     digits = get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return format_currency(amount, currency, locale=Locale.parse(current_locale.get()))
+    text = format_currency(amount, currency, locale=Locale.parse(current_locale.get()))
+    return _GLUED_CODE.sub("\\1\u00a0", text)
+
+
+# CLDR's currencySpacing (which Babel does not apply): a symbol made of letters, such as
+# "RUB" where a locale has no sign for the currency, is kept apart from the digits.
+_GLUED_CODE = re.compile(r"^(-?[A-Z]{3})(?=\d)")
 
 
 # ISO 4217 "no currency": amounts typed before a currency is chosen get its precision.

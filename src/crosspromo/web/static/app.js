@@ -19,8 +19,7 @@
     if (option) {
       event.preventDefault();
       document.getElementById('category-code').value = option.dataset.category;
-      document.getElementById('category-chosen').textContent =
-        option.dataset.name + ' (' + option.dataset.category + ')';
+      document.getElementById('category-chosen').textContent = option.dataset.name;
       document.getElementById('category-options').innerHTML = '';
       return;
     }
