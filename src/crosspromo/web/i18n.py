@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
@@ -100,6 +101,19 @@ def day(value: date | None) -> str:
     if value is None:
         return ""
     return format_date(value, format="medium", locale=Locale.parse(current_locale.get()))
+
+
+def moment(value: datetime | None, timezone: str) -> str:
+    """An instant as wall time in a business's zone, in the page's language."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return format_datetime(
+        aware,
+        "d MMM y, HH:mm",
+        tzinfo=ZoneInfo(timezone),
+        locale=Locale.parse(current_locale.get()),
+    )
 
 
 def N_(text: str) -> str:
