@@ -81,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Counters in the app's own database: shared by every worker, nothing more to run.
         uri = rate_limits.storage_uri(settings.resolved_database_url())
         settings = settings.model_copy(update={"rate_limit_storage": uri})
+    if settings.rate_limit_storage.startswith(("redis://", "rediss://")):
+        # `limits` checks the redis package's version on first use; two request threads
+        # importing it at once read a half-initialised module ("version 0.0.0"): import now.
+        import redis  # noqa: F401
     app.state.settings = settings
     app.state.engine = engine
     app.state.replica = replica

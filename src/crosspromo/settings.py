@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # A worker's claim on a batch; a crashed worker's batch goes to the others after this.
+    outbox_lease_seconds: int = Field(default=300, ge=5, le=86400)
     # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
     outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # Development only: webhooks over plain http and to loopback/private addresses.
