@@ -182,47 +182,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
-# The headers of the downloadable templates, per language; each must map back to its field.
-TEMPLATE_HEADERS: dict[str, dict[str, dict[str, str]]] = {
-    "transactions": {
-        "en": {"id": "id", "at": "at", "amount": "amount", "customer": "customer"},
-        "ru": {"id": "Номер чека", "at": "Дата", "amount": "Сумма", "customer": "Покупатель"},
-    },
-    "customers": {
-        "en": {
-            "customer": "customer",
-            "name": "name",
-            "phone": "phone",
-            "email": "email",
-            "marketing_consent": "marketing_consent",
-        },
-        "ru": {
-            "customer": "Карта",
-            "name": "ФИО",
-            "phone": "Телефон",
-            "email": "Эл. почта",
-            "marketing_consent": "Согласие на рассылку",
-        },
-    },
-}
-TEMPLATE_EXTRA = {"transactions": ("items",), "customers": ("first_seen",)}
-TEMPLATE_EXTRA_HEADERS = {"items": "Товары", "first_seen": "Дата регистрации"}
-TEMPLATE_EXAMPLES = {
-    "transactions": {
-        "en": ["R-1001", "2026-11-20 10:15", "1234.50", "C-17", "Latte;Croissant"],
-        "ru": ["1001", "20.11.2026 10:15", "1 234,50", "C-17", "Латте;Круассан"],
-    },
-    "customers": {
-        "en": ["C-17", "Anna Lebedeva", "+7 916 123-45-67", "anna@example.com", "yes", ""],
-        "ru": ["C-17", "Лебедева Анна", "+7 916 123-45-67", "anna@example.com", "да", ""],
-    },
-}
 
 
 def key(header: str) -> str:
     """'Эл. почта' -> 'элпочта', ' E-Mail ' -> 'email', '№ чека' -> 'номерчека'."""
-    text = unicodedata.normalize("NFKC", header).casefold().replace("ё", "е")
-    text = text.replace("№", "номер")
+    # "№" first: NFKC would spell it "No".
+    text = unicodedata.normalize("NFKC", header.replace("№", "номер")).casefold()
+    text = text.replace("ё", "е")
     return "".join(ch for ch in text if ch.isalnum())
 
 
@@ -287,6 +253,7 @@ def combine(
     if not chosen:
         return result
     by_key = {key(h): h for h in headers}
+    claimed: dict[str, str] = {}
     for given, target in chosen.items():
         if key(given) not in by_key:
             raise Invalid(f"the file has no column {given!r}", field="mapping")
@@ -300,20 +267,17 @@ def combine(
                     field="mapping",
                 )
             field = found
+        if field and field in claimed:
+            raise Invalid(
+                f"columns {claimed[field]!r} and {header!r} are both mapped to {field}",
+                field="mapping",
+            )
         if field:
+            claimed[field] = header
             for other, was in result.items():
                 if was == field and other != header:
                     result[other] = IGNORE
         result[header] = field
-    seen: dict[str, str] = {}
-    for header, field in result.items():
-        if field and field in seen:
-            raise Invalid(
-                f"columns {seen[field]!r} and {header!r} are both mapped to {field}",
-                field="mapping",
-            )
-        if field:
-            seen[field] = header
     return result
 
 
