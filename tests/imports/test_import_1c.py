@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -9,11 +10,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.sales.models import Transaction
-from tests.conftest import make_owner
+from tests.conftest import make_owner, sign_in
+from tests.imports.test_import_api import confirm_mapping, finish_job
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -126,3 +129,75 @@ def test_templates_download(client: TestClient, db: Session) -> None:
     xlsx = client.get("/api/v1/imports/templates/customers.xlsx", headers=auth)
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get("/api/v1/imports/templates/customers.pdf", headers=auth).status_code == 404
+
+
+def _upload(client: TestClient, csrf: str, business: Any, name: str, **form: str) -> Any:
+    files = {"file": (name, (DATA / name).read_bytes(), "text/csv")}
+    data = {"csrf_token": csrf, **form}
+    return client.post(f"/b/{business.id}/imports", data=data, files=files)
+
+
+def test_pages_in_russian_map_the_1c_export_and_list_every_error(
+    client: TestClient, db: Session
+) -> None:
+    cafe, _auth = _shop(client, db)
+    csrf = sign_in(client, "owner@example.com")
+    client.cookies.set("locale", "ru")
+    mapping_page = _upload(client, csrf, cafe, "1c_sales_bad_cp1251.csv", kind="transactions")
+    assert mapping_page.status_code == 200, mapping_page.text
+    assert "Столбцы файла" in mapping_page.text and "C-99" in mapping_page.text
+    page = finish_job(client, confirm_mapping(client, mapping_page.text))
+    text = html.unescape(page.text)
+    assert "Файл отклонён" in text
+    assert "Строка 4, столбец «Покупатель»: неизвестный покупатель" in text
+    assert "Строка 5, столбец «Номер чека»: '000201' повторяет строку 2" in text
+    assert "Строка 6, столбец «Сумма»" in text and "Строка 3, столбец «Дата»" in text
+    assert text.count("<li>Строка") == 4
+    # A check-only run of the good file, mapped the same way (remembered), says "would".
+    good = _upload(client, csrf, cafe, "1c_sales_cp1251.csv", kind="transactions", dry_run="on")
+    assert "Отклонено" not in good.text
+    checked = finish_job(client, confirm_mapping(client, good.text))
+    assert "Будет добавлено" in checked.text and "Добавлено<" not in checked.text
+    assert db.scalar(select(Transaction).limit(1)) is None
+    # The mapping is remembered for the next file of this shape.
+    again = _upload(client, csrf, cafe, "1c_sales_cp1251.csv", kind="transactions")
+    assert "выбрали в прошлый раз" in again.text
+    done = finish_job(client, confirm_mapping(client, again.text, {"column-2": ""}))
+    assert "Импортировано" in done.text or "Загружено" in done.text, done.text
+    db.expire_all()
+    assert len(list(db.scalars(select(Transaction)))) == 5
+
+
+def test_mapping_step_refuses_a_missing_required_column(client: TestClient, db: Session) -> None:
+    cafe, _auth = _shop(client, db)
+    csrf = sign_in(client, "owner@example.com")
+    page = _upload(client, csrf, cafe, "1c_sales_cp1251.csv", kind="transactions")
+    refused = confirm_mapping(client, page.text, {"column-3": ""})  # Сумма not imported
+    assert refused.status_code == 422
+    assert "Choose a column for: Amount." in refused.text
+
+
+def test_cli_map_pairs_and_suggested_rest(
+    client: TestClient, db: Session, settings: Any, monkeypatch: Any
+) -> None:
+    cafe, _auth = _shop(client, db)
+    monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.resolved_database_url())
+    from crosspromo.cli import app as cli
+    from crosspromo.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        path = str(DATA / "1c_sales_cp1251.csv")
+        args = ["import", "transactions", path, "--business", cafe.slug, "--json"]
+        bad = CliRunner().invoke(cli, [*args, "--map", "Дата=birthday"])
+        assert bad.exit_code == 2 and "not a field" in bad.output
+        done = CliRunner().invoke(cli, [*args, "--map", "Дата=occurred_at", "--map", "Покупатель="])
+        assert done.exit_code == 0, done.output
+        summary = json.loads(done.output[done.output.index("{") :])
+    finally:
+        get_settings.cache_clear()
+    assert summary["inserted"] == 5
+    assert summary["mapping"]["Дата"] == "at" and summary["mapping"]["Покупатель"] == ""
+    assert summary["mapping"]["Номер чека"] == "id"  # suggested
+    db.expire_all()
+    assert all(t.customer_id is None for t in db.scalars(select(Transaction)))

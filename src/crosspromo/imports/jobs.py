@@ -182,6 +182,7 @@ def _run(
                 max_rows=max_rows,
                 date_format=date_format,
                 columns=columns,
+                remember=False,  # the page remembered it when the owner confirmed it
             )
             status, result = "done", summary.to_dict()
         except service.ImportRejected as exc:

@@ -72,47 +72,50 @@ def upload_file(
         error = "Choose what the file holds."
     elif not isinstance(file, UploadFile) or not file.filename:
         error = "Choose a file."
-    if error is None and kind in template.KINDS and isinstance(file, UploadFile):
-        # Customers and sales first go through the column mapping step.
-        try:
-            token, _size = upload.keep(file, business.id)
-        except DomainError as exc:
-            error = exc.detail
-        else:
-            return _mapping_page(
-                request,
-                web,
-                db,
-                business,
-                kind=kind,
-                token=token,
-                filename=file.filename or "upload",
-                dry_run="dry_run" in form,
-                date_format=str(form.get("date_format") or ""),
-            )
     place = jobs.pool(settings.import_workers, settings.import_queue)
     if error is None and not place.reserve():
         # every import thread is busy and the queue is full: refuse before copying the file
         status = 503
     elif error is None and isinstance(file, UploadFile):
-        try:
-            path, _size = upload.save(file)
-        except DomainError as exc:
+        if kind in template.KINDS:
+            # Customers and sales first go through the column mapping step; the place is
+            # taken again when the owner confirms it.
             place.release()
-            error = exc.detail
+            try:
+                token, _size = upload.keep(file, business.id)
+            except DomainError as exc:
+                error = exc.detail
+            else:
+                return _mapping_page(
+                    request,
+                    web,
+                    db,
+                    business,
+                    kind=kind,
+                    token=token,
+                    filename=file.filename or "upload",
+                    dry_run="dry_run" in form,
+                    date_format=str(form.get("date_format") or ""),
+                )
         else:
-            return _start(
-                request,
-                web,
-                business,
-                place=place,
-                path=path,
-                kind=kind,
-                filename=file.filename or "upload",
-                dry_run="dry_run" in form,
-                date_format=str(form.get("date_format") or ""),
-                columns=None,
-            )
+            try:
+                path, _size = upload.save(file)
+            except DomainError as exc:
+                place.release()
+                error = exc.detail
+            else:
+                return _start(
+                    request,
+                    web,
+                    business,
+                    place=place,
+                    path=path,
+                    kind=kind,
+                    filename=file.filename or "upload",
+                    dry_run="dry_run" in form,
+                    date_format=str(form.get("date_format") or ""),
+                    columns=None,
+                )
     return _upload_page(request, web, db, business, error=error, status=status)
 
 
@@ -262,7 +265,6 @@ def map_columns(
             )
     except Invalid as exc:
         return _mapping_page(request, web, db, business, chosen=chosen, error=exc.detail, **state)
-    mapping.remember(db, business_id=business.id, kind=kind, mapping=used)
     place = jobs.pool(
         request.app.state.settings.import_workers, request.app.state.settings.import_queue
     )
@@ -289,8 +291,11 @@ def _start(
     settings = request.app.state.settings
     try:
         # The import thread reads the job's row, so the row gets its own short unit of
-        # work, committed before the thread starts (the request's commits later).
+        # work, committed before the thread starts (the request's commits later). The
+        # chosen mapping goes with it: the request holds no write while the thread runs.
         with unit_of_work(request.app.state.sessions) as own:
+            if columns is not None:
+                mapping.remember(own, business_id=business.id, kind=kind, mapping=columns)
             job = jobs.start(
                 own,
                 business_id=business.id,

@@ -215,8 +215,6 @@ def _apply_mapping(
     table.rename([used[h] or f"\x00{n}" for n, h in enumerate(headers)])
     summary.mapping = used
     summary.ignored = [h for h in headers if h and not used[h]]
-    if chosen and owner is not None:
-        mapping.remember(session, business_id=owner.id, kind=kind, mapping=used)
 
 
 def _check_header(
@@ -296,6 +294,7 @@ def run(
     max_rows: int | None = None,
     date_format: str | None = None,
     columns: Mapping[str, str] | None = None,
+    remember: bool = True,
 ) -> Summary:
     """Validate and apply one file; raises ImportRejected (nothing applied) on any bad line.
 
@@ -345,10 +344,11 @@ def run(
         raise ImportRejected(summary)
     if dry_run:
         session.rollback()
-        if columns and summary.mapping and default:
-            owner = businesses.get_by_slug(session, default)
-            if owner is not None:  # a checked mapping is worth offering next time
-                mapping.remember(session, business_id=owner.id, kind=kind, mapping=summary.mapping)
+    if columns and remember and default:
+        # Written last: an import's session writes nothing to shared tables before its merge.
+        owner = businesses.get_by_slug(session, default)
+        if owner is not None:  # a mapping that passed is worth offering next time
+            mapping.remember(session, business_id=owner.id, kind=kind, mapping=summary.mapping)
     return summary
 
 
