@@ -86,6 +86,10 @@ DATA_FIRST = N_(
     "Learned from %(n)s shared customers in %(pairs)s business pairs: "
     "about %(low)s-%(high)s%% of them bought at %(partner)s first."
 )
+DATA_FIRST_ONE = N_(
+    "Learned from %(n)s shared customers in %(pairs)s business pairs: "
+    "about %(share)s%% of them bought at %(partner)s first."
+)
 DATA_LIFT = N_(
     "Customers of %(partner)s and %(mine)s shop at both %(lift)s times as often as chance "
     "would give."

@@ -135,7 +135,7 @@ def believe(mine: str, partner: str, figures: Figures | None) -> Belief:
         share = a0 / (a0 + b0)
         low, high = beta_interval(a0, b0)
         direction = curated_dir
-    if not complement and (strength <= 0.05 or not figures.ordered):
+    if weakened or (not complement and (strength <= 0.05 or not figures.ordered)):
         direction = "unknown"
     if not complement:
         source = DATA if strength > 0.05 else NONE

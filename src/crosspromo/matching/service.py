@@ -31,6 +31,7 @@ from crosspromo.matching.explain import (
     COMPLEMENTS_PLAIN,
     DATA_EITHER,
     DATA_FIRST,
+    DATA_FIRST_ONE,
     DATA_LIFT,
     DATA_NO_LIFT,
     FAR_TIER,
@@ -445,8 +446,10 @@ def _explain(
     belief = scored.beliefs[int(f.cat_idx[i])]
     names = {"partner": Category(partner.category), "mine": Category(business.category)}
     if rel is not None and rel.kind == "complements" and not belief.weakened:
-        params = {**names, "note": rel.note}
-        reasons.append(Reason(COMPLEMENTS if rel.note else COMPLEMENTS_PLAIN, params))
+        # A curated note tells the curated order: not shown where customers overruled it.
+        note = rel.note if not belief.order_overruled else ""
+        params = {**names, "note": note}
+        reasons.append(Reason(COMPLEMENTS if note else COMPLEMENTS_PLAIN, params))
     reasons.extend(_learned(belief, names))
     view = scored.pairs.get(partner.id)
     show_overlap = bool(f.discovery[i] and f.discovery[scored.me])
@@ -536,12 +539,13 @@ def _learned(belief: posterior.Belief, names: dict[str, Category]) -> list[Reaso
             low, high = posterior.beta_interval(
                 figures.partner_first + 0.5, figures.shared - figures.partner_first + 0.5
             )
-            found.append(
-                Reason(
-                    DATA_FIRST,
-                    {**names, **counts, "low": round(100 * low), "high": round(100 * high)},
+            low_pct, high_pct = round(100 * low), round(100 * high)
+            if low_pct == high_pct:
+                found.append(Reason(DATA_FIRST_ONE, {**names, **counts, "share": low_pct}))
+            else:
+                found.append(
+                    Reason(DATA_FIRST, {**names, **counts, "low": low_pct, "high": high_pct})
                 )
-            )
         else:
             found.append(Reason(DATA_EITHER, counts))
         if belief.order_overruled:
