@@ -185,8 +185,8 @@ def learn(
     say("summing by category")
     aggregates.learn(session, audience=audience)
     state = session.get(LearningState, 1)
-    if state is None:
-        state = LearningState(id=1)
+    if state is None:  # the migration adds it; a database built another way gets it here
+        state = LearningState(id=1, last_transaction=0, people=0, pairs=0)
         session.add(state)
     state.learned_at = now
     if only is None:

@@ -48,6 +48,10 @@ def upgrade() -> None:
         sa.Column("pairs", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_learning_state")),
     )
+    # The one row exists from the start: workers lock it, never race to create it.
+    op.execute(
+        "INSERT INTO learning_state (id, last_transaction, people, pairs) VALUES (1, 0, 0, 0)"
+    )
 
 
 def downgrade() -> None:
