@@ -77,7 +77,8 @@ DIRECTIONS = ("unknown", "before", "after", "together")
 CYCLE_SCORE = {"before": 1.0, "together": 0.8, "unknown": 0.5, "after": 0.3}
 CYCLE_BY_CODE = np.array([CYCLE_SCORE[d] for d in DIRECTIONS])
 EARTH_KM = 6371.0
-PRICE_FIT = np.array([1.0, 0.75, 0.2, 0.0])  # by the gap in price tiers
+PRICE_FIT = np.array([1.0, 0.85, 0.2, 0.0])  # by the gap in price tiers
+NEAR_KM = 10.0  # closeness falls to about a third at this distance (a city crossed by car)
 FAR_TIER_FACTOR = 0.8
 PROVEN_LIFT = 2.0
 
@@ -351,7 +352,9 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
     if located:
         km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
         km = np.where(np.isnan(km), np.inf, km)  # a partner whose place is unknown is not near
-        distance = np.where(online_pair, 1.0, np.clip(1.0 - km / max(radius, 0.1), 0.0, 1.0))
+        # Closeness decays with the distance itself, whatever radius the owner searches in
+        # (the radius only filters): a partner 3 km away beats one 12 km away in any search.
+        distance = np.where(online_pair, 1.0, np.exp(-km / NEAR_KM))
     else:
         # Our own place is unknown: distance can neither rank nor filter; the owner is told.
         km = np.full(n, np.nan)
