@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     match_weight_balance: float = Field(default=0.05, ge=0)
     match_weight_channel: float = Field(default=0.05, ge=0)
     match_weight_record: float = Field(default=0.05, ge=0)
+    # `crosspromo worker` relearns partner relations after each import and over everyone
+    # on this schedule (hours).
+    match_relearn_hours: float = Field(default=24.0, gt=0)
     # E-mail: without an SMTP host, notifications stay in the app and the outbox skips e-mail.
     smtp_host: str = ""
     smtp_port: int = 25

@@ -20,9 +20,10 @@ def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
     from crosspromo.loyalty.service import expire
+    from crosspromo.matching.scheduled import relearn
     from crosspromo.offers.webhooks import prepare, send
 
-    for job in (remind_due, expire):
+    for job in (remind_due, expire, relearn):
         if job not in worker.JOBS:
             worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
