@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.leads import api as leads_api
+    from crosspromo.leads import pages as leads_pages
     from crosspromo.loyalty import api as loyalty_api
     from crosspromo.loyalty import pages as loyalty_pages
     from crosspromo.matching import api as matching_api
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measurement_pages.router,
         kpi_pages.router,
         today_pages.router,
+        leads_api.router,
+        leads_pages.router,
     )
     for router in routers:
         app.include_router(router)

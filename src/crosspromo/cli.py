@@ -11,6 +11,7 @@ from crosspromo.accounts.cli import apikey_app, user_app
 from crosspromo.campaigns.cli import campaigns_app, partnerships_app
 from crosspromo.demo.cli import demo_app
 from crosspromo.imports.cli import import_app
+from crosspromo.leads.cli import leads_app
 from crosspromo.loyalty.cli import loyalty_app
 from crosspromo.matching.cli import partners_app
 from crosspromo.measurement.attribution_cli import campaign_report, run_attribution
@@ -41,6 +42,7 @@ app.add_typer(pipeline_app, name="pipeline")
 app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
 app.add_typer(loyalty_app, name="loyalty")
+app.add_typer(leads_app, name="leads")
 app.command("attribution")(run_attribution)
 campaigns_app.command("report")(campaign_report)
 app.command("measure")(measure_command)

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     signin_failures_per_address: str = "50 per 15 minutes"
     signup_rate_limit_per_address: str = "10 per hour"
     signup_rate_limit_per_email: str = "3 per hour"
+    # Public lead request forms: submissions per client address.
+    lead_form_rate_limit_per_address: str = "20 per hour"
 
     def resolved_database_url(self) -> str:
         if self.database_url:
