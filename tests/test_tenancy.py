@@ -30,6 +30,8 @@ PUBLIC = {
     "/r/{token}": "the referral landing page: public, the token is the secret",
     "/invite/{token}": "an invitation: public until answered, the token is the secret",
     "/loyalty/c/{token}": "a customer's own card page: public, the token is the secret",
+    "/u/{token}": "a contact's message preferences: public, the token is the secret",
+    "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
 }
 
 # Loyalty landed after the typed permissions and still checks inside its handlers: these

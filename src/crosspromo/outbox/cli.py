@@ -20,6 +20,7 @@ def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
     from crosspromo.loyalty.service import expire
+    from crosspromo.messaging.delivery import register
     from crosspromo.offers.webhooks import prepare, send
 
     for job in (remind_due, expire):
@@ -27,6 +28,7 @@ def jobs() -> None:
             worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
     worker.PREPARERS["webhook"] = prepare
+    register()
 
 
 def run_worker(
