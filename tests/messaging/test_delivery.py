@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.db import make_engine, make_sessionmaker, unit_of_work, utcnow
-from crosspromo.messaging import contacts, delivery, service
+from crosspromo.messaging import channels, contacts, delivery, service
 from crosspromo.messaging.models import Channel, Delivery, DeliveryStatus, Reason
 from crosspromo.outbox import service as outbox
 from crosspromo.outbox import worker
@@ -30,6 +30,7 @@ def tick(settings: Settings) -> int:
     try:
         return worker.tick(make_sessionmaker(engine), settings)
     finally:
+        channels.close()
         engine.dispose()
 
 

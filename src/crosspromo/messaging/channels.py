@@ -9,6 +9,7 @@ when the install has no such provider. Sends are paced per provider and worker p
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
 from typing import Any, Protocol
 
@@ -58,18 +59,63 @@ def send_email(settings: Settings, message_id: str, message: dict[str, Any]) -> 
             domain=settings.dkim_domain,
             private_key=settings.dkim_key_file.read_bytes(),
         )
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+    try:
+        _deliver(settings, render.bare_address(mail.sender), mail.to, raw)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if codes and all(500 <= code < 600 for code in codes):
+            raise Refused(f"recipient refused ({codes[0]})") from exc
+        raise
+
+
+# One open SMTP connection per server and worker process, reused from message to message (a
+# new connection per message costs more than the message); dropped on any error.
+_connections: dict[tuple[str, int, str], smtplib.SMTP] = {}
+_connections_lock = threading.Lock()
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT)
+    if settings.smtp_starttls:
+        smtp.starttls()
+    if settings.smtp_user:
+        smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+    return smtp
+
+
+def _deliver(settings: Settings, sender: str, to: str, raw: bytes) -> None:
+    key = (settings.smtp_host, settings.smtp_port, settings.smtp_user)
+    with _connections_lock:
+        smtp = _connections.pop(key, None)
+        fresh = smtp is None
+        if smtp is None:
+            smtp = _connect(settings)
         try:
-            smtp.sendmail(render.bare_address(mail.sender), [mail.to], raw)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            if codes and all(500 <= code < 600 for code in codes):
-                raise Refused(f"recipient refused ({codes[0]})") from exc
+            smtp.sendmail(sender, [to], raw)
+        except smtplib.SMTPServerDisconnected:
+            if fresh:
+                raise
+            smtp = _connect(settings)  # the server closed an idle connection: once more
+            smtp.sendmail(sender, [to], raw)
+        except smtplib.SMTPRecipientsRefused:
+            smtp.rset()
+            _connections[key] = smtp
             raise
+        except BaseException:
+            smtp.close()
+            raise
+        _connections[key] = smtp
+
+
+def close() -> None:
+    """Close the kept SMTP connections (at the end of a worker's run, and in tests)."""
+    with _connections_lock:
+        for smtp in _connections.values():
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+        _connections.clear()
 
 
 def send_sms(settings: Settings, message_id: str, message: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ the worker half-way through a broadcast.
 from __future__ import annotations
 
 import email.policy
+import functools
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
@@ -15,7 +16,7 @@ from typing import Any
 
 import css_inline
 import dkim
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from crosspromo.errors import Invalid, TooLarge
@@ -105,11 +106,16 @@ def fill(parts: dict[str, str], values: dict[str, str]) -> dict[str, str]:
         if not source:
             done[part] = ""
             continue
-        env = HTML_ENV if part == "html" else ENV
-        done[part] = env.from_string(source).render(**values)
+        done[part] = _compiled(part == "html", source).render(**values)
     if done.get("html"):
         done["html"] = INLINER.inline(done["html"])
     return done
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(html: bool, source: str) -> Template:
+    """A template compiled once per worker process, not once per recipient."""
+    return (HTML_ENV if html else ENV).from_string(source)
 
 
 @dataclass
