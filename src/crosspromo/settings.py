@@ -16,6 +16,17 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # May carry a password: kept out of repr() and logs.
     database_url: str = Field(default="", repr=False)
+    # A streaming replica of a PostgreSQL primary: read-only requests read there (see
+    # crosspromo/replica.py); skipped while it lags more than `replica_max_lag_seconds`.
+    # A browser that wrote reads from the primary for `fresh_read_seconds` afterwards.
+    database_replica_url: str = Field(default="", repr=False)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
+    fresh_read_seconds: int = Field(default=5, ge=1, le=3600)
+    # Behind pgbouncer in transaction mode: no server-side prepared statements.
+    database_pooler: bool = False
+    # Shared short-lived state for many app servers: rate limits and the scheduled-job lock
+    # go to Redis when set (the database serves both otherwise).
+    redis_url: str = Field(default="", repr=False)
     secret_key: SecretStr = SecretStr("")
     default_country: str = "RU"
     default_currency: str = "RUB"
