@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.measurement import api as measurement_api
     from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
+    from crosspromo.messaging import api as messaging_api
+    from crosspromo.messaging import pages as messaging_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -188,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         today_pages.router,
         leads_api.router,
         leads_pages.router,
+        messaging_api.router,
+        messaging_pages.router,
     )
     for router in routers:
         app.include_router(router)

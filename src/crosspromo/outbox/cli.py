@@ -22,6 +22,7 @@ def jobs() -> None:
     from crosspromo.leads.service import remind_and_move_on
     from crosspromo.loyalty.service import expire
     from crosspromo.matching.scheduled import relearn
+    from crosspromo.messaging.delivery import register
     from crosspromo.offers.webhooks import prepare, send
 
     for job in (remind_due, expire, relearn, remind_and_move_on):
@@ -29,6 +30,7 @@ def jobs() -> None:
             worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
     worker.PREPARERS["webhook"] = prepare
+    register()
 
 
 def run_worker(
