@@ -71,7 +71,7 @@ def fill(conn: object, table: str, receipts: int, businesses: int, customers: in
                100 + mod(i * 37, 500000),
                'RUB',
                left(md5(i::text), 32)
-        FROM generate_series(1, {receipts}) AS i
+        FROM generate_series(1::bigint, {receipts}::bigint) AS i
         """
     )
     conn.exec_driver_sql(f"CREATE INDEX ON {table} (business_id, at)")  # type: ignore[attr-defined]
