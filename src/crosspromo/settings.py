@@ -16,6 +16,17 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # May carry a password: kept out of repr() and logs.
     database_url: str = Field(default="", repr=False)
+    # A streaming replica of a PostgreSQL primary: read-only requests read there (see
+    # crosspromo/replica.py); skipped while it lags more than `replica_max_lag_seconds`.
+    # A browser that wrote reads from the primary for `fresh_read_seconds` afterwards.
+    database_replica_url: str = Field(default="", repr=False)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
+    fresh_read_seconds: int = Field(default=5, ge=1, le=3600)
+    # Behind pgbouncer in transaction mode: no server-side prepared statements.
+    database_pooler: bool = False
+    # Shared short-lived state for many app servers: rate limits and the scheduled-job lock
+    # go to Redis when set (the database serves both otherwise).
+    redis_url: str = Field(default="", repr=False)
     secret_key: SecretStr = SecretStr("")
     default_country: str = "RU"
     default_currency: str = "RUB"
@@ -53,6 +64,8 @@ class Settings(BaseSettings):
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # A worker's claim on a batch; a crashed worker's batch goes to the others after this.
+    outbox_lease_seconds: int = Field(default=300, ge=5, le=86400)
     # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
     outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # Development only: webhooks over plain http and to loopback/private addresses.

@@ -42,6 +42,9 @@ def stage_table(
         *copies,
         *extra,
         prefixes=["TEMPORARY"],
+        # Gone with the import's transaction: behind pgbouncer in transaction mode the server
+        # connection serves other clients next, and must carry no table of ours.
+        postgresql_on_commit="DROP",
     )
 
 

@@ -47,6 +47,7 @@ from crosspromo.matching.explain import (
     TOGETHER,
     TOO_FAR,
     Category,
+    Note,
     Reason,
 )
 from crosspromo.overlap.service import rounded
@@ -390,9 +391,12 @@ def _explain(
         params = {
             "partner": Category(partner.category),
             "mine": Category(business.category),
-            "note": rel.note,
+            "note": Note({"en": rel.note, "ru": rel.note_ru}),
         }
-        reasons.append(Reason(COMPLEMENTS if rel.note else COMPLEMENTS_PLAIN, params))
+        if rel.note:
+            reasons.append(Reason(COMPLEMENTS, params, plain=COMPLEMENTS_PLAIN))
+        else:
+            reasons.append(Reason(COMPLEMENTS_PLAIN, params))
     view = scored.pairs.get(partner.id)
     show_overlap = bool(f.discovery[i] and f.discovery[scored.me])
     if view is not None and show_overlap:

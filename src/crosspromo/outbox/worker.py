@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crosspromo.db import unit_of_work
@@ -40,12 +42,16 @@ PREPARERS: dict[str, Prepare] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
+# A Redis job lock outlives a crashed worker by at most this long.
+JOB_LOCK_SECONDS = 600
 
 
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     with unit_of_work(factory) as session:
-        ids = service.claim(session, limit=limit)
+        ids = service.claim(
+            session, limit=limit, lease=timedelta(seconds=settings.outbox_lease_seconds)
+        )
     done = 0
     for message_id in ids:
         with unit_of_work(factory) as session:
@@ -78,11 +84,62 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
     return done
 
 
+def job_name(job: Callable[..., Any]) -> str:
+    return f"{job.__module__}.{job.__qualname__}"
+
+
+@contextmanager
+def redis_lock(url: str, name: str, *, seconds: int = JOB_LOCK_SECONDS) -> Iterator[bool]:
+    """Hold the Redis lock `name` (True) or learn another worker holds it (False)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    lock = client.lock(f"crosspromo:job:{name}", timeout=seconds, blocking=False)
+    got = lock.acquire(blocking=False)
+    try:
+        yield bool(got)
+    finally:
+        if got:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:  # expired while the job ran: nothing to free
+                log.warning("job lock %s expired before the job ended", name)
+        client.close()
+
+
+def try_job_lock(session: Session, name: str) -> bool:
+    """On PostgreSQL, a transaction-scoped advisory lock: one worker runs the job at a time.
+
+    Transaction-scoped (not session) locks are safe behind pgbouncer in transaction mode. On
+    SQLite one writer runs at a time anyway, and every job is idempotent.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
+    return bool(session.execute(key, {"name": "crosspromo.job:" + name}).scalar_one())
+
+
+def run_job(
+    factory: sessionmaker[Session], settings: Settings, job: Callable[[Session], int]
+) -> int | None:
+    """Run one periodic job unless another worker is running it right now."""
+    name = job_name(job)
+    if settings.redis_url:
+        with redis_lock(settings.redis_url, name) as mine:
+            if not mine:
+                return None
+            with unit_of_work(factory) as session:
+                return job(session)
+    with unit_of_work(factory) as session:
+        if not try_job_lock(session, name):
+            return None
+        return job(session)
+
+
 def tick(factory: sessionmaker[Session], settings: Settings) -> int:
     """One round: the periodic jobs, then the outbox until nothing is due."""
     for job in JOBS:
-        with unit_of_work(factory) as session:
-            job(session)
+        run_job(factory, settings, job)
     total = 0
     while True:
         sent = deliver(factory, settings)
