@@ -16,7 +16,6 @@ from crosspromo.businesses.models import Business
 from crosspromo.db import unit_of_work
 from crosspromo.errors import DomainError, Invalid, NotFound
 from crosspromo.imports import jobs, mapping, messages, service, template, upload
-from crosspromo.imports.api import template_response
 from crosspromo.imports.reader import FileProblem, open_table
 from crosspromo.web import i18n
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
@@ -169,7 +168,7 @@ def job_page(
 def _template_file(request: Request, web: WebContext, kind: str, fmt: str) -> Response:
     if kind not in template.KINDS:
         raise NotFound("No such template.")
-    return template_response(kind, i18n.pick_locale(request, web.user_locale), fmt)
+    return template.response(kind, i18n.pick_locale(request, web.user_locale), fmt)
 
 
 @router.get("/b/{business_id}/imports/template/{kind}.csv")
