@@ -19,7 +19,8 @@
     if (option) {
       event.preventDefault();
       document.getElementById('category-code').value = option.dataset.category;
-      document.getElementById('category-chosen').textContent = option.dataset.name;
+      document.getElementById('category-chosen').textContent =
+        option.dataset.name;
       document.getElementById('category-options').innerHTML = '';
       return;
     }
