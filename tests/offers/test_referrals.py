@@ -140,3 +140,18 @@ def test_unknown_link_is_a_friendly_404(client: TestClient, db: Session) -> None
         assert "text/html" in missing.headers["content-type"]
         assert "This link is not known" in missing.text
     assert db.scalar(select(func.count()).select_from(Click)) == 0
+
+
+def test_landing_page_of_a_stopped_campaign_offers_no_code(client: TestClient, db: Session) -> None:
+    p = agree(client, db)
+    _, token = _link(client, p)
+    moved = client.post(
+        f"/api/v1/campaigns/{p['campaign_id']}/stage",
+        headers=p["bakery_manager"],
+        json={"to": "results"},
+    )
+    assert moved.status_code == 200, moved.text
+    for shown in ("", "?code=1"):
+        page = client.get(f"/r/{token}{shown}", headers=BROWSER).text
+        assert "not running at the moment" in page
+        assert "Show this code at the till" not in page and "Get my code" not in page
