@@ -32,6 +32,7 @@ PUBLIC = {
     "/loyalty/c/{token}": "a customer's own card page: public, the token is the secret",
     "/u/{token}": "a contact's message preferences: public, the token is the secret",
     "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
+    "/m/{token}/{link}": "a message's tracking link: public, the token is the secret",
 }
 
 # Loyalty landed after the typed permissions and still checks inside its handlers: these

@@ -92,6 +92,7 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         "business": broadcast.sender_name,
         "unsubscribe_url": unsubscribe_url(public_url, contact, channel),
         "preferences_url": preferences_url(public_url, contact),
+        "link": render.tracker(public_url, delivery.token, broadcast.links),
     }
     parts = render.fill(render.pick(broadcast.content, contact.locale), values)
     message: dict[str, Any] = {

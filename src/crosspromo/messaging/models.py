@@ -107,6 +107,9 @@ class Broadcast(IdMixin, Base):
     sender_name: Mapped[str] = mapped_column(String(200))
     # {"en": {"subject": ..., "text": ..., "html": ...}, "ru": {...}}: Jinja templates.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The targets of `{{ link("...") }}` in the templates, in order; each recipient's link
+    # points at /m/<delivery token>/<index> on this install.
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Set when the message carries a partner's content (the 80/20 rule counts these).
     partner_business_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("businesses.id", ondelete="SET NULL"), default=None
@@ -141,6 +144,8 @@ class Delivery(IdMixin, Base):
         _enum(DeliveryStatus), default=DeliveryStatus.queued
     )
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # The secret in this recipient's tracking links.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
     # The weekly cap was charged for this delivery: a retry does not charge it again.
     capped: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -166,3 +171,16 @@ class Preferences(Base):
     )
     weekly_cap: Mapped[int | None] = mapped_column(default=None)
     partner_share_bp: Mapped[int] = mapped_column(default=2000)
+
+
+class Click(IdMixin, Base):
+    """A recipient followed a message's link (the visitor's address only as a keyed hash)."""
+
+    __tablename__ = "message_clicks"
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    link: Mapped[int] = mapped_column()
+    visitor_hash: Mapped[str] = mapped_column(String(64), default="")
+    clicked_at: Mapped[datetime] = mapped_column(default=utcnow)

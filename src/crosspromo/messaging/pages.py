@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Form, Path, Request
+from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
 from crosspromo.errors import Invalid
-from crosspromo.messaging import contacts
+from crosspromo.identifiers import identifier_hash
+from crosspromo.messaging import contacts, service
 from crosspromo.messaging.models import Channel, Contact
 from crosspromo.web.deps import Csrf, Db, Page, WebContext
 
@@ -88,3 +89,19 @@ def save(
                 wording=wording if wanted else "",
             )
     return _show(request, web, contact, done=True)
+
+
+@router.get("/m/{token}/{link}")
+def follow(
+    request: Request, token: str, link: Annotated[int, Path(ge=0, le=10_000)], db: Db
+) -> Response:
+    """A recipient's tracking link: log the click (the visitor's address as a keyed hash) and
+    send them on to the target the business wrote."""
+    address = request.client.host if request.client else ""
+    target = service.click(
+        db,
+        token=token,
+        link=link,
+        visitor_hash=identifier_hash("visitor", address, request.app.state.secret_key),
+    )
+    return RedirectResponse(target, status_code=302)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from crosspromo.messaging.models import (
     Broadcast,
     BroadcastStatus,
     Channel,
+    Click,
     Contact,
     Delivery,
     DeliveryStatus,
@@ -42,11 +44,13 @@ def create(
     """A draft whose templates are checked now, so the worker never meets a broken one."""
     if partner_business_id == business_id:
         raise Invalid("A partner is another business.", field="partner_business_id")
+    checked = render.check(channel, content)
     broadcast = Broadcast(
         business_id=business_id,
         sender_name=sender_name,
         channel=channel,
-        content=render.check(channel, content),
+        content=checked,
+        links=render.links(checked),
         partner_business_id=partner_business_id,
     )
     session.add(broadcast)
@@ -165,7 +169,13 @@ def queue(
             dialect.insert(Delivery)
             .values(
                 [
-                    {**row, "status": DeliveryStatus.queued, "reason": "", "capped": False}
+                    {
+                        **row,
+                        "status": DeliveryStatus.queued,
+                        "reason": "",
+                        "capped": False,
+                        "token": secrets.token_urlsafe(16),
+                    }
                     for row in rows
                 ]
             )
@@ -203,7 +213,29 @@ def stats(session: Session, broadcast: Broadcast) -> dict[str, int]:
     ).all()
     for status, n in rows:
         counts[DeliveryStatus(status).value] = int(n)
+    counts["clicked"] = int(
+        session.scalar(
+            select(func.count(func.distinct(Click.delivery_id)))
+            .join(Delivery, Delivery.id == Click.delivery_id)
+            .where(Delivery.broadcast_id == broadcast.id)
+        )
+        or 0
+    )
     return counts
+
+
+def click(session: Session, *, token: str, link: int, visitor_hash: str) -> str:
+    """Log a recipient's click on a message link; the address to send them on to."""
+    found = session.execute(
+        select(Delivery.id, Broadcast.links)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Delivery.token == token[:32])
+    ).first()
+    if found is None or not 0 <= link < len(found.links):
+        raise NotFound("This link is not known.")
+    session.add(Click(delivery_id=found.id, link=link, visitor_hash=visitor_hash))
+    session.flush()
+    return str(found.links[link])
 
 
 def page(
