@@ -184,3 +184,33 @@ class Click(IdMixin, Base):
     link: Mapped[int] = mapped_column()
     visitor_hash: Mapped[str] = mapped_column(String(64), default="")
     clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContentStatus(enum.StrEnum):
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+    used = "used"  # carried by a message of the host
+
+
+class PartnerContent(IdMixin, Base):
+    """A partner's mention for the host's next newsletter, under their agreement."""
+
+    __tablename__ = "partner_content"
+
+    host_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    partner_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    # {"en": {"text": ..., "html": ...}, "ru": {...}}, checked like a message's parts.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[ContentStatus] = mapped_column(
+        _enum(ContentStatus), default=ContentStatus.submitted
+    )
+    broadcast_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)

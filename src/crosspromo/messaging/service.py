@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
-from crosspromo.messaging import render
+from crosspromo.messaging import exchange, render
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
     Broadcast,
@@ -22,6 +22,7 @@ from crosspromo.messaging.models import (
     Channel,
     Click,
     Contact,
+    ContentStatus,
     Delivery,
     DeliveryStatus,
     Preferences,
@@ -124,6 +125,24 @@ def check_partner_share(
     return theirs, total
 
 
+def _carry_mention(session: Session, broadcast: Broadcast, *, window_days: int) -> None:
+    """An own e-mail carries the oldest approved partner mention, if the 80/20 rule allows."""
+    if broadcast.partner_business_id is not None or broadcast.channel is not Channel.email:
+        return
+    mention = exchange.next_approved(session, broadcast.business_id)
+    if mention is None:
+        return
+    broadcast.partner_business_id = mention.partner_business_id
+    try:
+        check_partner_share(session, broadcast, window_days=window_days)
+    except Conflict:
+        broadcast.partner_business_id = None  # it waits for a later message
+        return
+    broadcast.content = exchange.merged(broadcast.content, mention.content)
+    broadcast.links = render.links(broadcast.content)
+    mention.status, mention.broadcast_id = ContentStatus.used, broadcast.id
+
+
 def queue(
     session: Session,
     *,
@@ -147,6 +166,7 @@ def queue(
     if broadcast.status is BroadcastStatus.queued:
         return 0
     check_partner_share(session, broadcast, window_days=window_days)
+    _carry_mention(session, broadcast, window_days=window_days)
     consent = getattr(Contact, CONSENT_FIELD[broadcast.channel])
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     query = (
