@@ -166,8 +166,11 @@ def _bounce(session: Session, broadcast: Broadcast, contact: Contact) -> None:
 
 def register() -> None:
     """Teach the outbox worker to send messages (called by `crosspromo worker`)."""
+    from crosspromo.messaging.journeys import job
     from crosspromo.outbox import worker
 
+    if job not in worker.JOBS:
+        worker.JOBS.append(job)
     worker.PREPARERS[service.KIND] = prepare
     worker.SENDERS[service.KIND] = send
     worker.SETTLED[service.KIND] = settled

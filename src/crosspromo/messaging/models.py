@@ -214,3 +214,27 @@ class PartnerContent(IdMixin, Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Trigger(IdMixin, Base):
+    """A journey step: `delay_days` after a customer's first purchase at this business, its
+    message with a partner's offer follows, once per customer, with a holdout."""
+
+    __tablename__ = "message_triggers"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    partner_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    # The message every firing delivers (one delivery per contact: fires once per customer).
+    broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    delay_days: Mapped[int] = mapped_column()
+    # Share of matched customers held out (recorded, never sent), in basis points.
+    holdout_bp: Mapped[int] = mapped_column(default=1000)
+    # No sends between these local hours of the business (start > end wraps midnight).
+    quiet_from: Mapped[int] = mapped_column(default=21)
+    quiet_until: Mapped[int] = mapped_column(default=9)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

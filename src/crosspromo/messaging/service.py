@@ -143,6 +143,50 @@ def _carry_mention(session: Session, broadcast: Broadcast, *, window_days: int) 
     mention.status, mention.broadcast_id = ContentStatus.used, broadcast.id
 
 
+def enqueue(
+    session: Session,
+    broadcast: Broadcast,
+    contact_ids: list[uuid.UUID],
+    *,
+    payload: dict[str, Any],
+    held_out: bool = False,
+) -> None:
+    """A delivery per contact (kept once) and, unless held out, its outbox message."""
+    if not contact_ids:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "broadcast_id": broadcast.id,
+            "contact_id": contact_id,
+            "status": DeliveryStatus.skipped if held_out else DeliveryStatus.queued,
+            "reason": "holdout" if held_out else "",
+            "capped": False,
+            "token": secrets.token_urlsafe(16),
+        }
+        for contact_id in contact_ids
+    ]
+    session.execute(
+        dialect.insert(Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
+    )
+    if held_out:
+        return
+    for contact_id in contact_ids:
+        outbox.enqueue(
+            session,
+            kind=KIND,
+            key=f"message:{broadcast.id}:{contact_id}",
+            payload={
+                "broadcast_id": str(broadcast.id),
+                "contact_id": str(contact_id),
+                **payload,
+            },
+        )
+
+
 def queue(
     session: Session,
     *,
@@ -168,12 +212,12 @@ def queue(
     check_partner_share(session, broadcast, window_days=window_days)
     _carry_mention(session, broadcast, window_days=window_days)
     consent = getattr(Contact, CONSENT_FIELD[broadcast.channel])
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     query = (
         select(Contact.id)
         .where(Contact.business_id == business_id, consent.is_(True))
         .order_by(Contact.id)
     )
+    payload = {"public_url": public_url, "mail_from": mail_from, "weekly_cap": weekly_cap}
     count = 0
     after: uuid.UUID | None = None
     while True:
@@ -181,39 +225,7 @@ def queue(
         ids = list(session.scalars(page.limit(BATCH)))
         if not ids:
             break
-        rows = [
-            {"id": uuid.uuid4(), "broadcast_id": broadcast.id, "contact_id": contact_id}
-            for contact_id in ids
-        ]
-        session.execute(
-            dialect.insert(Delivery)
-            .values(
-                [
-                    {
-                        **row,
-                        "status": DeliveryStatus.queued,
-                        "reason": "",
-                        "capped": False,
-                        "token": secrets.token_urlsafe(16),
-                    }
-                    for row in rows
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
-        )
-        for row in rows:
-            outbox.enqueue(
-                session,
-                kind=KIND,
-                key=f"message:{broadcast.id}:{row['contact_id']}",
-                payload={
-                    "broadcast_id": str(broadcast.id),
-                    "contact_id": str(row["contact_id"]),
-                    "public_url": public_url,
-                    "mail_from": mail_from,
-                    "weekly_cap": weekly_cap,
-                },
-            )
+        enqueue(session, broadcast, ids, payload=payload)
         count += len(ids)
         after = ids[-1]
     broadcast.status = BroadcastStatus.queued
