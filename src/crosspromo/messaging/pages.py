@@ -14,8 +14,10 @@ from crosspromo.identifiers import identifier_hash
 from crosspromo.messaging import contacts, service
 from crosspromo.messaging.models import Channel, Contact
 from crosspromo.web.deps import Csrf, Db, Page, WebContext
+from crosspromo.web.i18n import N_, pick_locale, translations
 
 router = APIRouter(include_in_schema=False)
+WORDING = N_("I agree to receive news and offers on the channels I ticked.")
 
 
 def _channel(value: str) -> Channel:
@@ -70,10 +72,12 @@ def save(
     email: Annotated[str, Form(max_length=3)] = "",
     sms: Annotated[str, Form(max_length=3)] = "",
     telegram: Annotated[str, Form(max_length=3)] = "",
-    wording: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """The preferences form: withdrawing is always possible; granting keeps the words shown."""
     contact = contacts.by_token(db, token)
+    # The evidence is the sentence the page showed, in the language it was shown in.
+    locale = pick_locale(request, contact.locale)
+    wording = translations(locale).gettext(WORDING) if locale != "en" else WORDING
     chosen = {Channel.email: email, Channel.sms: sms, Channel.telegram: telegram}
     for channel, value in chosen.items():
         if not contacts.address(contact, channel):

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -288,3 +288,16 @@ def contacts_page(
     query = paging.after(query, (Contact.created_at, Contact.id), cursor)
     rows = list(session.scalars(query.limit(limit + 1)))
     return paging.page(rows, limit, lambda c: (c.created_at, c.id))
+
+
+def audience(session: Session, *, business_id: uuid.UUID) -> dict[str, int]:
+    """Contacts in all, and those consenting on each channel."""
+    total, email, sms, telegram = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Contact.email_consent.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Contact.sms_consent.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Contact.telegram_consent.is_(True), 1), else_=0)), 0),
+        ).where(Contact.business_id == business_id)
+    ).one()
+    return {"total": int(total), "email": int(email), "sms": int(sms), "telegram": int(telegram)}
