@@ -39,6 +39,10 @@ SENDERS: dict[str, Sender] = {"email": send_email}
 # in its own short transaction; it may raise NotConfigured.
 Prepare = Callable[[Session, dict[str, Any]], dict[str, Any]]
 PREPARERS: dict[str, Prepare] = {}
+# After a message settles, its kind may record the outcome (a delivery marked sent, a refused
+# address suppressed) in the same transaction as the settle; it gets the exception, if any.
+Settled = Callable[[Session, dict[str, Any], Status, BaseException | None], None]
+SETTLED: dict[str, Settled] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
@@ -49,7 +53,9 @@ JOB_LOCK_SECONDS = 600
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     with unit_of_work(factory) as session:
-        ids = service.claim(session, limit=limit)
+        ids = service.claim(
+            session, limit=limit, lease=timedelta(seconds=settings.outbox_lease_seconds)
+        )
     done = 0
     for message_id in ids:
         with unit_of_work(factory) as session:
@@ -57,6 +63,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
             kind, payload = message.kind, dict(message.payload)
         error: str | None = None
         status = Status.sent
+        failure: BaseException | None = None
         try:
             prepare = PREPARERS.get(kind)
             if prepare is not None:
@@ -64,10 +71,10 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                     payload = prepare(session, payload)
             SENDERS[kind](settings, str(message_id), payload)
         except NotConfigured as exc:
-            status, error = Status.skipped, None
+            status, error, failure = Status.skipped, None, exc
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
-            error = mask(f"{type(exc).__name__}: {exc}")
+            error, failure = mask(f"{type(exc).__name__}: {exc}"), exc
             log.warning("outbox %s failed: %s", message_id, error)
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
@@ -78,6 +85,9 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 status=status,
                 max_attempts=settings.outbox_max_attempts,
             )
+            after = SETTLED.get(kind)
+            if after is not None:
+                after(session, payload, message.status, failure)
         done += 1
     return done
 
