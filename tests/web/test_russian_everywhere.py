@@ -76,7 +76,8 @@ MACHINE = re.compile(
     r"|\b(?:Europe|Asia|America|Africa|Australia|Pacific|Atlantic|Indian)/[A-Za-z_/]+"
 )
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
-SKIPPED = {"script", "style", "template", "code", "pre", "noscript"}
+SKIPPED = {"script", "style", "template", "code", "pre", "noscript", "textarea"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 RUSSIAN = {
     "bakery": "Пекарня «Колосок»",
@@ -102,17 +103,24 @@ def enum_words() -> set[str]:
 
 
 class Visible(HTMLParser):
-    """Text a person sees or hears (screen readers) on a page."""
+    """Text a person sees or hears (screen readers) on a page: not scripts, code, form
+    contents, nor what is aria-hidden (a honeypot field)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden = 0
+        self.open: list[tuple[str, bool]] = []  # (tag, hides its content)
+
+    @property
+    def hidden(self) -> bool:
+        return any(hides for _tag, hides in self.open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIPPED:
-            self.hidden += 1
         named = dict(attrs)
+        if tag not in VOID:
+            self.open.append((tag, tag in SKIPPED or named.get("aria-hidden") == "true"))
+        if self.hidden or named.get("aria-hidden") == "true":
+            return
         for attribute in ATTRIBUTES:
             if named.get(attribute):
                 self.parts.append(str(named[attribute]))
@@ -120,8 +128,10 @@ class Visible(HTMLParser):
             self.parts.append(str(named["value"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in SKIPPED and self.hidden:
-            self.hidden -= 1
+        for i in range(len(self.open) - 1, -1, -1):  # unclosed <li>, <p>: close up to the tag
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
 
     def handle_data(self, data: str) -> None:
         if not self.hidden and data.strip():
@@ -329,6 +339,18 @@ def audited(app: Any, client: TestClient, db: Session, world: dict[str, Any]) ->
         db, coalition=coalition, business=bakery, consent=True, phone="+7 912 345-67-89", now=now
     )
     db.commit()
+    form = client.post(
+        f"/api/v1/businesses/{bakery.id}/lead-forms",
+        headers=w["bakery_owner"],
+        json={
+            "title": "Заявка на торт",
+            "categories": ["amenity=cafe"],
+            "districts": [{"name": "Центр", "lat": 55.75, "lon": 37.61}],
+            "response_minutes": 120,
+            "reminder_minutes": 30,
+        },
+    )
+    assert form.status_code == 201, form.text
     proposals = _proposal_states(client, w)
     campaigns = _campaign_stages(client, w)
     ids = w["ids"] | {
@@ -337,6 +359,8 @@ def audited(app: Any, client: TestClient, db: Session, world: dict[str, Any]) ->
         "kind": "not-found",
         "action": "check",
         "job_id": str(uuid.uuid4()),
+        "form_id": form.json()["id"],
+        "lead_id": str(uuid.uuid4()),
     }
     bakery_pages = [f"/b/{bakery.id}/proposals/{p}" for p in proposals] + [
         f"/b/{bakery.id}/campaigns/{c}{section}"
@@ -433,3 +457,12 @@ def test_every_page_as_every_role_is_russian(app: Any, audited: dict[str, Any]) 
     assert problems == {}, (
         "\n".join(distinct) + "\n\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
     )
+
+
+def test_the_audit_sees_english_words_and_raw_enum_values() -> None:
+    html = (
+        '<main><p>Скидка 10%</p><button title="Save">Сохранить</button><p>Этап: running</p>'
+        '<label aria-hidden="true">Website<input name="website"></label><code>GET /api</code>'
+        "<textarea>Hello</textarea><p>Поставщик: ООО «Хлеб»</p></main>"
+    )
+    assert english_in(html, {"ООО «Хлеб»"}, {"running"}) == ["Save", "Этап: running"]
