@@ -109,6 +109,7 @@ RECORD_WORKED = N_(
     "Ranks higher because similar partnerships worked: %(good)s of %(total)s went well."
 )
 RECORD_PAIR = N_("You have worked together before and it went well.")
+RUNNING_NOW = N_("You run a campaign together now.")
 # Words for an order inside a sentence.
 ORDER_WORDS = {
     "before": N_("they come before you"),
