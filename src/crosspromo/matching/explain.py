@@ -129,4 +129,4 @@ PLACE_UNKNOWN = N_("Its address is unknown, so it cannot be placed within your %
 NO_PLACE = N_(
     "Your address is not set: add your city or address to the profile to rank by distance."
 )
-NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s with a score of %(score)s.")
+NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s among your suggestions.")

@@ -661,4 +661,4 @@ def why_not(
         return blocked, None
     rank = int((scored.score > scored.score[i]).sum()) + 1
     suggestion = _explain(scored, i, rank, business, other)
-    return [Reason(NO_REASON, {"rank": rank, "score": f"{scored.score[i]:.2f}"})], suggestion
+    return [Reason(NO_REASON, {"rank": rank})], suggestion
