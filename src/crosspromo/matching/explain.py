@@ -26,6 +26,16 @@ class Category:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A curated relation's note in the languages it was written in (relations.json)."""
+
+    texts: dict[str, str]
+
+    def name(self, locale: str) -> str:
+        return self.texts.get(locale, "")
+
+
+@dataclass(frozen=True)
 class Phrase:
     """A catalogue phrase inside a message, translated with it."""
 
@@ -39,18 +49,24 @@ class Phrase:
 class Reason:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
+    # Said instead when a note has no text in the reader's language: never glued English.
+    plain: str | None = None
 
     def render(self, locale: str) -> str:
         """The message in `locale` with its parameters filled in."""
+        values = {
+            k: v.name(locale) if isinstance(v, Category | Note | Phrase) else v
+            for k, v in self.params.items()
+        }
+        missing = any(isinstance(v, Note) and not values[k] for k, v in self.params.items())
+        message = self.plain if missing and self.plain else self.message
         token = current_locale.set(locale)
         try:
-            text = translations(locale).gettext(self.message)
+            text = translations(locale).gettext(message)
         finally:
             current_locale.reset(token)
         if not self.params:
             return text
-        named = (Category, Phrase)
-        values = {k: v.name(locale) if isinstance(v, named) else v for k, v in self.params.items()}
         return text % values
 
 

@@ -60,6 +60,7 @@ from crosspromo.matching.explain import (
     TOGETHER,
     TOO_FAR,
     Category,
+    Note,
     Phrase,
     Reason,
 )
@@ -497,9 +498,11 @@ def _explain(
     names = {"partner": Category(partner.category), "mine": Category(business.category)}
     if rel is not None and rel.kind == "complements" and not belief.weakened:
         # A curated note tells the curated order: not shown where customers overruled it.
-        note = rel.note if not belief.order_overruled else ""
-        params = {**names, "note": note}
-        reasons.append(Reason(COMPLEMENTS if note else COMPLEMENTS_PLAIN, params))
+        if rel.note and not belief.order_overruled:
+            note = Note({"en": rel.note, "ru": rel.note_ru})
+            reasons.append(Reason(COMPLEMENTS, {**names, "note": note}, plain=COMPLEMENTS_PLAIN))
+        else:
+            reasons.append(Reason(COMPLEMENTS_PLAIN, names))
     reasons.extend(_learned(belief, names))
     view = scored.pairs.get(partner.id)
     show_overlap = bool(f.discovery[i] and f.discovery[scored.me])

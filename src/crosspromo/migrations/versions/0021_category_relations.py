@@ -10,7 +10,7 @@ from alembic import op
 import crosspromo.db
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
