@@ -46,7 +46,6 @@ def upgrade() -> None:
         sa.Column("last_transaction", sa.BigInteger(), nullable=False),
         sa.Column("people", sa.Integer(), nullable=False),
         sa.Column("pairs", sa.Integer(), nullable=False),
-        sa.Column("feedback", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_learning_state")),
     )
     # The one row exists from the start: workers lock it, never race to create it.
