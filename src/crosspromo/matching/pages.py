@@ -47,22 +47,23 @@ TIERS = {
 }
 
 
+# Owners compare partners in words, not decimals: (lowest value, word), highest first.
+MATCH_WORDS = ((0.7, N_("strong match")), (0.55, N_("good match")), (-1.0, N_("possible match")))
+LEVEL_WORDS = ((0.7, N_("high")), (0.4, N_("medium")), (-1.0, N_("low")))
+
+
+def _in_words(value: float, words: tuple[tuple[float, str], ...]) -> str:
+    return next(word for lowest, word in words if value >= lowest)
+
+
 def match_word(score: float) -> str:
-    """A suggestion's score in words: owners compare partners, not decimals."""
-    if score >= 0.7:
-        return N_("strong match")
-    if score >= 0.55:
-        return N_("good match")
-    return N_("possible match")
+    """A suggestion's score in words."""
+    return _in_words(score, MATCH_WORDS)
 
 
 def level_word(value: float) -> str:
     """A criterion in words next to its bar."""
-    if value >= 0.7:
-        return N_("high")
-    if value >= 0.4:
-        return N_("medium")
-    return N_("low")
+    return _in_words(value, LEVEL_WORDS)
 
 
 def _number(text: str) -> float | None:
