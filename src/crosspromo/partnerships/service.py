@@ -553,6 +553,33 @@ def awaiting_answer(
     return list(session.scalars(query))
 
 
+def decided(session: Session, *, limit: int = 20_000) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of decided proposals, newest first (for partner ranking)."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(Proposal.status.in_([Status.agreed, Status.declined]))
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
+
+
+def decided_with(
+    session: Session, *, business_id: uuid.UUID, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of one business's decided proposals, newest first."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(
+            Proposal.status.in_([Status.agreed, Status.declined]),
+            (Proposal.from_business_id == business_id) | (Proposal.to_business_id == business_id),
+        )
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
+
+
 def agreed_partners(session: Session, business_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """(proposal id, partner id) of every agreement the business is party to, oldest first."""
     rows = session.execute(
