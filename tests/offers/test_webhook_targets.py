@@ -197,3 +197,8 @@ def test_delivery_reads_the_secret_at_send_time_when_private_is_allowed(
     assert headers["Host"] == f"127.0.0.1:{port}"
     assert verify(secret, headers["X-Crosspromo-Signature"], body)
     assert json.loads(body)["type"] == "redemption.created"
+    # A receiver with the Standard Webhooks library verifies the same delivery.
+    from standardwebhooks.webhooks import Webhook
+
+    assert Webhook(secret).verify(body, dict(headers))["type"] == "redemption.created"
+    assert headers["webhook-id"] == str(message.id)

@@ -39,10 +39,19 @@ def percent_of(amount_minor: int, percent: Decimal) -> int:
 
 def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accrual]:
     """The accruals a redemption earns under the agreement (none for barter)."""
-    found = terms_for(session, offer)
-    if found is None:
+    made = accruals(redemption, terms_for(session, offer))
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def accruals(
+    redemption: Redemption, terms: tuple[uuid.UUID, dict[str, Any]] | None
+) -> list[Accrual]:
+    """The accruals a redemption earns under these terms (`terms_for`), not yet added."""
+    if terms is None:
         return []
-    proposal_id, option = found
+    proposal_id, option = terms
     model = option.get("payment_model", "barter")
     rows: list[tuple[str, int, str]] = []
     if model in ("per_sale_percent", "revenue_share") and option.get("payment_percent"):
@@ -53,9 +62,8 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
         currency = option.get("currency") or redemption.currency
         if model != "staff_reward" or redemption.staff_user_id is not None:
             rows.append((names[model], int(option["payment_minor"]), currency))
-    made = []
-    for kind, amount, currency in rows:
-        accrual = Accrual(
+    return [
+        Accrual(
             proposal_id=proposal_id,
             redemption_id=redemption.id,
             code_id=redemption.code_id,
@@ -67,10 +75,8 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
             currency=currency,
             at=redemption.at,
         )
-        session.add(accrual)
-        made.append(accrual)
-    session.flush()
-    return made
+        for kind, amount, currency in rows
+    ]
 
 
 def undo(session: Session, original: Redemption, reversal: Redemption) -> None:
