@@ -9,16 +9,24 @@ transaction as the redemption and never changed: a reversal adds their negatives
 
 from __future__ import annotations
 
+import functools
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crosspromo.campaigns.models import Campaign
 from crosspromo.offers.models import Accrual, Offer, Redemption
 from crosspromo.partnerships import service as partnerships
+
+
+@functools.cache
+def _terms_query() -> Any:
+    """Built once: the till runs it on every redemption (statement building is CPU)."""
+    campaign_proposal = select(Campaign.proposal_id).where(Campaign.id == bindparam("campaign"))
+    return partnerships.agreed_option_query(campaign_proposal.scalar_subquery())
 
 
 def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]] | None:
@@ -27,8 +35,8 @@ def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]
     Read on every redemption and never cached: an amendment both owners accept moves the
     agreement to a new version, and the next redemption must follow it.
     """
-    campaign_proposal = select(Campaign.proposal_id).where(Campaign.id == offer.campaign_id)
-    return partnerships.agreed_option(session, campaign_proposal.scalar_subquery())
+    found = session.execute(_terms_query(), {"campaign": offer.campaign_id}).first()
+    return partnerships.option_of(found)
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -261,17 +261,37 @@ def discount(offer: Offer, order_minor: int) -> int:
     return 0  # a gift or a free item: no money off the order
 
 
+# The till's statements, built once: building them anew on every redemption was a good
+# part of its CPU (bench/redemption_service.py). Values are bound when they run.
+_FIND = (
+    select(Code, Offer, Campaign.stage)
+    .join(Offer, Offer.id == Code.offer_id)
+    .join(Campaign, Campaign.id == Offer.campaign_id)
+    .where(Code.honouring_business_id == bindparam("business"), Code.code == bindparam("code"))
+)
+_USE_CODE = (
+    update(Code)
+    .where(Code.id == bindparam("code_id"), (Code.max_uses.is_(None)) | (Code.uses < Code.max_uses))
+    .values(uses=Code.uses + 1)
+    .execution_options(synchronize_session=False)
+)
+_USE_OFFER = (
+    update(Offer)
+    .where(
+        Offer.id == bindparam("offer_id"),
+        (Offer.total_limit.is_(None)) | (Offer.uses < Offer.total_limit),
+    )
+    .values(uses=Offer.uses + 1)
+    .execution_options(synchronize_session=False)
+)
+
+
 def _find(session: Session, business: Business, text: str) -> tuple[Code, Offer, Stage | None]:
     """The code at this business, its offer and its campaign's stage; unknown and others'
     codes get the same answer."""
     normalized = codes.normalize(text)
     # One round trip: the till runs this on every check and redemption.
-    found = session.execute(
-        select(Code, Offer, Campaign.stage)
-        .join(Offer, Offer.id == Code.offer_id)
-        .join(Campaign, Campaign.id == Offer.campaign_id)
-        .where(Code.honouring_business_id == business.id, Code.code == normalized)
-    ).first()
+    found = session.execute(_FIND, {"business": business.id, "code": normalized}).first()
     if found is not None:
         return found[0], found[1], found[2]
     if _mistyped(session, business, normalized):
@@ -399,9 +419,9 @@ def _refuse(verdict: Verdict) -> None:
         raise Refused(failed.detail, MESSAGES.get(failed.detail, failed.detail), status=409)
 
 
-def _bump(session: Session, statement: Any) -> bool:
+def _bump(session: Session, statement: Any, params: dict[str, Any] | None = None) -> bool:
     """Run a conditional UPDATE of one row; whether it matched (the use was granted)."""
-    result = session.execute(statement.execution_options(synchronize_session=False))
+    result = session.execute(statement.execution_options(synchronize_session=False), params)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
@@ -436,12 +456,7 @@ def redeem(
     terms = money.terms_for(session, offer)
     endpoint_ids = webhooks.active_endpoints(session, business.id)
     # The checks above read; these conditional UPDATEs decide, under the lock.
-    if not _bump(
-        session,
-        update(Code)
-        .where(Code.id == code.id, (Code.max_uses.is_(None)) | (Code.uses < Code.max_uses))
-        .values(uses=Code.uses + 1),
-    ):
+    if not _bump(session, _USE_CODE, {"code_id": code.id}):
         raise Refused("code-used", MESSAGES["code-used"], status=409)
     if verdict.customer_hash and offer.per_customer_limit:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -484,14 +499,7 @@ def redeem(
         before_lock(redemption)
     session.flush()
     # Last: the hot row, locked until the commit that follows.
-    if not _bump(
-        session,
-        update(Offer)
-        .where(
-            Offer.id == offer.id, (Offer.total_limit.is_(None)) | (Offer.uses < Offer.total_limit)
-        )
-        .values(uses=Offer.uses + 1),
-    ):
+    if not _bump(session, _USE_OFFER, {"offer_id": offer.id}):
         raise Refused("exhausted", MESSAGES["exhausted"], status=409)
     return redemption
 

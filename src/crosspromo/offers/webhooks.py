@@ -23,14 +23,17 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from crosspromo import outbound
+from crosspromo import outbound, paging
 from crosspromo.businesses import service as businesses
-from crosspromo.errors import Invalid
+from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
+from crosspromo.errors import Conflict, Invalid, NotFound
 from crosspromo.offers.models import Redemption, WebhookEndpoint
 from crosspromo.outbox import service as outbox
+from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.outbox.senders import NotConfigured
 from crosspromo.roles import Actor, Role
 from crosspromo.settings import Settings
@@ -116,6 +119,55 @@ def endpoints(session: Session, actor: Actor, business_id: uuid.UUID) -> list[We
     )
 
 
+def endpoint_of(session: Session, business: Business, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """One endpoint of a business the caller owns (checked by the route); NotFound otherwise."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.business_id != business.id:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def _of_endpoint(endpoint: WebhookEndpoint) -> Any:
+    # Every delivery's outbox key starts so (`announce`): an indexed prefix, no JSON look-up.
+    return (OutboxMessage.kind == "webhook") & OutboxMessage.key.startswith(
+        f"webhook:{endpoint.id}:", autoescape=True
+    )
+
+
+def deliveries(
+    session: Session, endpoint: WebhookEndpoint, *, limit: int = 50, cursor: str | None = None
+) -> list[OutboxMessage]:
+    """The endpoint's delivery log, newest first: status, attempts, last error, sent time."""
+    query = select(OutboxMessage).where(_of_endpoint(endpoint))
+    order = (OutboxMessage.created_at, OutboxMessage.id)
+    return list(session.scalars(paging.after(query, order, cursor).limit(limit)))
+
+
+def delivery_key(message: OutboxMessage) -> tuple[Any, ...]:
+    return (message.created_at, message.id)
+
+
+def redeliver(session: Session, endpoint: WebhookEndpoint, message_id: uuid.UUID) -> OutboxMessage:
+    """Send a delivery again soon, with the same `webhook-id` (receivers drop repeats).
+
+    A delivery waiting for its next try is simply tried now; a sent or given-up one is queued
+    again with its retries counted from zero.
+    """
+    message = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id, _of_endpoint(endpoint))
+    )
+    if message is None:
+        raise NotFound("No such delivery.")
+    if message.leased_until is not None and message.leased_until > utcnow():
+        raise Conflict("This delivery is being sent right now.", kind="delivery-in-flight")
+    message.status = Status.pending
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.leased_until = None
+    session.flush()
+    return message
+
+
 def redemption_data(redemption: Redemption) -> dict[str, Any]:
     return {
         "id": str(redemption.id),
@@ -131,15 +183,14 @@ def redemption_data(redemption: Redemption) -> dict[str, Any]:
     }
 
 
+_ACTIVE = select(WebhookEndpoint.id).where(
+    WebhookEndpoint.business_id == bindparam("business"), WebhookEndpoint.active.is_(True)
+)
+
+
 def active_endpoints(session: Session, business_id: uuid.UUID) -> list[uuid.UUID]:
     """The ids of the business's active endpoints."""
-    return list(
-        session.scalars(
-            select(WebhookEndpoint.id).where(
-                WebhookEndpoint.business_id == business_id, WebhookEndpoint.active.is_(True)
-            )
-        )
-    )
+    return list(session.scalars(_ACTIVE, {"business": business_id}))
 
 
 def announce(
