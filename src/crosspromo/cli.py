@@ -73,6 +73,14 @@ LAZY: dict[str, tuple[Callable[[], Any], str]] = {
         _attr("crosspromo.loyalty.cli:loyalty_app"),
         "Coalition loyalty: points and clearing.",
     ),
+    "leads": (
+        _attr("crosspromo.leads.cli:leads_app"),
+        "Lead exchange: requests routed to partners.",
+    ),
+    "messages": (
+        _attr("crosspromo.messaging.cli:messages_app"),
+        "Messages to consenting contacts.",
+    ),
     "attribution": (
         _attr("crosspromo.measurement.attribution_cli:run_attribution"),
         "A campaign's conversions credited per partner and channel by one attribution model.",

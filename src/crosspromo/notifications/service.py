@@ -30,6 +30,10 @@ TEXTS: dict[str, str] = {
     "campaign.stage": N_("Campaign %(title)s moved to %(stage)s"),
     "task.assigned": N_("New task in %(campaign)s: %(title)s, due %(due)s"),
     "task.due": N_("Task due %(due)s in %(campaign)s: %(title)s"),
+    "lead.offered": N_("New lead for %(specialist)s: %(category)s, answer by %(due)s"),
+    "lead.reminder": N_("Lead waiting for %(specialist)s: answer by %(due)s"),
+    "lead.outcome": N_("%(partner)s: the lead you passed on is %(status)s"),
+    "lead.disputed": N_("%(partner)s disputes a lead: %(reason)s"),
 }
 
 # A campaign's stage is stored as its code; the sentence names it as the stage bar does.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -104,4 +105,29 @@ def undo(session: Session, original: Redemption, reversal: Redemption) -> None:
                 at=reversal.at,
             )
         )
+    session.flush()
+
+
+def accrue_lead(
+    session: Session,
+    *,
+    proposal_id: uuid.UUID,
+    payer_business_id: uuid.UUID,
+    payee_business_id: uuid.UUID,
+    amount_minor: int,
+    currency: str,
+    at: datetime,
+) -> None:
+    """A lead paid per the agreement (`per_lead`); a negative amount reverses a disputed one."""
+    session.add(
+        Accrual(
+            proposal_id=proposal_id,
+            kind="lead",
+            payer_business_id=payer_business_id,
+            payee_business_id=payee_business_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            at=at,
+        )
+    )
     session.flush()

@@ -525,3 +525,16 @@ def awaiting_answer(
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def agreed_partners(session: Session, business_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(proposal id, partner id) of every agreement the business is party to, oldest first."""
+    rows = session.execute(
+        select(Proposal.id, Proposal.from_business_id, Proposal.to_business_id)
+        .where(
+            Proposal.status == Status.agreed,
+            (Proposal.from_business_id == business_id) | (Proposal.to_business_id == business_id),
+        )
+        .order_by(Proposal.created_at, Proposal.id)
+    ).all()
+    return [(pid, b if a == business_id else a) for pid, a, b in rows]

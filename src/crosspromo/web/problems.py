@@ -98,6 +98,22 @@ KINDS = {
     "not-reversible": "Expiry and debt recoveries are not reversed; they follow the ledger.",
     "order-already-recorded": "Points for this receipt were already earned or spent.",
     "loyalty-retry": "The card changed meanwhile; retry.",
+    # Lead exchange (crosspromo/leads).
+    "no-contact": "The request gives no way to reach the customer: a phone or an e-mail.",
+    "phone-invalid": "The phone is not a phone number.",
+    "email-invalid": "The e-mail is not an e-mail address.",
+    "consent-required": "The customer must agree to be contacted by the named partners.",
+    "out-of-area": "The address is outside every partner specialist's area.",
+    "unknown-district": "The district is not one of the form's districts.",
+    "duplicate-lead": "The same phone or e-mail asked for the same thing recently.",
+    "specialist-at-capacity": "The specialist has taken as many leads today as they can.",
+    "no-specialist": "No partner specialist is free for this lead now.",
+    "lead-moved-on": "The lead moved on to another specialist after the deadline.",
+    "lead-taken": "Another specialist accepted the lead first.",
+    "lead-status": "The lead's status does not allow this step.",
+    "not-charged": "The lead was not charged, so there is nothing to dispute.",
+    "dispute-exists": "The lead's charge is already disputed.",
+    "dispute-window-closed": "The dispute window of the lead's charge has passed.",
 }
 
 
