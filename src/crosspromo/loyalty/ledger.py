@@ -16,7 +16,6 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from crosspromo.errors import Conflict
 from crosspromo.loyalty.models import (
@@ -223,7 +222,7 @@ def post(session: Session, txn_id: uuid.UUID, postings: Iterable[Posting], at: d
 
 def move_lot(
     session: Session,
-    lot: Lot,
+    lot_id: uuid.UUID,
     txn_id: uuid.UUID,
     points: int,
     *,
@@ -236,13 +235,12 @@ def move_lot(
     if points == 0:
         return None
     statement = _TAKE if points < 0 else _GIVE_BACK
-    result = session.connection().execute(statement, {"lot": lot.id, "moved": abs(points)})
+    result = session.connection().execute(statement, {"lot": lot_id, "moved": abs(points)})
     if result.rowcount != 1:
         raise Conflict("The points changed meanwhile; try again.", kind="loyalty-retry")
-    set_committed_value(lot, "remaining", lot.remaining + points)
     return {
         "id": uuid.uuid4(),
-        "lot_id": lot.id,
+        "lot_id": lot_id,
         "transaction_id": txn_id,
         "points": points,
         "accepted_by": accepted_by,
@@ -260,7 +258,7 @@ def attach(session: Session, model: type[T], values: dict[str, Any]) -> T:
     """The object of a row just inserted by Core, persistent in the session without a flush."""
     obj = model(**values)
     make_transient_to_detached(obj)
-    session.add(obj)
+    session.add(obj)  # persistent: later look-ups in this unit of work find it
     return obj
 
 

@@ -373,7 +373,10 @@ def accept_rules(
 
 
 def active_member(session: Session, coalition_id: uuid.UUID, business_id: uuid.UUID) -> Member:
-    return _check_active(find_member(session, coalition_id, business_id))
+    member = find_member(session, coalition_id, business_id)
+    _check_active(member.status if member is not None else None)
+    assert member is not None
+    return member
 
 
 # --- cards -------------------------------------------------------------------------------------
@@ -517,6 +520,8 @@ _LIVE_LOTS = (
     select(Lot)
     .where(Lot.card_id == bindparam("card_id"), Lot.remaining > 0)
     .order_by(Lot.created_at, Lot.id)
+    # Lots already in the session may be stale: spending moves them with Core UPDATEs.
+    .execution_options(populate_existing=True)
 )
 _OPEN_DEBTS = (
     select(Debt)
@@ -524,13 +529,55 @@ _OPEN_DEBTS = (
     .order_by(Debt.created_at, Debt.id)
 )
 _RULES = (
-    select(Coalition, Member)
+    select(
+        Coalition.id,
+        Coalition.currency,
+        Coalition.point_value_minor,
+        Coalition.max_share_bp,
+        Coalition.pending_days,
+        Coalition.expiry_months,
+        Coalition.rules_version,
+        Member.status,
+        Member.earn_milli,
+        Member.welcome_points,
+        Member.multipliers,
+    )
     .outerjoin(
         Member,
         and_(Member.coalition_id == Coalition.id, Member.business_id == bindparam("business_id")),
     )
     .where(Coalition.id == bindparam("coalition_id"))
 )
+_SPENDABLE = (
+    select(Lot.id, Lot.issuer_business_id, Lot.remaining, Lot.available_at, Lot.expires_at)
+    .where(Lot.card_id == bindparam("card_id"), Lot.remaining > 0)
+    .order_by(Lot.created_at, Lot.id)
+)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The coalition's rules as one operation uses them (read once, without the ORM)."""
+
+    id: uuid.UUID
+    currency: str
+    point_value_minor: int
+    max_share_bp: int
+    pending_days: int
+    expiry_months: int
+    rules_version: int
+
+
+def terms_of(coalition: Coalition) -> Terms:
+    return Terms(
+        coalition.id,
+        coalition.currency,
+        coalition.point_value_minor,
+        coalition.max_share_bp,
+        coalition.pending_days,
+        coalition.expiry_months,
+        coalition.rules_version,
+    )
 
 
 def _earn_facts() -> Any:
@@ -573,30 +620,29 @@ def _open_debts(session: Session, card_id: uuid.UUID) -> list[Debt]:
     return list(session.scalars(_OPEN_DEBTS, {"card_id": card_id}))
 
 
-def _rules_at(session: Session, card: Card, business: Business) -> tuple[Coalition, Member]:
-    """The card's coalition and the business's active membership, in one query."""
+def _rules_at(session: Session, card: Card, business: Business) -> tuple[Terms, Any]:
+    """The card's coalition's terms and the business's active membership, in one query."""
     row = session.execute(
         _RULES, {"coalition_id": card.coalition_id, "business_id": business.id}
     ).first()
     if row is None:
         raise NotFound("No such coalition.")
-    coalition, member = row
-    return coalition, _check_active(member)
+    _check_active(row.status)
+    return Terms(*row[:7]), row
 
 
-def _check_active(member: Member | None) -> Member:
-    if member is None:
+def _check_active(status: MemberStatus | None) -> None:
+    if status is None:
         raise Refused("card-other-coalition")
-    if member.status == MemberStatus.left:
+    if status == MemberStatus.left:
         raise Refused("member-left")
-    if member.status != MemberStatus.active:
+    if status != MemberStatus.active:
         raise Refused("not-member", status=403)
-    return member
 
 
 def _transaction(
     session: Session,
-    coalition: Coalition,
+    coalition: Terms,
     card: Card,
     kind: TxnKind,
     *,
@@ -724,7 +770,7 @@ def earn(
 
 def _settle_spent(
     session: Session,
-    coalition: Coalition,
+    coalition: Terms,
     card: Card,
     taken: dict[uuid.UUID, int],
     *,
@@ -754,17 +800,19 @@ def _settle_spent(
 
 
 def _recover(
-    session: Session, coalition: Coalition, card: Card, lot: Lot, *, caller: str, now: datetime
+    session: Session, coalition: Terms, card: Card, lot: Lot, *, caller: str, now: datetime
 ) -> None:
     """Settle the card's debts from a new lot: the creditor accepts those points as spent."""
     cid = coalition.id
     debt_account = ledger.account(
         session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
     )
+    left = lot.remaining
     for debt in _open_debts(session, card.id):
-        take = min(debt.remaining, lot.remaining)
+        take = min(debt.remaining, left)
         if take == 0:
-            return
+            break
+        left -= take
         creditor = debt.creditor_business_id
         txn = _transaction(
             session,
@@ -777,7 +825,7 @@ def _recover(
             business_id=creditor,
         )
         ledger.add_moves(
-            session, [ledger.move_lot(session, lot, txn.id, -take, accepted_by=creditor)]
+            session, [ledger.move_lot(session, lot.id, txn.id, -take, accepted_by=creditor)]
         )
         debt.remaining -= take
         postings = _settle_spent(
@@ -814,7 +862,7 @@ def balance(session: Session, card: Card, *, now: datetime | None = None) -> Bal
     return Balance(available, pending, expired, debt, lots)
 
 
-def max_points_for(coalition: Coalition, order_minor: int) -> int:
+def max_points_for(coalition: Coalition | Terms, order_minor: int) -> int:
     """The most points that may pay a receipt of `order_minor`."""
     return order_minor * coalition.max_share_bp // 10_000 // coalition.point_value_minor
 
@@ -837,7 +885,7 @@ def spend(
         raise Invalid(f"points takes 1 to {MAX_POINTS}.", field="points")
     coalition, _member = _rules_at(session, card, business)
     ledger.lock_card(session, card.id)
-    lots = _live_lots(session, card.id)
+    lots = session.execute(_SPENDABLE, {"card_id": card.id}).all()
     spendable = [lot for lot in lots if lot.available_at <= now < lot.expires_at]
     available = sum(lot.remaining for lot in spendable)
     share_limit = max_points_for(coalition, order_minor)
@@ -875,7 +923,7 @@ def spend(
     left = wanted
     for lot in spendable:
         take = min(lot.remaining, left)
-        moves.append(ledger.move_lot(session, lot, txn.id, -take, accepted_by=business.id))
+        moves.append(ledger.move_lot(session, lot.id, txn.id, -take, accepted_by=business.id))
         taken[lot.issuer_business_id] = taken.get(lot.issuer_business_id, 0) + take
         left -= take
         if left == 0:
@@ -932,7 +980,7 @@ def reverse(
         raise Refused("reversal-of-reversal")
     if order_minor is not None and not 0 <= order_minor <= MAX_ORDER_MINOR:
         raise Invalid(f"order_minor takes 0 to {MAX_ORDER_MINOR}.", field="order_minor")
-    coalition = get_coalition(session, original.coalition_id)
+    coalition = terms_of(get_coalition(session, original.coalition_id))
     card = session.get(Card, original.card_id)
     assert card is not None
     ledger.lock_card(session, card.id)
@@ -981,7 +1029,7 @@ def reverse(
 
 def _take_back(
     session: Session,
-    coalition: Coalition,
+    coalition: Terms,
     card: Card,
     original: Transaction,
     txn: Transaction,
@@ -994,7 +1042,7 @@ def _take_back(
     assert lot is not None and original.business_id is not None
     from_lot = min(lot.remaining, take)
     owed = take - from_lot
-    ledger.add_moves(session, [ledger.move_lot(session, lot, txn.id, -from_lot)])
+    ledger.add_moves(session, [ledger.move_lot(session, lot.id, txn.id, -from_lot)])
     cid = coalition.id
     issued = ledger.member_account(session, cid, AccountKind.issued, original.business_id)
     postings: list[ledger.Posting] = [
@@ -1023,7 +1071,7 @@ def _take_back(
 
 def _give_back(
     session: Session,
-    coalition: Coalition,
+    coalition: Terms,
     card: Card,
     original: Transaction,
     txn: Transaction,
@@ -1052,7 +1100,7 @@ def _give_back(
         back = min(-int(net), left)  # still out of this lot after earlier partial refunds
         if back <= 0:
             continue
-        moves.append(ledger.move_lot(session, lot, txn.id, back))
+        moves.append(ledger.move_lot(session, lot.id, txn.id, back))
         given[lot.issuer_business_id] = given.get(lot.issuer_business_id, 0) + back
         left -= back
         if left == 0:
@@ -1090,7 +1138,7 @@ def expire(session: Session, *, now: datetime | None = None, limit: int = 500) -
         lots = [lot for lot in _live_lots(session, card.id) if lot.expires_at <= now]
         if not lots:
             continue
-        coalition = get_coalition(session, card.coalition_id)
+        coalition = terms_of(get_coalition(session, card.coalition_id))
         points = sum(lot.remaining for lot in lots)
         txn = _transaction(
             session, coalition, card, TxnKind.expiry, points=points, now=now, caller="expiry"
@@ -1099,7 +1147,7 @@ def expire(session: Session, *, now: datetime | None = None, limit: int = 500) -
         moves = []
         for lot in lots:
             amount = lot.remaining
-            moves.append(ledger.move_lot(session, lot, txn.id, -amount))
+            moves.append(ledger.move_lot(session, lot.id, txn.id, -amount))
             issued = ledger.member_account(
                 session, coalition.id, AccountKind.issued, lot.issuer_business_id
             )
