@@ -36,6 +36,7 @@ from crosspromo.leads.models import (
     OfferOutcome,
     Scope,
     Specialist,
+    SpecialistCategory,
     Status,
 )
 from crosspromo.leads.schemas import (
@@ -174,6 +175,10 @@ def create_specialist(
         hour_until=data.hour_until,
     )
     session.add(specialist)
+    session.flush()
+    session.add_all(
+        SpecialistCategory(specialist_id=specialist.id, category=c) for c in specialist.categories
+    )
     session.flush()
     return specialist
 
