@@ -34,6 +34,8 @@ PUBLIC = {
     "/l/{form_id}": "a lead form's public page: anyone may ask",
     "/l/{form_id}/embed": "the same form in a partner's site (a frame)",
     "/l/consent/{token}": "a customer's consent to a hand-off: the token is the secret",
+    "/u/{token}": "a contact's message preferences: public, the token is the secret",
+    "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
 }
 
 # Loyalty landed after the typed permissions and still checks inside its handlers: these

@@ -17,6 +17,7 @@ from crosspromo.matching.cli import partners_app
 from crosspromo.measurement.attribution_cli import campaign_report, run_attribution
 from crosspromo.measurement.cli import audience_command, measure_command
 from crosspromo.measurement.kpi_cli import kpi_command
+from crosspromo.messaging.cli import messages_app
 from crosspromo.offers.cli import statements_app
 from crosspromo.offers.distribution_cli import offers_app
 from crosspromo.outbox.cli import outbox_app, run_worker
@@ -43,6 +44,7 @@ app.add_typer(statements_app, name="statements")
 app.add_typer(offers_app, name="offers")
 app.add_typer(loyalty_app, name="loyalty")
 app.add_typer(leads_app, name="leads")
+app.add_typer(messages_app, name="messages")
 app.command("attribution")(run_attribution)
 campaigns_app.command("report")(campaign_report)
 app.command("measure")(measure_command)

@@ -14,6 +14,7 @@ def load_all() -> None:
     import crosspromo.matching.models  # noqa: F401
     import crosspromo.measurement.audience_models  # noqa: F401
     import crosspromo.measurement.indicator_models  # noqa: F401
+    import crosspromo.messaging.models  # noqa: F401
     import crosspromo.notifications.models  # noqa: F401
     import crosspromo.offers.models  # noqa: F401
     import crosspromo.outbox.models  # noqa: F401
