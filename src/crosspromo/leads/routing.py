@@ -291,7 +291,6 @@ def offer_to(
         business_id=chosen.business.id,
         specialist_id=chosen.specialist.id,
         user_id=user_id,
-        note=f"rank {rank}",
     )
     local_due = due.astimezone(clock.zone(chosen.business.timezone))
     notifications.notify(
@@ -372,7 +371,7 @@ def move_on(
     session.refresh(lead)
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    log(session, lead, "moved_on", at=now, specialist_id=lead.specialist_id, note="deadline")
+    log(session, lead, "moved_on", at=now, specialist_id=lead.specialist_id)
     return True
 
 
