@@ -81,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Counters in the app's own database: shared by every worker, nothing more to run.
         uri = rate_limits.storage_uri(settings.resolved_database_url())
         settings = settings.model_copy(update={"rate_limit_storage": uri})
+    if settings.rate_limit_storage.startswith(("redis://", "rediss://")):
+        # `limits` checks the redis package's version on first use; two request threads
+        # importing it at once read a half-initialised module ("version 0.0.0"): import now.
+        import redis  # noqa: F401
     app.state.settings = settings
     app.state.engine = engine
     app.state.replica = replica
@@ -126,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.leads import api as leads_api
+    from crosspromo.leads import pages as leads_pages
     from crosspromo.loyalty import api as loyalty_api
     from crosspromo.loyalty import pages as loyalty_pages
     from crosspromo.matching import api as matching_api
@@ -183,6 +189,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measurement_pages.router,
         kpi_pages.router,
         today_pages.router,
+        leads_api.router,
+        leads_pages.router,
         messaging_api.router,
         messaging_pages.router,
         messaging_business_pages.router,

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     match_weight_balance: float = Field(default=0.05, ge=0)
     match_weight_channel: float = Field(default=0.05, ge=0)
     match_weight_record: float = Field(default=0.05, ge=0)
+    # `crosspromo worker` relearns partner relations after each import and over everyone
+    # on this schedule (hours).
+    match_relearn_hours: float = Field(default=24.0, gt=0)
     # E-mail: without an SMTP host, notifications stay in the app and the outbox skips e-mail.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -89,6 +92,8 @@ class Settings(BaseSettings):
     # Partner content: the rolling window of the 80/20 rule.
     partner_share_days: int = Field(default=30, ge=1, le=365)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # A worker's claim on a batch; a crashed worker's batch goes to the others after this.
+    outbox_lease_seconds: int = Field(default=300, ge=5, le=86400)
     # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
     outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # Development only: webhooks over plain http and to loopback/private addresses.
@@ -117,6 +122,8 @@ class Settings(BaseSettings):
     signin_failures_per_address: str = "50 per 15 minutes"
     signup_rate_limit_per_address: str = "10 per hour"
     signup_rate_limit_per_email: str = "3 per hour"
+    # Public lead request forms: submissions per client address.
+    lead_form_rate_limit_per_address: str = "20 per hour"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -53,7 +53,9 @@ JOB_LOCK_SECONDS = 600
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     with unit_of_work(factory) as session:
-        ids = service.claim(session, limit=limit)
+        ids = service.claim(
+            session, limit=limit, lease=timedelta(seconds=settings.outbox_lease_seconds)
+        )
     done = 0
     for message_id in ids:
         with unit_of_work(factory) as session:

@@ -11,7 +11,7 @@ import crosspromo.db
 
 
 revision = '0024'
-down_revision = '0017'
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
