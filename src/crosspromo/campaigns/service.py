@@ -173,7 +173,7 @@ def update_campaign(
     starts = data.starts_on if "starts_on" in given else campaign.starts_on
     ends = data.ends_on if "ends_on" in given else campaign.ends_on
     if starts and ends and ends < starts:
-        raise Invalid("The end date is before the start date.", field="ends_on")
+        raise Invalid("is before the start date", field="ends_on")
     deadline = data.goal_deadline if "goal_deadline" in given else campaign.goal_deadline
     if deadline and starts and deadline < starts:
         raise Invalid("The goal's deadline is before the start.", field="goal_deadline")

@@ -94,7 +94,7 @@ def partners(
     )
     why: dict[str, object] | None = None
     if other.strip():
-        target = businesses.get_by_slug(db, other.strip().lower())
+        target = businesses.find_partner(db, other)
         if target is None:
             why = {"other": other, "reasons": None}
         else:

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
 from crosspromo.errors import NotFound
-from crosspromo.matching import aggregates, feedback, learned, posterior, relations
+from crosspromo.matching import (
+    aggregates,
+    feedback,
+    learned,
+    posterior,
+    relations,
+    shared_frames,
+)
 from crosspromo.matching.explain import (
     AFTER,
     BALANCE,
@@ -249,7 +256,12 @@ def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
         return hit[2]
     version = _version(session)
     if refresh or hit is None or hit[0] != version:
-        hit = (version, now, _frame(session))
+        redis_url = get_settings().redis_url
+        if redis_url and not refresh:
+            frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
+        else:
+            frame = _frame(session)
+        hit = (version, now, frame)
     else:
         hit = (version, now, hit[2])
     _CACHE[key] = hit
