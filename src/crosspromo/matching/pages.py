@@ -118,9 +118,9 @@ def partners(
     )
 
 
-@router.get("/b/{business_id}/partners/{slug}")
+@router.get("/b/{business_id}/partner")
 def partner_profile(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, slug: str
+    request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, slug: str = ""
 ) -> Response:
     """A possible partner's profile, with why it fits (or what keeps it out)."""
     locale = pick_locale(request, web.user_locale)
