@@ -183,6 +183,17 @@ class WebhookOut(BaseModel):
     active: bool
 
 
+class DeliveryOut(BaseModel):
+    id: uuid.UUID  # the `webhook-id` header of every try
+    event: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
+
+
 class WebhookCreated(BaseModel):
     id: uuid.UUID
     url: str

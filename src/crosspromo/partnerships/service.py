@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Subquery, cast, func, select, update
+from sqlalchemy import Select, String, Subquery, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo import events, paging
@@ -513,12 +513,9 @@ def agreement(session: Session, proposal: Proposal) -> tuple[TermsVersion, int, 
     return terms, rows[0].option, max(row.at for row in rows)
 
 
-def agreed_option(session: Session, proposal_id: Any) -> tuple[uuid.UUID, dict[str, Any]] | None:
-    """(proposal id, the accepted option of the agreed version) in one query, or None.
-
-    `proposal_id` may be a value or a scalar subquery (the till passes its campaign's).
-    """
-    row = session.execute(
+def agreed_option_query(proposal_id: Any) -> Select[Any]:
+    """The statement of `agreed_option`; `proposal_id` a value, a bindparam or a subquery."""
+    return (
         select(Proposal.id, TermsVersion.options, Acceptance.option)
         .join(
             TermsVersion,
@@ -533,11 +530,20 @@ def agreed_option(session: Session, proposal_id: Any) -> tuple[uuid.UUID, dict[s
         .where(Proposal.id == proposal_id, Proposal.status == Status.agreed)
         .order_by(Acceptance.at)
         .limit(1)
-    ).first()
+    )
+
+
+def option_of(row: Any) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    """(proposal id, accepted option) from a row of `agreed_option_query`, or None."""
     if row is None:
         return None
     found_id, options, option = row
     return found_id, options[option]
+
+
+def agreed_option(session: Session, proposal_id: Any) -> tuple[uuid.UUID, dict[str, Any]] | None:
+    """(proposal id, the accepted option of the agreed version) in one query, or None."""
+    return option_of(session.execute(agreed_option_query(proposal_id)).first())
 
 
 def awaiting_answer(
@@ -565,6 +571,33 @@ def awaiting_answer(
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def decided(session: Session, *, limit: int = 20_000) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of decided proposals, newest first (for partner ranking)."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(Proposal.status.in_([Status.agreed, Status.declined]))
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
+
+
+def decided_with(
+    session: Session, *, business_id: uuid.UUID, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of one business's decided proposals, newest first."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(
+            Proposal.status.in_([Status.agreed, Status.declined]),
+            (Proposal.from_business_id == business_id) | (Proposal.to_business_id == business_id),
+        )
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
 
 
 def agreed_partners(session: Session, business_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:
