@@ -7,7 +7,7 @@ PORT ?= 8000
 SEED ?= 42
 SIZE ?= small
 
-.PHONY: demo test bench lint format messages install clean lock
+.PHONY: demo test bench lint format messages install clean lock cluster cluster-stop
 
 UV_VERSION := 0.13.9
 
@@ -31,6 +31,16 @@ demo: install
 
 test:
 	./scripts/run-tests.sh
+
+# Not one of the two set-up commands: a local multi-node topology (nginx, two app servers,
+# two workers, pgbouncer, PostgreSQL primary + streaming replica, Redis) under var/cluster,
+# with the demo city, on http://127.0.0.1:$(CLUSTER_PORT). See docs/scaling.md.
+CLUSTER_PORT ?= 8080
+cluster: install
+	CLUSTER_PORT=$(CLUSTER_PORT) CLUSTER_DEMO=1 ./scripts/cluster.sh start var/cluster
+
+cluster-stop:
+	CLUSTER_PORT=$(CLUSTER_PORT) ./scripts/cluster.sh stop var/cluster
 
 bench: install
 	$(BIN)/uv sync --locked --inexact --quiet --extra test

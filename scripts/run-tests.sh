@@ -7,6 +7,10 @@ PY=${PYTHON:-python3}
 need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The failover test starts the local topology (scripts/cluster.sh): nginx, pgbouncer, Redis.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || need+=(pgbouncer)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 # channelattribution (the reference for the Markov attribution tests) ships as source only.
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 "$PY" -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \

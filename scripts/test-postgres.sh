@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start or stop a throwaway PostgreSQL cluster for the tests, run as the `postgres` user.
 #   scripts/test-postgres.sh start DIR PORT   -> prints the database URL
+#   scripts/test-postgres.sh replica DIR PORT PRIMARY_PORT -> a streaming replica; prints its URL
 #   scripts/test-postgres.sh stop DIR
 set -euo pipefail
 action=${1:?start or stop}
@@ -24,9 +25,22 @@ case "$action" in
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
     ;;
+  replica)
+    port=${3:?port}
+    primary=${4:?primary port}
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
+    # -R writes standby.signal and primary_conninfo: the copy starts as a hot standby.
+    as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$dir/data" -R -X stream \
+      >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c hot_standby=on -c max_connections=300" \
+      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    echo "postgresql://postgres@127.0.0.1:$port/postgres"
+    ;;
   stop)
     [ -d "$dir/data" ] && as_pg "$bin/pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start DIR PORT | stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start DIR PORT | replica DIR PORT PRIMARY_PORT | stop DIR" >&2; exit 2 ;;
 esac

@@ -30,6 +30,13 @@ PUBLIC = {
     "/r/{token}": "the referral landing page: public, the token is the secret",
     "/invite/{token}": "an invitation: public until answered, the token is the secret",
     "/loyalty/c/{token}": "a customer's own card page: public, the token is the secret",
+    "/api/v1/lead-forms/{form_id}/requests": "a lead form's public request, rate limited",
+    "/l/{form_id}": "a lead form's public page: anyone may ask",
+    "/l/{form_id}/embed": "the same form in a partner's site (a frame)",
+    "/l/consent/{token}": "a customer's consent to a hand-off: the token is the secret",
+    "/u/{token}": "a contact's message preferences: public, the token is the secret",
+    "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
+    "/m/{token}/{link}": "a message's tracking link: public, the token is the secret",
 }
 
 # Loyalty landed after the typed permissions and still checks inside its handlers: these

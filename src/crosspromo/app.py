@@ -8,14 +8,17 @@ from importlib.resources import files
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse
 
 from crosspromo import __version__, rate_limits
 from crosspromo.db import make_engine, make_sessionmaker
+from crosspromo.replica import Replica, RoutedSession
 from crosspromo.settings import Settings, get_settings
 from crosspromo.web import problems
 from crosspromo.web.admission import Admission
+from crosspromo.web.fresh_reads import FreshReads
 from crosspromo.web.plain_input import refuse_control_characters
 from crosspromo.web.security import SecurityHeaders
 
@@ -57,19 +60,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         dependencies=[Depends(refuse_control_characters)],
     )
-    engine = make_engine(
-        settings.resolved_database_url(),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
-    )
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
+    engine = make_engine(settings.resolved_database_url(), pooler=settings.database_pooler, **pool)
+    replica = None
+    if settings.database_replica_url:
+        if not engine.dialect.name == "postgresql":
+            raise RuntimeError("CROSSPROMO_DATABASE_REPLICA_URL needs a PostgreSQL primary")
+        replica = Replica(
+            engine,
+            make_engine(settings.database_replica_url, pooler=False, **pool),
+            max_lag_seconds=settings.replica_max_lag_seconds,
+        )
+    if settings.redis_url and settings.rate_limit_storage == "database":
+        settings = settings.model_copy(update={"rate_limit_storage": settings.redis_url})
     if settings.rate_limit_storage == "database":
         # Counters in the app's own database: shared by every worker, nothing more to run.
         uri = rate_limits.storage_uri(settings.resolved_database_url())
         settings = settings.model_copy(update={"rate_limit_storage": uri})
+    if settings.rate_limit_storage.startswith(("redis://", "rediss://")):
+        # `limits` checks the redis package's version on first use; two request threads
+        # importing it at once read a half-initialised module ("version 0.0.0"): import now.
+        import redis  # noqa: F401
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
+    app.state.replica = replica
+    app.state.sessions = make_sessionmaker(engine, RoutedSession if replica else Session)
     app.state.secret_key = settings.resolved_secret_key()
     problems.install(app)
     app.add_middleware(
@@ -78,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wait_seconds=settings.request_queue_seconds,
         retry_after=settings.retry_after_seconds,
     )
+    if replica is not None:
+        app.add_middleware(FreshReads, seconds=settings.fresh_read_seconds)
     # Added last, so outermost: even Admission's 503 carries the security headers.
     app.add_middleware(SecurityHeaders)
 
@@ -90,7 +111,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse(
                 {"status": "unavailable", "database": "unreachable"}, status_code=503
             )
-        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+        body: dict[str, object] = {"status": "ok", "database": "ok", "version": __version__}
+        replica = request.app.state.replica
+        if replica is not None:
+            lag = replica.lag().seconds
+            body["replica"] = {
+                "lag_seconds": None if lag is None else round(lag, 3),
+                "reads": "replica" if replica.usable() else "primary",
+            }
+        return JSONResponse(body)
 
     from crosspromo.accounts import api as accounts_api
     from crosspromo.accounts import pages as accounts_pages
@@ -101,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.campaigns import pages as campaigns_pages
     from crosspromo.imports import api as imports_api
     from crosspromo.imports import pages as imports_pages
+    from crosspromo.leads import api as leads_api
+    from crosspromo.leads import pages as leads_pages
     from crosspromo.loyalty import api as loyalty_api
     from crosspromo.loyalty import pages as loyalty_pages
     from crosspromo.matching import api as matching_api
@@ -108,6 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.measurement import api as measurement_api
     from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
+    from crosspromo.messaging import api as messaging_api
+    from crosspromo.messaging import business_pages as messaging_business_pages
+    from crosspromo.messaging import pages as messaging_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
@@ -155,6 +189,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         measurement_pages.router,
         kpi_pages.router,
         today_pages.router,
+        leads_api.router,
+        leads_pages.router,
+        messaging_api.router,
+        messaging_pages.router,
+        messaging_business_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -70,8 +70,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, pooler: bool | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    `pooler`: the server is pgbouncer in transaction mode, where a prepared statement of one
+    client's transaction may land on another's server connection: psycopg must not prepare.
+    By default it follows the `CROSSPROMO_DATABASE_POOLER` setting.
+    """
+    if pooler is None:
+        from crosspromo.settings import get_settings
+
+        pooler = get_settings().database_pooler
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
@@ -81,11 +90,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if pooler:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, class_: type[Session] = Session) -> sessionmaker[Session]:
+    return sessionmaker(engine, class_=class_, expire_on_commit=False)
 
 
 def folded(session: Session, column: Any) -> Any:

@@ -9,10 +9,12 @@ def load_all() -> None:
     import crosspromo.campaigns.models  # noqa: F401
     import crosspromo.customers.models  # noqa: F401
     import crosspromo.imports.models  # noqa: F401
+    import crosspromo.leads.models  # noqa: F401
     import crosspromo.loyalty.models  # noqa: F401
     import crosspromo.matching.models  # noqa: F401
     import crosspromo.measurement.audience_models  # noqa: F401
     import crosspromo.measurement.indicator_models  # noqa: F401
+    import crosspromo.messaging.models  # noqa: F401
     import crosspromo.notifications.models  # noqa: F401
     import crosspromo.offers.models  # noqa: F401
     import crosspromo.outbox.models  # noqa: F401

@@ -16,6 +16,17 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     # May carry a password: kept out of repr() and logs.
     database_url: str = Field(default="", repr=False)
+    # A streaming replica of a PostgreSQL primary: read-only requests read there (see
+    # crosspromo/replica.py); skipped while it lags more than `replica_max_lag_seconds`.
+    # A browser that wrote reads from the primary for `fresh_read_seconds` afterwards.
+    database_replica_url: str = Field(default="", repr=False)
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=3600)
+    fresh_read_seconds: int = Field(default=5, ge=1, le=3600)
+    # Behind pgbouncer in transaction mode: no server-side prepared statements.
+    database_pooler: bool = False
+    # Shared short-lived state for many app servers: rate limits and the scheduled-job lock
+    # go to Redis when set (the database serves both otherwise).
+    redis_url: str = Field(default="", repr=False)
     secret_key: SecretStr = SecretStr("")
     default_country: str = "RU"
     default_currency: str = "RUB"
@@ -43,6 +54,9 @@ class Settings(BaseSettings):
     match_weight_balance: float = Field(default=0.05, ge=0)
     match_weight_channel: float = Field(default=0.05, ge=0)
     match_weight_record: float = Field(default=0.05, ge=0)
+    # `crosspromo worker` relearns partner relations after each import and over everyone
+    # on this schedule (hours).
+    match_relearn_hours: float = Field(default=24.0, gt=0)
     # E-mail: without an SMTP host, notifications stay in the app and the outbox skips e-mail.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -52,7 +66,34 @@ class Settings(BaseSettings):
     mail_from: str = "crosspromo <noreply@localhost>"
     # Where links in e-mails and QR codes point.
     public_url: str = "http://127.0.0.1:8000"
+    # Messages to customers (crosspromo.messaging). DKIM signs e-mail when a selector,
+    # domain and private key file are set. The SMS gateway is any HTTP endpoint taking a
+    # form or JSON POST; its field names and auth header are configurable. Telegram goes to
+    # the Bot API (its base URL is a setting so tests and proxies can stand in).
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+    dkim_key_file: Path | None = None
+    sms_gateway_url: str = ""
+    sms_gateway_auth: SecretStr = SecretStr("")  # sent as the Authorization header
+    sms_gateway_json: bool = False
+    sms_gateway_to_field: str = "to"
+    sms_gateway_text_field: str = "text"
+    sms_gateway_from_field: str = "from"
+    sms_sender: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_bot_token: SecretStr = SecretStr("")
+    # Sends per provider per worker process, in `limits` notation.
+    message_rate_email: str = "20/second"
+    message_rate_sms: str = "5/second"
+    message_rate_telegram: str = "25/second"
+    # Marketing messages one person gets per ISO week from every business together
+    # (a business may set a stricter cap of its own).
+    messages_weekly_cap: int = Field(default=3, ge=1, le=100)
+    # Partner content: the rolling window of the 80/20 rule.
+    partner_share_days: int = Field(default=30, ge=1, le=365)
     outbox_max_attempts: int = Field(default=8, ge=1)
+    # A worker's claim on a batch; a crashed worker's batch goes to the others after this.
+    outbox_lease_seconds: int = Field(default=300, ge=5, le=86400)
     # Sent and skipped outbox rows (they hold recipients and texts) are deleted after this.
     outbox_keep_days: int = Field(default=30, ge=1, le=3650)
     # Development only: webhooks over plain http and to loopback/private addresses.
@@ -81,6 +122,8 @@ class Settings(BaseSettings):
     signin_failures_per_address: str = "50 per 15 minutes"
     signup_rate_limit_per_address: str = "10 per hour"
     signup_rate_limit_per_email: str = "3 per hour"
+    # Public lead request forms: submissions per client address.
+    lead_form_rate_limit_per_address: str = "20 per hour"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

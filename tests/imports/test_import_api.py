@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -11,6 +12,35 @@ from sqlalchemy.orm import Session
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from tests.conftest import make_owner, sign_in
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+SELECT = re.compile(r'<select name="(column-\d+)"[^>]*>(.*?)</select>', re.S)
+SELECTED = re.compile(r'<option value="([^"]*)" selected')
+
+
+def confirm_mapping(client: TestClient, html: str, change: dict[str, str] | None = None) -> Any:
+    """Submit the mapping step as suggested (with `change`s by select name); the response."""
+    form = dict(HIDDEN.findall(html))
+    for name, options in SELECT.findall(html):
+        chosen = SELECTED.search(options)
+        form[name] = chosen.group(1) if chosen else ""
+    form.update(change or {})
+    action = re.search(r'<form method="post" action="([^"]+/imports/map)"', html)
+    assert action is not None, html
+    return client.post(action.group(1), data=form, follow_redirects=False)
+
+
+def finish_job(client: TestClient, response: Any) -> Any:
+    """Follow a started job to its end; the job page's last state."""
+    assert response.status_code == 303, response.text
+    job_url = response.headers["location"]
+    for _ in range(200):
+        page = client.get(job_url, headers={"HX-Request": "true"})
+        if "hx-trigger" not in page.text:
+            return page
+        time.sleep(0.1)
+    raise AssertionError("the job did not finish")
+
 
 CUSTOMERS = "customer,email,phone\nC1,anna@example.com,\nC2,,+7 916 123-45-67\n"
 
@@ -100,13 +130,8 @@ def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Se
         files={"file": ("customers.csv", CUSTOMERS.encode(), "text/csv")},
         follow_redirects=False,
     )
-    assert response.status_code == 303, response.text
-    job_url = response.headers["location"]
-    for _ in range(100):
-        page = client.get(job_url, headers={"HX-Request": "true"})
-        if "hx-trigger" not in page.text:
-            break
-        time.sleep(0.1)
+    assert response.status_code == 200, response.text
+    page = finish_job(client, confirm_mapping(client, response.text))
     assert "Imported." in page.text
     assert ">2<" in page.text.replace(" ", "")
     customers = client.get(f"/b/{bakery.id}/customers")

@@ -12,6 +12,7 @@ import pytest
 
 from crosspromo.businesses import categories
 from crosspromo.matching import relations
+from crosspromo.matching.explain import COMPLEMENTS, COMPLEMENTS_PLAIN, Category, Note, Reason
 from crosspromo.matching.relations import between, competes, complements_of, direction
 
 
@@ -58,7 +59,9 @@ def test_no_self_duplicate_or_contradiction() -> None:
 def test_kinds_orders_strengths_sources_notes() -> None:
     known_sources = relations.sources()
     for row in _rows():
-        assert set(row) <= {"a", "b", "kind", "order", "strength", "source", "note"}, row
+        assert set(row) <= {"a", "b", "kind", "order", "strength", "source", "note", "note_ru"}
+        # a Russian page never glues the English note into a Russian sentence
+        assert re.fullmatch(r"[^A-Za-z]+", row["note_ru"]), row
         assert row["kind"] in relations.KINDS, row
         assert row["source"] in known_sources, row
         assert isinstance(row["note"], str) and row["note"].strip(), row
@@ -186,3 +189,18 @@ def test_complements_of_strongest_first() -> None:
     assert strengths == sorted(strengths, reverse=True)
     assert all(rel.kind == "complements" for _, rel in found)
     assert complements_of("shop=no_such_thing") == []
+
+
+def test_explanation_in_russian_has_no_english_note() -> None:
+    params = {
+        "partner": Category("amenity=cafe"),
+        "mine": Category("shop=bakery"),
+        "note": Note({"en": "coffee with pastries", "ru": "кофе с выпечкой"}),
+    }
+    said = Reason(COMPLEMENTS, params, plain=COMPLEMENTS_PLAIN)
+    assert said.render("en") == "Cafe complements Bakery (coffee with pastries)."
+    assert "(кофе с выпечкой)" in said.render("ru")
+    untranslated = Reason(
+        COMPLEMENTS, params | {"note": Note({"en": "coffee"})}, plain=COMPLEMENTS_PLAIN
+    )
+    assert "coffee" not in untranslated.render("ru")

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from sqlalchemy import select
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import User
@@ -141,6 +142,23 @@ def _coalition(slugs: list[str]) -> None:
             console.print(f"Loyalty coalition: [bold]{coalition.name}[/bold] ({names})")
 
 
+def _lead_exchange() -> None:
+    """The estate agent's request form, routed to the nearest plasterer's specialists."""
+    from crosspromo.leads.demo import demo_exchange, pair
+
+    with session_scope() as db:
+        found = pair(db)
+        if found is None:
+            return
+        user = db.scalar(select(User).where(User.email == DEMO_EMAIL))
+        for business in found:
+            if user is not None:
+                accounts.grant(db, user=user, workspace_id=business.workspace_id, role=Role.owner)
+        made = demo_exchange(db, *found)
+        names = f"{made.agent.name} -> {made.plasterer.name}"
+        console.print(f"Lead form: [bold]/l/{made.form.id}[/bold] ({names})")
+
+
 @demo_app.command("setup")
 def setup_command(
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 42,
@@ -157,6 +175,7 @@ def setup_command(
     slugs = _demo_owner(directory)
     _live_campaign(directory)
     _coalition(slugs)
+    _lead_exchange()
     console.rule("[bold green]The demo city is ready")
     console.print(f"Open [bold]{url}[/bold] and sign in with")
     console.print(f"  e-mail:   [bold]{DEMO_EMAIL}[/bold]")

@@ -29,8 +29,9 @@ def print_summary(summary: Summary, as_json: bool) -> None:
     table = Table(
         title=f"{summary.kind}: {summary.filename}" + (" (dry run)" if summary.dry_run else "")
     )
+    labels = {"inserted": "would insert", "updated": "would update"} if summary.dry_run else {}
     for column in ("rows", "inserted", "updated", "unchanged", "rejected"):
-        table.add_column(column, justify="right")
+        table.add_column(labels.get(column, column), justify="right")
     table.add_row(
         *(
             str(getattr(summary, c))
@@ -38,6 +39,9 @@ def print_summary(summary: Summary, as_json: bool) -> None:
         )
     )
     console.print(table)
+    if summary.mapping:
+        pairs = ", ".join(f"{h} → {f or '—'}" for h, f in summary.mapping.items())
+        console.print(f"columns: {pairs}")
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
     for error in summary.errors:
@@ -55,6 +59,7 @@ def import_file(
     as_json: bool,
     quiet: bool = False,
     date_format: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> Summary:
     """Run one import with a progress bar; raises typer.Exit(1) when the file is rejected."""
     if not path.exists():
@@ -92,6 +97,7 @@ def import_file(
                         max_line_bytes=settings.import_max_line_bytes,
                         max_bytes=settings.import_max_bytes,
                         max_rows=settings.import_max_rows,
+                        columns=columns,
                     )
                 except ImportRejected as exc:
                     session.rollback()
@@ -104,6 +110,19 @@ def import_file(
     if not quiet:
         print_summary(summary, as_json)
     return summary
+
+
+def _pairs(given: list[str] | None) -> dict[str, str] | None:
+    if not given:
+        return None
+    found: dict[str, str] = {}
+    for pair in given:
+        header, sep, field = pair.rpartition("=")
+        if not sep or not header.strip():
+            console.print(f'[red]Error:[/red] --map {pair!r}: write it as "Column=field"')
+            raise typer.Exit(2)
+        found[header.strip()] = field.strip()
+    return found
 
 
 def _command(kind: str) -> None:
@@ -121,8 +140,19 @@ def _command(kind: str) -> None:
                 help="How to read 01/02/2026: DD/MM/YYYY or MM/DD/YYYY (needed when ambiguous).",
             ),
         ] = None,
+        pairs: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--map",
+                help='Which column holds which field, e.g. --map "Дата=at" --map "Чек=id" '
+                '("Колонка=" skips a column); other columns take the remembered or suggested '
+                "mapping.",
+            ),
+        ] = None,
     ) -> None:
-        import_file(kind, file, business, dry_run, as_json, date_format=date_format)
+        import_file(
+            kind, file, business, dry_run, as_json, date_format=date_format, columns=_pairs(pairs)
+        )
 
     command.__doc__ = f"Import {kind} from a file (all or nothing)."
     import_app.command(kind)(command)

@@ -111,6 +111,7 @@ def run_in_pool(
     max_bytes: int | None = None,
     max_rows: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> Future[None]:
     """Run a recorded job in a place `reserve`d in the pool."""
     return place.submit(
@@ -125,6 +126,7 @@ def run_in_pool(
             max_bytes,
             max_rows,
             date_format,
+            columns,
         )
     )
 
@@ -140,6 +142,7 @@ def _run(
     max_bytes: int | None = None,
     max_rows: int | None = None,
     date_format: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> None:
     last = 0.0
 
@@ -178,6 +181,8 @@ def _run(
                 max_bytes=max_bytes,
                 max_rows=max_rows,
                 date_format=date_format,
+                columns=columns,
+                remember=False,  # the page remembered it when the owner confirmed it
             )
             status, result = "done", summary.to_dict()
         except service.ImportRejected as exc:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crosspromo.db import Base, IdMixin, utcnow
@@ -33,3 +33,19 @@ class ImportJob(IdMixin, Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ImportMapping(IdMixin, Base):
+    """The columns an owner mapped for one shape of file (its set of headers), per kind."""
+
+    __tablename__ = "import_mappings"
+    __table_args__ = (UniqueConstraint("business_id", "kind", "shape"),)
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    shape: Mapped[str] = mapped_column(String(40))
+    mapping: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

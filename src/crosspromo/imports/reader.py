@@ -41,6 +41,17 @@ class Table:
     size_bytes: int
     _position: Callable[[], int] | None = field(default=None, repr=False)
     _release: Callable[[], None] | None = field(default=None, repr=False)
+    # The header cells as the file writes them ("Номер чека"), one per column.
+    headers: list[str] = field(default_factory=list)
+
+    def rename(self, names: Sequence[str]) -> None:
+        """Give the columns new names (a mapping chose them) before the rows are read.
+
+        The rows are built with this very list, so renaming costs nothing per row.
+        """
+        if len(names) != len(self.columns):
+            raise ValueError("one name per column")
+        self.columns[:] = names
 
     def bytes_read(self) -> int:
         """How far the raw file has been read, for a progress bar (approximate)."""
@@ -273,6 +284,10 @@ def _columns(cells: Sequence[str]) -> list[str]:
     return columns
 
 
+def _headers(cells: Sequence[str], width: int) -> list[str]:
+    return [c.replace("\ufeff", "").strip() for c in cells[:width]]
+
+
 def _row(line: int, columns: list[str], cells: Sequence[str]) -> Row:
     width = len(columns)
     values = dict(zip(columns, map(str.strip, cells), strict=False))
@@ -387,7 +402,16 @@ def _csv(path: Path, max_line_bytes: int, max_bytes: int | None, max_rows: int |
         finally:
             source.close()
 
-    return Table(columns, encoding, delimiter, rows(), _size(path), source.file.tell, source.close)
+    return Table(
+        columns,
+        encoding,
+        delimiter,
+        rows(),
+        _size(path),
+        source.file.tell,
+        source.close,
+        _headers(header[1], len(columns)),
+    )
 
 
 def _size(path: Path) -> int:
@@ -498,7 +522,9 @@ def _xlsx(path: Path, max_bytes: int | None, max_rows: int | None) -> Table:
             return 0
         return size * min(state["row"], state["total"]) // state["total"]
 
-    return Table(columns, "xlsx", None, rows(), size, position, release)
+    return Table(
+        columns, "xlsx", None, rows(), size, position, release, _headers(header, len(columns))
+    )
 
 
 def open_table(

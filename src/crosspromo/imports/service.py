@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
-from sqlalchemy import Column, String, Table, Uuid, func, select, update
+from sqlalchemy import Column, String, Table, Uuid, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo import locale_input
@@ -32,7 +32,7 @@ from crosspromo.identifiers import (
     normalize_email,
     normalize_phone,
 )
-from crosspromo.imports import fields
+from crosspromo.imports import fields, mapping
 from crosspromo.imports.fields import CellError
 from crosspromo.imports.reader import FileProblem, Row, open_table
 from crosspromo.imports.reader import Table as FileTable
@@ -81,9 +81,13 @@ class LineError:
     line: int
     column: str
     reason: str
+    header: str = ""  # the file's own name for the column, when a mapping renamed it
 
     def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.reason}"
+        where = self.column
+        if self.header and mapping.key(self.header) != mapping.key(self.column):
+            where = f"{self.header} ({self.column})"
+        return f"line {self.line}, column {where}: {self.reason}"
 
 
 @dataclass
@@ -101,6 +105,10 @@ class Summary:
     errors: list[LineError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # {header as the file writes it: our field, or "" when the column is not read}
+    mapping: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+    bad_lines: set[int] = field(default_factory=set, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -108,12 +116,22 @@ class Summary:
 
     def error(self, line: int, column: str, reason: str) -> None:
         self.error_count += 1
+        self.bad_lines.add(line)
         if len(self.errors) < SHOWN_ERRORS:
-            self.errors.append(LineError(line, column, reason))
+            header = next((h for h, f in self.mapping.items() if f == column), "")
+            self.errors.append(LineError(line, column, reason, header))
+
+    def reject(self) -> None:
+        """Count the lines at fault (each listed in `errors` while fewer than 100)."""
+        self.rejected = len(self.bad_lines)
+        self.inserted = self.updated = self.unchanged = 0
+        self.errors.sort(key=lambda e: e.line)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["bad_lines"]
         data["ok"] = self.ok
+        data["error_details"] = data.pop("errors")
         data["errors"] = [str(e) for e in self.errors]
         data["more_errors"] = max(0, self.error_count - len(self.errors))
         return data
@@ -174,6 +192,31 @@ def _targets(session: Session, actor: Actor | None, only: str | None) -> dict[st
     return found
 
 
+def _apply_mapping(
+    session: Session,
+    table: FileTable,
+    kind: str,
+    summary: Summary,
+    chosen: Mapping[str, str] | None,
+    default_business: str | None,
+) -> None:
+    """Rename the file's columns to our fields: the remembered mapping for this business and
+    file shape (else the suggestion), with the caller's chosen pairs laid over it."""
+    headers = table.headers or list(table.columns)
+    owner = businesses.get_by_slug(session, default_business) if default_business else None
+    base, _ = mapping.starting_point(
+        session,
+        business_id=owner.id if owner is not None else None,
+        kind=kind,
+        headers=headers,
+        known=KNOWN[kind],
+    )
+    used = mapping.combine(kind, headers, KNOWN[kind], chosen, base)
+    table.rename([used[h] or f"\x00{n}" for n, h in enumerate(headers)])
+    summary.mapping = used
+    summary.ignored = [h for h in headers if h and not used[h]]
+
+
 def _check_header(
     table: FileTable, kind: str, summary: Summary, default_business: str | None
 ) -> None:
@@ -181,9 +224,8 @@ def _check_header(
     missing = [c for c in required if c not in table.columns]
     for column in missing:
         summary.error(1, column, "required column is missing")
-    extra = [c for c in table.columns if c not in KNOWN[kind]]
-    if extra:
-        summary.warnings.append("ignored columns: " + ", ".join(extra))
+    if summary.ignored:
+        summary.warnings.append("ignored columns: " + ", ".join(summary.ignored))
     if kind == "customers" and not {"email", "phone"} & set(table.columns):
         summary.error(1, "email", "the file needs an email or a phone column")
 
@@ -251,8 +293,15 @@ def run(
     max_bytes: int | None = None,
     max_rows: int | None = None,
     date_format: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    remember: bool = True,
 ) -> Summary:
-    """Validate and apply one file; raises ImportRejected (nothing applied) on any bad line."""
+    """Validate and apply one file; raises ImportRejected (nothing applied) on any bad line.
+
+    `columns` maps the file's headers to our fields ({"Дата": "at"}); headers it leaves out
+    take the mapping remembered for the business and file shape, else the suggested one. A
+    chosen mapping is remembered when the file is applied (or passes a check-only run).
+    """
     if kind not in KINDS:
         raise Invalid(f"Unknown import kind {kind!r}; use one of {', '.join(KINDS)}.", field="kind")
     try:
@@ -270,12 +319,15 @@ def run(
         )
     except FileProblem as exc:
         summary.error(1, "*", str(exc))
+        summary.reject()
         raise ImportRejected(summary) from None
     with table:  # the file is closed however the import ends
         summary.encoding, summary.delimiter = table.encoding, table.delimiter
         default = business.strip().lower() if business else None
+        _apply_mapping(session, table, kind, summary, columns, default)
         _check_header(table, kind, summary, default)
         if not summary.ok:
+            summary.reject()
             raise ImportRejected(summary)
         try:
             if kind == "businesses":
@@ -288,10 +340,15 @@ def run(
             summary.error(summary.rows + 1, "*", str(exc))
     if not summary.ok:
         session.rollback()
-        summary.rejected = summary.rows
+        summary.reject()
         raise ImportRejected(summary)
     if dry_run:
         session.rollback()
+    if columns and remember and default:
+        # Written last: an import's session writes nothing to shared tables before its merge.
+        owner = businesses.get_by_slug(session, default)
+        if owner is not None:  # a mapping that passed is worth offering next time
+            mapping.remember(session, business_id=owner.id, kind=kind, mapping=summary.mapping)
     return summary
 
 
@@ -498,9 +555,12 @@ def _import_customers(
         name = v.get("name", "")
         if len(name) > 200:
             problems.append(("name", "longer than 200 characters"))
-        if problems or biz is None:
-            for column, reason in problems:
-                summary.error(row.line, column, reason)
+        for column, reason in problems:
+            summary.error(row.line, column, reason)
+        if biz is None or not external or len(external) > 100:
+            continue
+        if problems:  # still staged, so a repeated id on this line is reported in this pass
+            stage.add({"line": row.line, "business_id": biz.id, "external_id": external})
             continue
         if consent and consent_at is None:
             consent_at = today
@@ -524,8 +584,7 @@ def _import_customers(
             }
         )
     stage.flush()
-    if summary.ok:
-        _report_duplicates(conn, stage_def, summary, "customer")
+    _report_duplicates(conn, stage_def, summary, "customer")
     if summary.ok:
         now = datetime.now(UTC)
         counts = merge(
@@ -547,13 +606,29 @@ def _import_customers(
 
 
 def _report_duplicates(conn: Any, stage_def: Any, summary: Summary, column: str) -> None:
-    rows, total = duplicates(conn, stage_def, ["business_id", "external_id"], SHOWN_ERRORS)
-    for line, first, key in rows:
+    for line, first, key in duplicates(conn, stage_def, ["business_id", "external_id"]):
         summary.error(line, column, f"{key!r} repeats line {first}")
-    summary.error_count += total - len(rows)
 
 
 # --- transactions
+
+
+def _amount(value: str, currency: str) -> int:
+    """'1350.50' on the fast path; '1 234,50 руб.', '₽ 99', '12 RUB' through locale_input."""
+    try:
+        return fields.money(value, currency, allow_negative=True)
+    except CellError as plain:
+        if not value.strip():
+            raise CellError("is empty") from None
+        try:
+            minor = locale_input.parse_money(value, currency, allow_negative=True)
+        except locale_input.InputError as exc:
+            if "is in" in str(exc):  # another currency's mark: say that, not "not an amount"
+                raise CellError(str(exc)) from None
+            raise plain from None
+        if abs(minor) > fields.MAX_MINOR:
+            raise CellError(f"{value} is implausibly large") from None
+        return minor
 
 
 def _import_transactions(
@@ -605,16 +680,30 @@ def _import_transactions(
             except locale_input.InputError as exc:
                 problems.append(("at", str(exc)))
             try:
-                amount = fields.money(v.get("amount", ""), biz.currency, allow_negative=True)
+                amount = _amount(v.get("amount", ""), biz.currency)
             except CellError as exc:
                 problems.append(("amount", str(exc)))
         customer = v.get("customer", "")
+        if len(customer) > 100:
+            problems.append(("customer", "longer than 100 characters"))
         items = ";".join(i.strip() for i in v.get("items", "").split(";") if i.strip())
         if len(items) > 2000:
             problems.append(("items", "longer than 2000 characters"))
-        if problems or biz is None or at is None:
-            for column, reason in problems:
-                summary.error(row.line, column, reason)
+        for column, reason in problems:
+            summary.error(row.line, column, reason)
+        if biz is None or not external or len(external) > 100:
+            continue
+        if problems or at is None:
+            # Staged without its values: a repeated receipt or an unknown customer on this
+            # line is still reported in this pass, with the line's other errors.
+            stage.add(
+                {
+                    "line": row.line,
+                    "business_id": biz.id,
+                    "external_id": external,
+                    "customer_ext": customer[:100],
+                }
+            )
             continue
         at_utc = at.astimezone(UTC)
         stage.add(
@@ -635,36 +724,8 @@ def _import_transactions(
     ambiguous = dates.problem()
     if ambiguous is not None:
         summary.error(ambiguous[0], "at", ambiguous[1])
-    if summary.ok:
-        _report_duplicates(conn, stage_def, summary, "id")
-    if summary.ok:
-        customers = Customer.__table__
-        conn.execute(
-            update(stage_def)
-            .values(
-                customer_id=select(customers.c.id)
-                .where(
-                    customers.c.business_id == stage_def.c.business_id,
-                    customers.c.external_id == stage_def.c.customer_ext,
-                )
-                .scalar_subquery()
-            )
-            .where(stage_def.c.customer_ext != "")
-        )
-        unknown = (
-            select(stage_def.c.line, stage_def.c.customer_ext)
-            .where(stage_def.c.customer_ext != "", stage_def.c.customer_id.is_(None))
-            .order_by(stage_def.c.line)
-        )
-        found = 0
-        for line, ext in conn.execute(unknown.limit(SHOWN_ERRORS)):
-            found += 1
-            summary.error(
-                int(line), "customer", f"unknown customer {ext!r}; import customers first"
-            )
-        if found == SHOWN_ERRORS:
-            total = conn.scalar(select(func.count()).select_from(unknown.subquery())) or 0
-            summary.error_count += int(total) - found
+    _report_duplicates(conn, stage_def, summary, "id")
+    _report_unknown_customers(conn, stage_def, summary)
     if summary.ok:
         counts = merge(
             conn,
@@ -680,3 +741,27 @@ def _import_transactions(
             counts.unchanged,
         )
     stage.drop()
+
+
+def _report_unknown_customers(conn: Any, stage_def: Any, summary: Summary) -> None:
+    """Resolve each line's customer; checked even when other lines are wrong (one pass)."""
+    customers = Customer.__table__
+    conn.execute(
+        update(stage_def)
+        .values(
+            customer_id=select(customers.c.id)
+            .where(
+                customers.c.business_id == stage_def.c.business_id,
+                customers.c.external_id == stage_def.c.customer_ext,
+            )
+            .scalar_subquery()
+        )
+        .where(stage_def.c.customer_ext != "")
+    )
+    unknown = (
+        select(stage_def.c.line, stage_def.c.customer_ext)
+        .where(stage_def.c.customer_ext != "", stage_def.c.customer_id.is_(None))
+        .order_by(stage_def.c.line)
+    )
+    for line, ext in conn.execute(unknown):
+        summary.error(int(line), "customer", f"unknown customer {ext!r}; import customers first")

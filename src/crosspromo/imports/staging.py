@@ -7,7 +7,7 @@ or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,9 @@ def stage_table(
         *copies,
         *extra,
         prefixes=["TEMPORARY"],
+        # Gone with the import's transaction: behind pgbouncer in transaction mode the server
+        # connection serves other clients next, and must carry no table of ours.
+        postgresql_on_commit="DROP",
     )
 
 
@@ -108,12 +111,13 @@ class MergeCounts:
 
 
 def duplicates(
-    conn: Connection, stage: Table, key: Sequence[str], limit: int
-) -> tuple[list[tuple[int, int, str]], int]:
+    conn: Connection, stage: Table, key: Sequence[str]
+) -> Iterator[tuple[int, int, str]]:
     """Rows whose key repeats an earlier row of the same file: (line, first line, key)."""
     cols = [stage.c[k] for k in key]
     grouped = (
         select(*cols, func.min(stage.c.line).label("first"), func.count().label("n"))
+        .where(*[c.is_not(None) for c in cols])
         .group_by(*cols)
         .having(func.count() > 1)
         .subquery()
@@ -125,9 +129,8 @@ def duplicates(
         .where(stage.c.line != grouped.c.first)
         .order_by(stage.c.line)
     )
-    total = conn.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = [(int(a), int(b), str(c)) for a, b, c in conn.execute(query.limit(limit))]
-    return rows, int(total)
+    for a, b, c in conn.execute(query):
+        yield int(a), int(b), str(c)
 
 
 def merge(

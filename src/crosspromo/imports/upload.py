@@ -3,15 +3,58 @@
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import tempfile
+import time
+import uuid
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
 
-from crosspromo.errors import Invalid
+from crosspromo.errors import Invalid, NotFound
 
 CHUNK = 1 << 20
 MAX_UPLOAD = 4 << 30  # 4 GiB
+
+
+KEEP_SECONDS = 24 * 3600  # an upload waiting for its column mapping; then it is removed
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}(?:\.[a-z0-9]{1,5}){0,2}")
+
+
+def _waiting(business_id: uuid.UUID) -> Path:
+    folder = Path(tempfile.gettempdir()) / "crosspromo-waiting" / str(business_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def keep(upload: UploadFile, business_id: uuid.UUID) -> tuple[str, int]:
+    """Save an upload while the owner maps its columns; returns its token and size.
+
+    The token is random and the file lives under the business's own folder, so only a
+    manager of that business can reach it; files older than a day are removed.
+    """
+    path, size = save(upload)
+    folder = _waiting(business_id)
+    stale = time.time() - KEEP_SECONDS
+    for old in folder.iterdir():
+        if old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16) + "".join(path.suffixes[-2:]).lower()
+    if not _TOKEN.fullmatch(token):
+        token = token.split(".")[0]
+    path.replace(folder / token)
+    return token, size
+
+
+def kept(business_id: uuid.UUID, token: str) -> Path:
+    """The file saved by `keep`; NotFound when the token is malformed, old or not this one's."""
+    if not _TOKEN.fullmatch(token):
+        raise NotFound("The uploaded file is gone; upload it again.")
+    path = _waiting(business_id) / token
+    if not path.is_file():
+        raise NotFound("The uploaded file is gone; upload it again.")
+    return path
 
 
 def save(upload: UploadFile) -> tuple[Path, int]:

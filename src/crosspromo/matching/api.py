@@ -10,7 +10,7 @@ from crosspromo.auth import ManagerBusiness
 from crosspromo.businesses import categories
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid, NotFound
-from crosspromo.matching import learned, relations, service
+from crosspromo.matching import aggregates, posterior, relations, service
 from crosspromo.matching.schemas import RelationsOut, SuggestionOut, WhyNotOut
 from crosspromo.web.deps import ApiActor, Db
 from crosspromo.web.i18n import pick_locale
@@ -67,14 +67,15 @@ def category_relations(
     db: Db,
     category: Annotated[str, Query(max_length=100, description="e.g. shop=bakery")],
     locale: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
+    city: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
 ) -> dict[str, Any]:
-    """Curated relations of a category next to what the platform learned (with sample sizes)."""
+    """Curated relations of a category next to what everyone's shared customers say."""
     if not categories.exists(category):
         raise Invalid(f"Unknown category {category!r}.", field="category")
-    return relations_view(db, category, locale or "en")
+    return relations_view(db, category, locale or "en", city)
 
 
-def relations_view(db: Any, category: str, locale: str) -> dict[str, Any]:
+def relations_view(db: Any, category: str, locale: str, city: str | None = None) -> dict[str, Any]:
     """One category's curated and learned relations, for the API and the CLI."""
     curated = [
         {
@@ -89,29 +90,25 @@ def relations_view(db: Any, category: str, locale: str) -> dict[str, Any]:
         for other, rel in _curated(category)
     ]
     learned_rows = []
-    for pair in learned.by_category(db):
-        if category not in (pair.a, pair.b):
-            continue
-        other = pair.b if pair.a == category else pair.a
-        first = (
-            pair.a_first
-            if pair.a == other
-            else learned.Direction(
-                1 - pair.a_first.share,
-                1 - pair.a_first.high,
-                1 - pair.a_first.low,
-                pair.a_first.sample,
-            )
-        )
+    for other, figures in sorted(aggregates.for_category(db, category, city).items()):
+        belief = posterior.believe(category, other, figures)
+        n, k = figures.shared, figures.partner_first
+        low, high = posterior.beta_interval(k + 0.5, n - k + 0.5)
         learned_rows.append(
             {
                 "category": other,
-                "shared_customers": pair.shared,
-                "lift": round(pair.lift, 2),
-                "other_first_share": round(first.share, 3),
-                "other_first_interval": [round(first.low, 3), round(first.high, 3)],
-                "switched_share": round(pair.switched_share, 3),
-                "small_sample": first.small_sample,
+                "city": figures.city,
+                "business_pairs": figures.business_pairs,
+                "shared_customers": n,
+                "expected_by_chance": round(figures.expected, 1),
+                "lift": round(figures.lift, 2),
+                "other_first_share": round(k / n, 3) if n else 0.5,
+                "other_first_interval": [round(low, 3), round(high, 3)],
+                "switched_share": round(figures.switched / n, 3) if n else 0.0,
+                "small_sample": not figures.ordered,
+                "strength": round(belief.strength, 3),
+                "direction": belief.direction,
+                "source": belief.source,
             }
         )
     return {

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crosspromo.cli_support import business_by_slug, session_scope
-from crosspromo.matching import learned, service
+from crosspromo.matching import scheduled, service
 
 partners_app = typer.Typer(no_args_is_help=True, help="Find partners.")
 console = Console()
@@ -75,7 +75,7 @@ def why_not(
 def learn() -> None:
     """Recompute learned relations (lift, direction, substitution) from shared customers."""
     with session_scope() as db, console.status("Learning from shared customers…") as status:
-        pairs = learned.learn(db, progress=lambda n: status.update(f"{n:,} people…"))
+        pairs = scheduled.learn_all(db, progress=lambda step: status.update(f"{step}…"))
     console.print(f"[green]Learned[/green] {pairs:,} business pairs.")
 
 
@@ -98,16 +98,16 @@ def show_relations(
         )
     console.print(curated)
     learned_table = Table(title="Learned from shared customers")
-    for column in ("category", "shared", "lift", "they come first", "switched", "note"):
+    for column in ("category", "pairs", "shared", "lift", "they come first", "decided by"):
         learned_table.add_column(column)
     for row in sorted(view["learned"], key=lambda r: (r["small_sample"], -r["lift"]))[:30]:
         low, high = row["other_first_interval"]
         learned_table.add_row(
             row["category"],
+            str(row["business_pairs"]),
             str(row["shared_customers"]),
-            f"{row['lift']:.2f}",
-            f"{row['other_first_share']:.0%} ({low:.0%}-{high:.0%})",
-            f"{row['switched_share']:.0%}",
-            "small sample" if row["small_sample"] else "",
+            f"{row['lift']:.1f}",
+            "too few to say" if row["small_sample"] else f"about {low:.0%}-{high:.0%}",
+            row["source"],
         )
     console.print(learned_table)

@@ -8,19 +8,18 @@ keeps counts per pair of businesses.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from itertools import combinations
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+import numpy as np
+from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
-from crosspromo.customers.models import Customer
 from crosspromo.db import utcnow
-from crosspromo.matching.models import LearnedPair
+from crosspromo.matching import aggregates
+from crosspromo.matching.models import LearnedPair, LearningState
 from crosspromo.sales.models import Transaction
 
 CLOSE_DAYS = 14  # first purchases this close count as "together", whatever came first
@@ -52,61 +51,121 @@ def wilson(successes: int, total: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _visits(session: Session) -> Iterable[tuple[str, uuid.UUID, datetime, datetime]]:
-    person = func.coalesce(Customer.email_hash, Customer.phone_hash).label("person")
-    query = (
-        select(person, Customer.business_id, func.min(Transaction.at), func.max(Transaction.at))
-        .join(Transaction, Transaction.customer_id == Customer.id)
-        .where(person.is_not(None))
-        .group_by(person, Customer.business_id)
-        .order_by(person)
-        .execution_options(yield_per=20_000)
-    )
-    for row in session.execute(query):
-        yield row[0], row[1], row[2], row[3]
+# One query over everyone: each person's first and last purchase per business, joined with
+# itself per person. The database does the work (both engines); Python only sees pairs.
+_VISITS = """
+SELECT COALESCE(c.email_hash, c.phone_hash) AS person, c.business_id AS business,
+       MIN(t.at) AS first_at, MAX(t.at) AS last_at
+FROM customers c JOIN transactions t ON t.customer_id = c.id
+WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL {restrict}
+GROUP BY COALESCE(c.email_hash, c.phone_hash), c.business_id
+"""
+_CLOSE = {
+    "sqlite": "ABS(julianday(a.first_at) - julianday(b.first_at)) <= {days}",
+    "postgresql": "a.first_at BETWEEN b.first_at - INTERVAL '{days} days' "
+    "AND b.first_at + INTERVAL '{days} days'",
+}
+_PAIRS = """
+WITH visits AS ({visits})
+SELECT a.business, b.business, COUNT(*),
+       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN {close} THEN 1 ELSE 0 END)
+FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
+{where}
+GROUP BY a.business, b.business
+"""
+_AUDIENCE = """
+WITH visits AS ({visits})
+SELECT business, COUNT(*) FROM visits GROUP BY business
+"""
+_PEOPLE = """
+SELECT COUNT(DISTINCT COALESCE(c.email_hash, c.phone_hash)) FROM customers c
+WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL
+  AND EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = c.id)
+"""
+_RESTRICT = """
+AND COALESCE(c.email_hash, c.phone_hash) IN (
+  SELECT COALESCE(c2.email_hash, c2.phone_hash) FROM customers c2
+  WHERE c2.business_id IN ({ids}))
+"""
 
 
-def learn(session: Session, *, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute learned_pairs from all shared customers; returns the number of pairs."""
-    pairs: dict[tuple[uuid.UUID, uuid.UUID], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    audience: dict[uuid.UUID, int] = defaultdict(int)
-    people = 0
-    current: str | None = None
-    visits: list[tuple[uuid.UUID, datetime, datetime]] = []
+def _uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
-    def close() -> None:
-        nonlocal people
-        if not visits:
-            return
-        people += 1
-        for business_id, _, _ in visits:
-            audience[business_id] += 1
-        for (a, a_first, a_last), (b, b_first, b_last) in combinations(
-            sorted(visits, key=lambda v: str(v[0])), 2
-        ):
-            counts = pairs[(a, b)]
-            counts[0] += 1
-            if a_first < b_first:
-                counts[1] += 1
-            if a_last < b_first or b_last < a_first:
-                counts[2] += 1
-            if abs((a_first - b_first).total_seconds()) <= CLOSE_DAYS * 86400:
-                counts[3] += 1
-        if progress is not None and people % 5000 == 0:
-            progress(people)
 
-    for key, business_id, first, last in _visits(session):
-        if key != current:
-            close()
-            visits = []
-            current = key
-        visits.append((business_id, first, last))
-    close()
-    session.execute(delete(LearnedPair))
+def _bind_ids(session: Session, ids: Sequence[uuid.UUID]) -> tuple[str, dict[str, Any]]:
+    """An IN list of business ids as bound parameters, stored the way each engine stores them."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    names = [f"b{k}" for k in range(len(ids))]
+    values = {n: (i if postgres else i.hex) for n, i in zip(names, ids, strict=True)}
+    return ", ".join(f":{n}" for n in names), values
+
+
+def pair_counts(
+    session: Session, *, only: Sequence[uuid.UUID] | None = None
+) -> list[tuple[uuid.UUID, uuid.UUID, int, int, int, int]]:
+    """(a, b, shared, a_first, switched, close) per business pair (a < b), from one SQL query.
+
+    `only`: just the pairs touching these businesses (an incremental run).
+    """
+    dialect = session.get_bind().dialect.name
+    close = _CLOSE["postgresql" if dialect == "postgresql" else "sqlite"].format(days=CLOSE_DAYS)
+    params: dict[str, Any] = {}
+    restrict = where = ""
+    if only is not None:
+        if not only:
+            return []
+        ids, params = _bind_ids(session, only)
+        restrict = _RESTRICT.format(ids=ids)
+        where = f"WHERE a.business IN ({ids}) OR b.business IN ({ids})"
+    sql = _PAIRS.format(visits=_VISITS.format(restrict=restrict), close=close, where=where)
+    return [
+        (_uuid(r[0]), _uuid(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]))
+        for r in session.execute(text(sql), params)
+    ]
+
+
+def audiences(session: Session) -> tuple[dict[uuid.UUID, int], int]:
+    """Distinct people per business, and on the whole platform."""
+    rows = session.execute(text(_AUDIENCE.format(visits=_VISITS.format(restrict=""))))
+    audience = {_uuid(r[0]): int(r[1]) for r in rows}
+    people = int(session.scalar(text(_PEOPLE)) or 0)
+    return audience, people
+
+
+def learn(
+    session: Session,
+    *,
+    only: Sequence[uuid.UUID] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Recompute learned pairs (all, or those touching `only`) and the category relations.
+
+    Returns the number of business pairs written.
+    """
+    say = progress or (lambda _step: None)
+    mark = session.scalar(select(func.max(Transaction.id))) or 0
+    say("counting shared customers")
+    counts = pair_counts(session, only=only)
+    say("counting audiences")
+    audience, people = audiences(session)
+    say(f"writing {len(counts):,} business pairs")
+    if only is None:
+        session.execute(delete(LearnedPair))
+    else:
+        for start in range(0, len(only), 500):
+            chunk = list(only[start : start + 500])
+            session.execute(
+                delete(LearnedPair).where(
+                    LearnedPair.business_a.in_(chunk) | LearnedPair.business_b.in_(chunk)
+                )
+            )
     now = utcnow()
     rows = []
-    for (a, b), (shared, a_first, switched, near) in pairs.items():
-        expected = audience[a] * audience[b] / people if people else 0
+    for a, b, shared, a_first, switched, near in counts:
+        expected = audience.get(a, 0) * audience.get(b, 0) / people if people else 0
         rows.append(
             {
                 "id": uuid.uuid4(),
@@ -122,6 +181,19 @@ def learn(session: Session, *, progress: Callable[[int], None] | None = None) ->
         )
     for start in range(0, len(rows), 5000):
         session.execute(insert(LearnedPair), rows[start : start + 5000])
+    session.flush()
+    say("summing by category")
+    aggregates.learn(session, audience=audience)
+    state = session.get(LearningState, 1)
+    if state is None:  # the migration adds it; a database built another way gets it here
+        state = LearningState(id=1, last_transaction=0, people=0, pairs=0)
+        session.add(state)
+    state.learned_at = now
+    if only is None:
+        state.full_at = now
+    state.last_transaction = int(mark)
+    state.people = people
+    state.pairs = int(session.scalar(select(func.count()).select_from(LearnedPair)) or 0)
     session.flush()
     return len(rows)
 
@@ -142,71 +214,44 @@ class PairView:
 
 
 def for_business(session: Session, *, business_id: uuid.UUID) -> dict[uuid.UUID, PairView]:
-    """Every learned pair of a business, keyed by the partner."""
-    rows = session.scalars(
-        select(LearnedPair).where(
-            (LearnedPair.business_a == business_id) | (LearnedPair.business_b == business_id)
-        )
+    """Learned pairs of a business with partners who allow overlap discovery, by partner.
+
+    The caller checks that the business itself allows it: pairwise figures are opt-in.
+    """
+    partner = Business.id == case(
+        (LearnedPair.business_a == business_id, LearnedPair.business_b),
+        else_=LearnedPair.business_a,
     )
+    rows = session.execute(
+        select(LearnedPair)
+        .join(Business, partner)
+        .where(
+            (LearnedPair.business_a == business_id) | (LearnedPair.business_b == business_id),
+            Business.allow_overlap_discovery.is_(True),
+        )
+    ).scalars()
+    found = list(rows)
+    if not found:
+        return {}
+    firsts = np.array(
+        [r.shared - r.a_first if r.business_a == business_id else r.a_first for r in found]
+    )
+    shared = np.array([r.shared for r in found])
+    # One vectorised call: a business may have thousands of pairs.
+    from statsmodels.stats.proportion import proportion_confint
+
+    lows, highs = proportion_confint(firsts, np.maximum(shared, 1), alpha=0.05, method="wilson")
     views: dict[uuid.UUID, PairView] = {}
-    for row in rows:
-        me_is_a = row.business_a == business_id
-        partner = row.business_b if me_is_a else row.business_a
-        partner_first = row.shared - row.a_first if me_is_a else row.a_first
-        low, high = wilson(partner_first, row.shared)
-        views[partner] = PairView(
-            shared=row.shared,
+    for k, row in enumerate(found):
+        other = row.business_b if row.business_a == business_id else row.business_a
+        n = row.shared
+        views[other] = PairView(
+            shared=n,
             lift=row.lift,
             partner_first=Direction(
-                partner_first / row.shared if row.shared else 0.0, low, high, row.shared
+                firsts[k] / n if n else 0.0, float(lows[k]), float(highs[k]), n
             ),
-            switched_share=row.switched / row.shared if row.shared else 0.0,
-            close_share=row.close / row.shared if row.shared else 0.0,
+            switched_share=row.switched / n if n else 0.0,
+            close_share=row.close / n if n else 0.0,
         )
     return views
-
-
-@dataclass(frozen=True)
-class CategoryPair:
-    a: str
-    b: str
-    shared: int
-    lift: float
-    a_first: Direction
-    switched_share: float
-
-
-def by_category(session: Session, *, min_shared: int = 1) -> list[CategoryPair]:
-    """Learned pairs summed by category pair (a < b), strongest lift first."""
-    cat_a = select(Business.id, Business.category).subquery()
-    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
-    categories = dict(session.execute(select(cat_a.c.id, cat_a.c.category)).all())
-    for row in session.scalars(select(LearnedPair)):
-        ca, cb = categories.get(row.business_a), categories.get(row.business_b)
-        if ca is None or cb is None or ca == cb:
-            continue
-        a_first = row.a_first
-        if cb < ca:
-            ca, cb, a_first = cb, ca, row.shared - row.a_first
-        t = totals[(ca, cb)]
-        t[0] += row.shared
-        t[1] += a_first
-        t[2] += row.switched
-        t[3] += row.lift * row.shared
-    result = []
-    for (ca, cb), (shared, first, switched, weighted_lift) in totals.items():
-        if shared < min_shared:
-            continue
-        n = int(shared)
-        low, high = wilson(int(first), n)
-        result.append(
-            CategoryPair(
-                ca,
-                cb,
-                n,
-                weighted_lift / shared,
-                Direction(first / shared, low, high, n),
-                switched / shared,
-            )
-        )
-    return sorted(result, key=lambda p: -p.lift)

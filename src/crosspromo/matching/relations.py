@@ -32,6 +32,7 @@ class Relation:
     strength: float
     source: str
     note: str
+    note_ru: str = ""  # the note in Russian; without it a Russian page leaves the note out
 
 
 @cache
@@ -55,6 +56,7 @@ def all_relations() -> tuple[Relation, ...]:
             float(r.get("strength", 1.0)),
             r["source"],
             r.get("note", ""),
+            r.get("note_ru", ""),
         )
         for r in rows
     )

@@ -22,6 +22,7 @@ class SuggestionOut(BaseModel):
     score: float
     criteria: dict[str, float]
     direction: str
+    source: str  # which decided the relation and direction: curated, data, both or none
     overlap: int | None  # rounded shared customers, when both allow it
     reasons: list[str]
     warnings: list[str]
@@ -44,13 +45,21 @@ class CuratedRelation(BaseModel):
 
 
 class LearnedRelation(BaseModel):
+    """What everyone's shared customers say (at least 5 business pairs and 50 people)."""
+
     category: str
+    city: str  # '' when learned over every city
+    business_pairs: int
     shared_customers: int
+    expected_by_chance: float
     lift: float
     other_first_share: float
     other_first_interval: list[float]
     switched_share: float
-    small_sample: bool
+    small_sample: bool  # too few shared people to speak about order
+    strength: float  # the posterior complement strength (curated prior + data)
+    direction: str
+    source: str  # curated | data | both | none
 
 
 class RelationsOut(BaseModel):

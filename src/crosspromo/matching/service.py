@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
 from crosspromo.errors import NotFound
-from crosspromo.matching import learned, relations
+from crosspromo.matching import (
+    aggregates,
+    feedback,
+    learned,
+    posterior,
+    relations,
+    shared_frames,
+)
 from crosspromo.matching.explain import (
     AFTER,
     BALANCE,
@@ -29,24 +36,39 @@ from crosspromo.matching.explain import (
     COMPETITOR,
     COMPLEMENTS,
     COMPLEMENTS_PLAIN,
+    DATA_EITHER,
+    DATA_FIRST,
+    DATA_FIRST_ONE,
+    DATA_LIFT,
+    DATA_NO_LIFT,
     FAR_TIER,
+    FAR_TIER_PROVEN,
     FIRST_SHARE,
     LEARNED_LIFT,
     LEARNED_SMALL,
     NEAR_TIER,
     NO_PLACE,
     NO_REASON,
-    NO_RECORD,
     ONLINE,
     ONLINE_OFFLINE,
+    ORDER_OVERRULED,
+    ORDER_WORDS,
     OVERLAP,
     PLACE_UNKNOWN,
+    RECORD_PAIR,
+    RECORD_WORKED,
+    RUNNING_NOW,
     SAME_TIER,
     SELF,
+    SOURCE_BOTH,
+    SOURCE_CURATED,
+    SOURCE_DATA,
     SWITCHING,
     TOGETHER,
     TOO_FAR,
     Category,
+    Note,
+    Phrase,
     Reason,
 )
 from crosspromo.overlap.service import rounded
@@ -65,8 +87,41 @@ CRITERIA = (
 DIRECTIONS = ("unknown", "before", "after", "together")
 CYCLE_SCORE = {"before": 1.0, "together": 0.8, "unknown": 0.5, "after": 0.3}
 CYCLE_BY_CODE = np.array([CYCLE_SCORE[d] for d in DIRECTIONS])
-ORDER_SHARE = 0.6
 EARTH_KM = 6371.0
+PRICE_FIT = np.array([1.0, 0.85, 0.2, 0.0])  # by the gap in price tiers
+NEAR_KM = 10.0  # closeness falls to about a third at this distance (a city crossed by car)
+FAR_TIER_FACTOR = 0.8
+PROVEN_LIFT = 2.0
+
+
+def _category_record(history: feedback.Record, mine: str, theirs: str) -> float:
+    found = history.of_category(mine, theirs)
+    return found[0] if found is not None else 0.5
+
+
+def _beliefs(
+    session: Session, mine: str, city: str | None, codes: Sequence[str]
+) -> list[posterior.Belief]:
+    """One belief per candidate category, cached until the next learning run."""
+    version = aggregates.version(session)
+    key = (str(session.get_bind().engine.url), mine, (city or "").strip().casefold(), version)
+    hit = _BELIEFS.get(key)
+    if hit is not None and hit[0] == tuple(codes):
+        return hit[1]
+    found = aggregates.for_category(session, mine, city)
+    result = [
+        posterior.believe(mine, code, found.get(code))
+        if code in found or relations.between(mine, code) is not None
+        else posterior.NOTHING
+        for code in codes
+    ]
+    if len(_BELIEFS) > 1000:
+        _BELIEFS.clear()
+    _BELIEFS[key] = (tuple(codes), result)
+    return result
+
+
+_BELIEFS: dict[tuple[Any, ...], tuple[tuple[str, ...], list[posterior.Belief]]] = {}
 
 
 @dataclass
@@ -79,6 +134,7 @@ class Suggestion:
     reasons: list[Reason] = field(default_factory=list)
     warnings: list[Reason] = field(default_factory=list)
     rank: int = 0
+    source: str = "none"  # which decided the relation and direction: curated, data, both
 
     def to_dict(self, locale: str) -> dict[str, Any]:
         b = self.business
@@ -95,6 +151,7 @@ class Suggestion:
             "score": round(self.score, 4),
             "criteria": {k: round(v, 4) for k, v in self.criteria.items()},
             "direction": self.direction,
+            "source": self.source,
             "overlap": self.overlap,
             "reasons": [r.render(locale) for r in self.reasons],
             "warnings": [w.render(locale) for w in self.warnings],
@@ -102,8 +159,36 @@ class Suggestion:
 
 
 def weights() -> dict[str, float]:
+    """The default criteria weights (settings): the prior of the fitted ones."""
     s = get_settings()
     return {name: float(getattr(s, f"match_weight_{name}")) for name in CRITERIA}
+
+
+def current_weights(session: Session) -> dict[str, float]:
+    """The weights refitted from results by the worker, else the defaults."""
+    fitted = (aggregates.taught(session) or {}).get("weights")
+    defaults = weights()
+    if not fitted:
+        return defaults
+    return {k: float(fitted.get(k, v)) for k, v in defaults.items()}
+
+
+def pair_criteria() -> Callable[[Session, Business, Business], dict[str, float]]:
+    """Criteria of (business, partner) pairs, scoring each business once (for refitting)."""
+    seen: dict[uuid.UUID, _Scored] = {}
+
+    def criteria(session: Session, business: Business, partner: Business) -> dict[str, float]:
+        if business.id not in seen:
+            if len(seen) > 200:
+                seen.clear()
+            seen[business.id] = _score(session, business, None)
+        scored = seen[business.id]
+        i = scored.frame.index.get(partner.id)
+        if i is None:
+            return {k: 0.5 for k in CRITERIA}
+        return {k: float(v[i]) for k, v in scored.criteria.items()}
+
+    return criteria
 
 
 def _audience_row(values: Any) -> int:
@@ -171,7 +256,12 @@ def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
         return hit[2]
     version = _version(session)
     if refresh or hit is None or hit[0] != version:
-        hit = (version, now, _frame(session))
+        redis_url = get_settings().redis_url
+        if redis_url and not refresh:
+            frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
+        else:
+            frame = _frame(session)
+        hit = (version, now, frame)
     else:
         hit = (version, now, hit[2])
     _CACHE[key] = hit
@@ -252,7 +342,10 @@ class _Scored:
     shared: np.ndarray
     pairs: dict[uuid.UUID, learned.PairView]
     radius: float
-    located: bool = True
+    located: bool
+    beliefs: list[posterior.Belief]
+    proven: np.ndarray
+    history: feedback.Record
 
 
 def _score(session: Session, business: Business, radius_km: float | None) -> _Scored:
@@ -263,41 +356,38 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         n = len(frame.ids)
     me = frame.index[business.id]
     mine = business.category
-    pairs = learned.for_business(session, business_id=business.id)
-    # Per category, not per candidate: a few hundred look-ups instead of 10^5.
-    strength = np.zeros(len(frame.codes))
-    competes_cat = np.zeros(len(frame.codes), dtype=bool)
-    direction_cat = np.zeros(len(frame.codes), dtype=np.int8)
-    for k, code in enumerate(frame.codes):
-        rel = relations.between(mine, code)
-        strength[k] = rel.strength if rel is not None and rel.kind == "complements" else 0.0
-        direction_cat[k] = DIRECTIONS.index(relations.direction(mine, code))
-        competes_cat[k] = relations.competes(mine, code)
+    allows = bool(frame.discovery[me])
+    pairs = learned.for_business(session, business_id=business.id) if allows else {}
+    # Per category, not per candidate: a few hundred beliefs instead of 10^5.
+    beliefs = _beliefs(session, mine, business.city, frame.codes)
+    strength = np.array([bel.strength for bel in beliefs])
+    direction_cat = np.array([DIRECTIONS.index(bel.direction) for bel in beliefs], dtype=np.int8)
+    competes_cat = np.array([relations.competes(mine, code) for code in frame.codes], dtype=bool)
     comp = strength[frame.cat_idx]
     competes = competes_cat[frame.cat_idx]
     direction = direction_cat[frame.cat_idx]
     shared = np.zeros(n)
     learned_comp = np.zeros(n)
+    proven = np.zeros(n, dtype=bool)  # the pair's own data shows a real lift
     both_allow = frame.discovery & frame.discovery[me]
     for partner, view in pairs.items():
         i = frame.index.get(partner)
         if i is None or not both_allow[i]:
             continue
         shared[i] = view.shared
-        if not view.small_sample and view.lift > 1:
-            learned_comp[i] = min(1.0, math.log(view.lift) / math.log(20))
-            share = view.partner_first
-            # Curated journeys speak first; the data decides where nobody curated an order.
-            if DIRECTIONS[direction[i]] == "unknown":
-                if view.close_share > 0.5:
-                    direction[i] = DIRECTIONS.index("together")
-                # A clear order only: 60/40 beyond the interval, not a significant 48/52.
-                elif share.low > ORDER_SHARE:
-                    direction[i] = DIRECTIONS.index("before")
-                elif share.high < 1 - ORDER_SHARE:
-                    direction[i] = DIRECTIONS.index("after")
-                else:
-                    direction[i] = DIRECTIONS.index("together")
+        if view.small_sample:
+            continue
+        learned_comp[i] = posterior.lift_strength(view.lift)
+        proven[i] = view.lift >= PROVEN_LIFT
+        # The pair's own order, with the category belief as a prior of PRIOR_ORDER people.
+        bel = beliefs[int(frame.cat_idx[i])]
+        first = view.partner_first
+        k, sample = first.share * first.sample, first.sample
+        a0 = posterior.PRIOR_ORDER * bel.first_share
+        b0 = posterior.PRIOR_ORDER * (1 - bel.first_share)
+        low, high = posterior.beta_interval(a0 + k, b0 + sample - k)
+        share = (a0 + k) / (a0 + b0 + sample)
+        direction[i] = DIRECTIONS.index(posterior.order(share, low, high))
     smaller = np.minimum(frame.customers, frame.customers[me])
     overlap = np.where(
         both_allow & (smaller > 0),
@@ -305,14 +395,16 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         0.5 * (~both_allow),
     )
     tier_gap = np.abs(frame.tier - frame.tier[me]).astype(float)
-    price = 1.0 - tier_gap / 3.0
+    price = PRICE_FIT[np.minimum(tier_gap, 3).astype(np.int8)]
     located = not (np.isnan(frame.lat[me]) or np.isnan(frame.lon[me]))
     online_pair = frame.online | frame.online[me]
     radius = radius_km if radius_km is not None else get_settings().match_radius_km
     if located:
         km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
         km = np.where(np.isnan(km), np.inf, km)  # a partner whose place is unknown is not near
-        distance = np.where(online_pair, 1.0, np.clip(1.0 - km / max(radius, 0.1), 0.0, 1.0))
+        # Closeness decays with the distance itself, whatever radius the owner searches in
+        # (the radius only filters): a partner 3 km away beats one 12 km away in any search.
+        distance = np.where(online_pair, 1.0, np.exp(-km / NEAR_KM))
     else:
         # Our own place is unknown: distance can neither rank nor filter; the owner is told.
         km = np.full(n, np.nan)
@@ -327,7 +419,16 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         channel = np.where(frame.online, 1.0, 0.4)
     else:
         channel = np.where(frame.online, 0.7, 1.0)
-    record = np.full(n, 0.5)
+    taught = aggregates.taught(session)
+    history = feedback.record_for(session, business.id, taught)
+    record_cat = np.array(
+        [_category_record(history, mine, code) for code in frame.codes], dtype=float
+    )
+    record = record_cat[frame.cat_idx]
+    for partner, value in history.own.items():
+        i = frame.index.get(partner)
+        if i is not None:
+            record[i] = value
     cycle = CYCLE_BY_CODE[direction]
     criteria = {
         "complementarity": np.maximum(comp, learned_comp),
@@ -339,9 +440,13 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         "channel": channel,
         "record": record,
     }
-    w = weights()
+    w = current_weights(session)
     total = sum(w.values()) or 1.0
     score = sum(w[k] * v for k, v in criteria.items()) / total
+    # Two or more tiers apart needs a reason: below a comparable same-tier partner unless the
+    # pair's own customers prove the match.
+    far_tier = (tier_gap >= 2) & ~proven
+    score = np.where(far_tier, score * FAR_TIER_FACTOR, score)
     # Hard filters: itself, closed, too far (offline pairs), competitors in the same price class.
     far = (~online_pair) & (km > radius) if located else np.zeros(n, dtype=bool)
     rival = competes & (tier_gap < 2)
@@ -349,7 +454,22 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
     is_me = np.arange(n) == me
     score = np.where(is_me | closed | far | rival, -1.0, score)
     masks = {"me": is_me, "closed": closed, "far": far, "rival": rival}
-    return _Scored(frame, me, criteria, score, direction, masks, km, shared, pairs, radius, located)
+    return _Scored(
+        frame,
+        me,
+        criteria,
+        score,
+        direction,
+        masks,
+        km,
+        shared,
+        pairs,
+        radius,
+        located,
+        beliefs,
+        proven,
+        history,
+    )
 
 
 def _blocking(scored: _Scored, i: int) -> list[Reason]:
@@ -386,24 +506,26 @@ def _explain(
     reasons: list[Reason] = []
     warnings: list[Reason] = []
     rel = relations.between(business.category, partner.category)
-    if rel is not None and rel.kind == "complements":
-        params = {
-            "partner": Category(partner.category),
-            "mine": Category(business.category),
-            "note": rel.note,
-        }
-        reasons.append(Reason(COMPLEMENTS if rel.note else COMPLEMENTS_PLAIN, params))
+    belief = scored.beliefs[int(f.cat_idx[i])]
+    names = {"partner": Category(partner.category), "mine": Category(business.category)}
+    if rel is not None and rel.kind == "complements" and not belief.weakened:
+        # A curated note tells the curated order: not shown where customers overruled it.
+        if rel.note and not belief.order_overruled:
+            note = Note({"en": rel.note, "ru": rel.note_ru})
+            reasons.append(Reason(COMPLEMENTS, {**names, "note": note}, plain=COMPLEMENTS_PLAIN))
+        else:
+            reasons.append(Reason(COMPLEMENTS_PLAIN, names))
+    reasons.extend(_learned(belief, names))
     view = scored.pairs.get(partner.id)
     show_overlap = bool(f.discovery[i] and f.discovery[scored.me])
     if view is not None and show_overlap:
         if view.small_sample:
             warnings.append(Reason(LEARNED_SMALL, {"n": view.shared}))
         elif view.lift > 1.5:
-            reasons.append(Reason(LEARNED_LIFT, {"lift": f"{view.lift:.1f}"}))
+            reasons.append(Reason(LEARNED_LIFT, {"lift": _times(view.lift)}))
         if not view.small_sample:
             first = view.partner_first
             params = {
-                "share": round(100 * first.share),
                 "low": round(100 * first.low),
                 "high": round(100 * first.high),
                 "n": view.shared,
@@ -417,9 +539,12 @@ def _explain(
     elif direction == "after":
         warnings.append(Reason(AFTER))
     gap = abs(partner.price_tier - business.price_tier)
-    (reasons if gap < 2 else warnings).append(
-        Reason([SAME_TIER, NEAR_TIER, FAR_TIER, FAR_TIER][gap])
-    )
+    if gap >= 2 and scored.proven[i]:
+        reasons.append(Reason(FAR_TIER_PROVEN))
+    else:
+        (reasons if gap < 2 else warnings).append(
+            Reason([SAME_TIER, NEAR_TIER, FAR_TIER, FAR_TIER][gap])
+        )
     if partner.online_only or business.online_only:
         reasons.append(Reason(ONLINE))
     elif math.isfinite(scored.km[i]):
@@ -436,10 +561,76 @@ def _explain(
         warnings.append(
             Reason(BALANCE, {"n": min(10, round(max(mine_aud, theirs) / min(mine_aud, theirs)))})
         )
-    warnings.append(Reason(NO_RECORD))
+    if belief.source in SOURCE_TEXT:
+        reasons.append(Reason(SOURCE_TEXT[belief.source]))
+    reasons.extend(_record(scored.history, business, partner))
     return Suggestion(
-        partner, float(scored.score[i]), crit, direction, overlap, reasons, warnings, rank
+        partner,
+        float(scored.score[i]),
+        crit,
+        direction,
+        overlap,
+        reasons,
+        warnings,
+        rank,
+        source=belief.source,
     )
+
+
+SOURCE_TEXT = {
+    posterior.CURATED: SOURCE_CURATED,
+    posterior.DATA: SOURCE_DATA,
+    posterior.BOTH: SOURCE_BOTH,
+}
+
+
+def _record(history: feedback.Record, business: Business, partner: Business) -> list[Reason]:
+    """What past partnerships say: a running campaign, the pair's own, or similar ones."""
+    if partner.id in history.running:
+        return [Reason(RUNNING_NOW)]
+    own = history.own.get(partner.id)
+    if own is not None:
+        return [Reason(RECORD_PAIR)] if own >= 0.7 else []
+    similar = history.of_category(business.category, partner.category)
+    if similar is not None and similar[0] >= 0.6:
+        return [Reason(RECORD_WORKED, {"good": similar[1], "total": similar[2]})]
+    return []
+
+
+def _times(lift: float) -> str:
+    return f"{lift:.1f}".rstrip("0").rstrip(".") if lift < 10 else f"{lift:.0f}"
+
+
+def _learned(belief: posterior.Belief, names: dict[str, Category]) -> list[Reason]:
+    """What everyone's shared customers say about the two categories, in plain words."""
+    figures = belief.figures
+    if figures is None:
+        return []
+    found: list[Reason] = []
+    counts = {"n": f"{figures.shared:,}", "pairs": figures.candidate_pairs}
+    if belief.weakened:
+        found.append(Reason(DATA_NO_LIFT, {**names, **counts}))
+    elif figures.lift >= posterior.LIFT_NOISE and belief.strength > 0.05:
+        found.append(Reason(DATA_LIFT, {**names, "lift": _times(figures.lift)}))
+    if figures.ordered and not belief.weakened and belief.strength > 0.05:
+        counts["pairs"] = figures.business_pairs
+        if belief.direction in ("before", "after"):
+            low, high = posterior.beta_interval(
+                figures.partner_first + 0.5, figures.shared - figures.partner_first + 0.5
+            )
+            low_pct, high_pct = round(100 * low), round(100 * high)
+            if low_pct == high_pct:
+                found.append(Reason(DATA_FIRST_ONE, {**names, **counts, "share": low_pct}))
+            else:
+                found.append(
+                    Reason(DATA_FIRST, {**names, **counts, "low": low_pct, "high": high_pct})
+                )
+        else:
+            found.append(Reason(DATA_EITHER, counts))
+        if belief.order_overruled:
+            words = Phrase(ORDER_WORDS[belief.curated_direction])
+            found.append(Reason(ORDER_OVERRULED, {"curated": words}))
+    return found
 
 
 def _shown(shared: int, k: int = 10) -> int | None:
@@ -485,4 +676,4 @@ def why_not(
         return blocked, None
     rank = int((scored.score > scored.score[i]).sum()) + 1
     suggestion = _explain(scored, i, rank, business, other)
-    return [Reason(NO_REASON, {"rank": rank, "score": f"{scored.score[i]:.2f}"})], suggestion
+    return [Reason(NO_REASON, {"rank": rank})], suggestion

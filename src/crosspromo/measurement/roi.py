@@ -46,6 +46,7 @@ class Side:
     """One partner's share: its gross profit, costs and commissions, and what is left."""
 
     business: str
+    name: str = ""  # the business's own name, for people; `business` is its slug
     gross_profit_minor: int = 0
     costs_minor: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COST_ITEMS, 0))
     commissions_paid_minor: int = 0
@@ -147,7 +148,7 @@ def roi(session: Session, *, campaign_id: uuid.UUID, measured: Measurement | Non
     by_slug = {b.slug: b for b in members.values()}
     honouring = by_slug[measured.honouring]
     issuer = by_slug[measured.issuer]
-    sides = {bid: Side(business=b.slug) for bid, b in members.items()}
+    sides = {bid: Side(business=b.slug, name=b.name) for bid, b in members.items()}
 
     revenue = measured.revenue_per_customer
     customers = revenue.n_treatment

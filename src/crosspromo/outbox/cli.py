@@ -19,14 +19,18 @@ outbox_app = typer.Typer(no_args_is_help=True, help="The outbox of e-mails and w
 def jobs() -> None:
     """Register the periodic jobs (kept here so the outbox knows no capability)."""
     from crosspromo.campaigns.service import remind_due
+    from crosspromo.leads.service import remind_and_move_on
     from crosspromo.loyalty.service import expire
+    from crosspromo.matching.scheduled import relearn
+    from crosspromo.messaging.delivery import register
     from crosspromo.offers.webhooks import prepare, send
 
-    for job in (remind_due, expire):
+    for job in (remind_due, expire, relearn, remind_and_move_on):
         if job not in worker.JOBS:
             worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
     worker.PREPARERS["webhook"] = prepare
+    register()
 
 
 def run_worker(

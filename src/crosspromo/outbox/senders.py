@@ -13,6 +13,11 @@ class NotConfigured(Exception):
     """There is nothing to send this kind with; the message is marked skipped."""
 
 
+class Refused(NotConfigured):
+    """The receiver refused this message for good (an unknown address, a blocked bot): it is
+    marked skipped, not retried, and its kind may record the refusal (see worker.SETTLED)."""
+
+
 def send_email(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
     """One e-mail over SMTP; its Message-ID is the outbox id, so a repeat can be dropped."""
     if not settings.smtp_host:

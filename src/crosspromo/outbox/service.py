@@ -52,8 +52,14 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling.total_seconds() / 2, ceiling.total_seconds()))
 
 
-def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> list[uuid.UUID]:
-    """Lease up to `limit` due messages to this worker; commit before sending."""
+def claim(
+    session: Session, *, limit: int = 20, now: datetime | None = None, lease: timedelta = LEASE
+) -> list[uuid.UUID]:
+    """Lease up to `limit` due messages to this worker; commit before sending.
+
+    A worker that dies holding a lease leaves its messages to the others once it expires: the
+    one it was sending may go twice (at least once), the rest exactly once.
+    """
     now = now or utcnow()
     due = (
         select(OutboxMessage.id)
@@ -77,7 +83,7 @@ def claim(session: Session, *, limit: int = 20, now: datetime | None = None) -> 
                 OutboxMessage.status == Status.pending,
                 or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
             )
-            .values(leased_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .values(leased_until=now + lease, attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]

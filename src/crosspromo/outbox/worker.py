@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crosspromo.db import unit_of_work
@@ -37,15 +39,23 @@ SENDERS: dict[str, Sender] = {"email": send_email}
 # in its own short transaction; it may raise NotConfigured.
 Prepare = Callable[[Session, dict[str, Any]], dict[str, Any]]
 PREPARERS: dict[str, Prepare] = {}
+# After a message settles, its kind may record the outcome (a delivery marked sent, a refused
+# address suppressed) in the same transaction as the settle; it gets the exception, if any.
+Settled = Callable[[Session, dict[str, Any], Status, BaseException | None], None]
+SETTLED: dict[str, Settled] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
+# A Redis job lock outlives a crashed worker by at most this long.
+JOB_LOCK_SECONDS = 600
 
 
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     with unit_of_work(factory) as session:
-        ids = service.claim(session, limit=limit)
+        ids = service.claim(
+            session, limit=limit, lease=timedelta(seconds=settings.outbox_lease_seconds)
+        )
     done = 0
     for message_id in ids:
         with unit_of_work(factory) as session:
@@ -53,6 +63,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
             kind, payload = message.kind, dict(message.payload)
         error: str | None = None
         status = Status.sent
+        failure: BaseException | None = None
         try:
             prepare = PREPARERS.get(kind)
             if prepare is not None:
@@ -60,10 +71,10 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                     payload = prepare(session, payload)
             SENDERS[kind](settings, str(message_id), payload)
         except NotConfigured as exc:
-            status, error = Status.skipped, None
+            status, error, failure = Status.skipped, None, exc
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
-            error = mask(f"{type(exc).__name__}: {exc}")
+            error, failure = mask(f"{type(exc).__name__}: {exc}"), exc
             log.warning("outbox %s failed: %s", message_id, error)
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
@@ -74,15 +85,69 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 status=status,
                 max_attempts=settings.outbox_max_attempts,
             )
+            after = SETTLED.get(kind)
+            if after is not None:
+                after(session, payload, message.status, failure)
         done += 1
     return done
+
+
+def job_name(job: Callable[..., Any]) -> str:
+    return f"{job.__module__}.{job.__qualname__}"
+
+
+@contextmanager
+def redis_lock(url: str, name: str, *, seconds: int = JOB_LOCK_SECONDS) -> Iterator[bool]:
+    """Hold the Redis lock `name` (True) or learn another worker holds it (False)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    lock = client.lock(f"crosspromo:job:{name}", timeout=seconds, blocking=False)
+    got = lock.acquire(blocking=False)
+    try:
+        yield bool(got)
+    finally:
+        if got:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:  # expired while the job ran: nothing to free
+                log.warning("job lock %s expired before the job ended", name)
+        client.close()
+
+
+def try_job_lock(session: Session, name: str) -> bool:
+    """On PostgreSQL, a transaction-scoped advisory lock: one worker runs the job at a time.
+
+    Transaction-scoped (not session) locks are safe behind pgbouncer in transaction mode. On
+    SQLite one writer runs at a time anyway, and every job is idempotent.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:name, 0))")
+    return bool(session.execute(key, {"name": "crosspromo.job:" + name}).scalar_one())
+
+
+def run_job(
+    factory: sessionmaker[Session], settings: Settings, job: Callable[[Session], int]
+) -> int | None:
+    """Run one periodic job unless another worker is running it right now."""
+    name = job_name(job)
+    if settings.redis_url:
+        with redis_lock(settings.redis_url, name) as mine:
+            if not mine:
+                return None
+            with unit_of_work(factory) as session:
+                return job(session)
+    with unit_of_work(factory) as session:
+        if not try_job_lock(session, name):
+            return None
+        return job(session)
 
 
 def tick(factory: sessionmaker[Session], settings: Settings) -> int:
     """One round: the periodic jobs, then the outbox until nothing is due."""
     for job in JOBS:
-        with unit_of_work(factory) as session:
-            job(session)
+        run_job(factory, settings, job)
     total = 0
     while True:
         sent = deliver(factory, settings)

@@ -18,7 +18,9 @@ from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import DomainError, NotFound, Unauthorized
 from crosspromo.notifications import service as notifications
+from crosspromo.replica import route_to_replica
 from crosspromo.roles import Actor
+from crosspromo.web.fresh_reads import FRESH_COOKIE, READ_ONLY
 
 SESSION_COOKIE = "cp_session"
 ANON_CSRF_COOKIE = "cp_csrf"
@@ -49,6 +51,8 @@ def get_db(request: Request) -> Iterator[Session]:
     success already on the wire, and a redirect after POST always finds its data.
     """
     with request.app.state.sessions() as session:
+        if request.method in READ_ONLY and FRESH_COOKIE not in request.cookies:
+            route_to_replica(session, request.app.state.replica)
         try:
             yield session
             session.commit()

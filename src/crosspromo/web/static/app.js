@@ -20,7 +20,7 @@
       event.preventDefault();
       document.getElementById('category-code').value = option.dataset.category;
       document.getElementById('category-chosen').textContent =
-        option.dataset.name + ' (' + option.dataset.category + ')';
+        option.dataset.name;
       document.getElementById('category-options').innerHTML = '';
       return;
     }

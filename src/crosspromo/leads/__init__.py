@@ -1,0 +1,1 @@
+"""Lead exchange: request forms, routing to partner specialists, deadlines, pay per lead."""

@@ -1,0 +1,1 @@
+"""Contacts and consents, channels (e-mail, SMS, Telegram), broadcasts and frequency caps."""
