@@ -216,7 +216,7 @@ def test_two_owners_agree_and_launch_a_campaign(
     assert figures.count() == 2
     rows = _text(a, "#figures")
     assert f"{A_NAME} · baseline" in rows and f"{B_NAME} · baseline" in rows
-    assert "2026-09-17 — 2026-09-30" in rows
+    assert "Sep 17, 2026 — Sep 30, 2026" in rows  # dates in the page's language (Babel)
     shot(a, "30-a-campaign-running")
 
     b.reload()

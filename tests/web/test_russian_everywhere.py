@@ -75,6 +75,8 @@ MACHINE = re.compile(
     r"|\b[A-Z][a-z]+(?:-[A-Z][a-z]+)+\b"
     r"|\b(?:Europe|Asia|America|Africa|Australia|Pacific|Atlantic|Indian)/[A-Za-z_/]+"
 )
+# A date as the database keeps it: pages show dates the Russian way (Babel), "30 нояб. 2026 г."
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 SKIPPED = {"script", "style", "template", "code", "pre", "noscript", "textarea"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
@@ -154,7 +156,7 @@ def english_in(html: str, user_data: set[str], enums: set[str]) -> list[str]:
         text = MACHINE.sub(" ", text)
         words = [w for w in LATIN_WORD.findall(text) if w.lower() not in ALLOWED]
         raw = [w for w in re.findall(r"[a-z_]+", text) if w in enums]
-        if words or raw:
+        if words or raw or ISO_DATE.search(text):
             found.append(part[:120])
     return found
 

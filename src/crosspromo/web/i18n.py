@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
@@ -89,11 +91,35 @@ def number(value: int | float | None) -> str:
     return format_decimal(value, locale=Locale.parse(current_locale.get()))
 
 
-def day(value: date | None) -> str:
-    """A date as people read it in the page's language: "30 Nov 2026", "30 нояб. 2026 г."."""
+def day(value: date | str | None) -> str:
+    """A date as people read it in the page's language: "30 Nov 2026", "30 нояб. 2026 г."
+    (also an ISO date kept as text, as in a proposal's terms)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        parsed = value
+    return format_date(parsed, format="medium", locale=Locale.parse(current_locale.get()))
+
+
+def moment(value: datetime | None, zone: str | None = None) -> str:
+    """An instant in the business's time zone (UTC when none is given), in the page's
+    language: "30 нояб. 2026 г., 14:05"; the database keeps it in UTC."""
     if value is None:
         return ""
-    return format_date(value, format="medium", locale=Locale.parse(current_locale.get()))
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        local = aware.astimezone(ZoneInfo(zone)) if zone else aware.astimezone(UTC)
+    except (ZoneInfoNotFoundError, ValueError):
+        local = aware.astimezone(UTC)
+    locale = Locale.parse(current_locale.get())
+    shown = f"{format_date(local, format='medium', locale=locale)}, "
+    shown += format_time(local, format="short", locale=locale)
+    return shown if zone else f"{shown} UTC"
 
 
 def N_(text: str) -> str:

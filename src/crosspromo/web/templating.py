@@ -32,6 +32,7 @@ def environment() -> Environment:
     env.filters["money"] = i18n.money
     env.filters["number"] = i18n.number
     env.filters["day"] = i18n.day
+    env.filters["moment"] = i18n.moment
     env.filters["major"] = i18n.major
     env.filters["message"] = i18n.message
     env.filters["chart_json"] = chart_json
