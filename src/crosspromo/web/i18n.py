@@ -9,10 +9,9 @@ from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
-
-from babel import Locale
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
