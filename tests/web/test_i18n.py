@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from starlette.requests import Request
 
 from crosspromo.web import i18n
@@ -36,3 +38,19 @@ def test_money_is_formatted_per_locale() -> None:
     finally:
         i18n.current_locale.reset(token)
     assert i18n.money(135050, "RUB") == "RUB1,350.50"
+
+
+def test_instants_in_the_business_zone_and_dates_in_the_page_language() -> None:
+    at = datetime(2026, 11, 30, 11, 5, tzinfo=UTC)
+    token = i18n.current_locale.set("ru")
+    try:
+        said = i18n.moment(at, "Europe/Moscow").replace("\u202f", " ")
+        assert said == "30 нояб. 2026 г., 14:05"
+        assert i18n.day("2026-09-17").replace("\u202f", " ") == "17 сент. 2026 г."
+    finally:
+        i18n.current_locale.reset(token)
+    assert (
+        i18n.moment(at.replace(tzinfo=None)).replace("\u202f", " ") == "Nov 30, 2026, 11:05 AM UTC"
+    )
+    assert i18n.day(date(2026, 9, 17)) == "Sep 17, 2026"
+    assert i18n.day("not a date") == "not a date"
