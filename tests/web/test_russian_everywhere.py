@@ -30,6 +30,9 @@ from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns.models import Campaign
+from crosspromo.cli_support import operator
+from crosspromo.leads import service as leads
+from crosspromo.leads.schemas import FormCreate, RequestIn, SpecialistCreate
 from crosspromo.loyalty import service as loyalty
 from crosspromo.web.problems import KINDS
 from tests.conftest import PASSWORD, sign_in
@@ -340,29 +343,34 @@ def audited(app: Any, client: TestClient, db: Session, world: dict[str, Any]) ->
     _card, card_token = loyalty.enrol(
         db, coalition=coalition, business=bakery, consent=True, phone="+7 912 345-67-89", now=now
     )
-    db.commit()
-    form = client.post(
-        f"/api/v1/businesses/{bakery.id}/lead-forms",
-        headers=w["bakery_owner"],
-        json={
-            "title": "Заявка на торт",
-            "categories": ["amenity=cafe"],
-            "districts": [{"name": "Центр", "lat": 55.75, "lon": 37.61}],
-            "response_minutes": 120,
-            "reminder_minutes": 30,
-        },
+    form = leads.create_form(
+        db,
+        operator(bakery),
+        bakery.id,
+        FormCreate(title="Заявка на ремонт", categories=["craft=plasterer"]),
     )
-    assert form.status_code == 201, form.text
+    leads.create_specialist(
+        db, operator(cafe), cafe.id, SpecialistCreate(name="Иван", categories=["craft=plasterer"])
+    )
+    lead = leads.submit(
+        db,
+        form,
+        RequestIn(categories=["craft=plasterer"], phone="+7 912 345-67-80", consent=[cafe.id]),
+        secret_key="test-secret",
+    )
+    assert lead is not None
+    db.commit()
     proposals = _proposal_states(client, w)
     campaigns = _campaign_stages(client, w)
     ids = w["ids"] | {
+        "form_id": str(form.id),
+        "lead_id": str(lead.id),
+        "fmt": "csv",
         "coalition_id": str(coalition.id),
         "token": card_token,
         "kind": "not-found",
         "action": "check",
         "job_id": str(uuid.uuid4()),
-        "form_id": form.json()["id"],
-        "lead_id": str(uuid.uuid4()),
     }
     bakery_pages = [f"/b/{bakery.id}/proposals/{p}" for p in proposals] + [
         f"/b/{bakery.id}/campaigns/{c}{section}"

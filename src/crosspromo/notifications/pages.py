@@ -17,7 +17,6 @@ router = APIRouter(include_in_schema=False)
 def notifications(request: Request, web: SignedIn, db: Db) -> Response:
     assert web.user is not None
     found = service.for_user(db, web.user.id, limit=100)
-    # each notification's time in the zone of the business it is about, as statements do
     zones = {b.id: b.timezone for b in businesses.by_ids(db, {n.business_id for n in found})}
     return page(
         request, web, "notifications/list.html", items=found, text=service.text, zones=zones
