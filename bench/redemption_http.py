@@ -81,7 +81,7 @@ def serve(target: str, port: int, workers: int, env: dict[str, str]) -> subproce
     command += ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     command += ["--app-dir", str(HERE)]
     server = subprocess.Popen(command, env=os.environ | env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a busy shared machine starts workers slowly
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -85,7 +85,7 @@ kill_pidfile() {
 
 wait_http() {
   local url=$1
-  for _ in $(seq 300); do
+  for _ in $(seq 900); do  # up to 3 minutes: a loaded 2-core machine starts apps slowly
     curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.2
   done

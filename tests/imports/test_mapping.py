@@ -9,10 +9,12 @@ import pytest
 
 from crosspromo import locale_input
 from crosspromo.errors import Invalid
-from crosspromo.imports import mapping, template
+from crosspromo.imports import mapping, messages, template
 from crosspromo.imports.fields import CellError
+from crosspromo.imports.pages import FIELD_LABELS
 from crosspromo.imports.reader import open_table
 from crosspromo.imports.service import KNOWN, _amount
+from crosspromo.web import i18n
 
 DATA = Path(__file__).parents[1] / "data"
 SALES = KNOWN["transactions"]
@@ -154,3 +156,25 @@ def test_templates_map_back_to_their_fields(
     assert headers == template.headers(kind, language)
     found = mapping.suggest(kind, headers, KNOWN[kind])
     assert list(found.values()) == list(template.HEADERS[kind][language])
+
+
+@pytest.mark.parametrize(
+    ("english", "russian"),
+    [
+        ("unknown customer 'C-99'; import customers first", "неизвестный покупатель 'C-99'"),
+        ("'000201' repeats line 2", "'000201' повторяет строку 2"),
+        ("'abc' is not an amount (use 1350.50 or 1350,50)", "'abc' — не сумма"),
+        ("'31.11.2026' is not a real date or time", "такой даты или времени не бывает"),
+        ("required column is missing", "нет обязательного столбца"),
+        ("ignored columns: Кассир, Касса", "не загружаются столбцы: Кассир, Касса"),
+    ],
+)
+def test_reasons_read_in_russian(english: str, russian: str) -> None:
+    token = i18n.current_locale.set("ru")
+    try:
+        assert russian in messages.reason(english)
+        detail = {"line": 4, "column": "customer", "header": "", "reason": english}
+        line = messages.line(detail, FIELD_LABELS)
+        assert line.startswith("Строка 4, столбец «Покупатель (код или карта)»: ")
+    finally:
+        i18n.current_locale.reset(token)

@@ -197,3 +197,48 @@ def test_delivery_reads_the_secret_at_send_time_when_private_is_allowed(
     assert headers["Host"] == f"127.0.0.1:{port}"
     assert verify(secret, headers["X-Crosspromo-Signature"], body)
     assert json.loads(body)["type"] == "redemption.created"
+    # A receiver with the Standard Webhooks library verifies the same delivery.
+    from standardwebhooks.webhooks import Webhook
+
+    assert Webhook(secret).verify(body, dict(headers))["type"] == "redemption.created"
+    assert headers["webhook-id"] == str(message.id)
+
+
+def test_the_delivery_log_and_a_redelivery_with_the_same_webhook_id(
+    app: Any,
+    client: TestClient,
+    db: Session,
+    running: dict[str, Any],
+    receiver: tuple[int, list[Any]],
+) -> None:
+    from standardwebhooks.webhooks import Webhook
+
+    port, received = receiver
+    app.state.settings.webhooks_allow_private = True
+    base = f"/api/v1/businesses/{running['cafe'].id}/webhooks"
+    made = client.post(
+        base, headers=running["cafe_owner"], json={"url": f"http://127.0.0.1:{port}/in"}
+    ).json()
+    log = f"{base}/{made['id']}/deliveries"
+    _redeem_once(client, running)
+    outbox_cli.jobs()
+    worker.deliver(app.state.sessions, app.state.settings)
+    [entry] = client.get(log, headers=running["cafe_owner"]).json()["items"]
+    assert entry["status"] == "sent" and entry["event"] == "redemption.created"
+
+    again = client.post(f"{log}/{entry['id']}/redeliver", headers=running["cafe_owner"])
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "pending" and again.json()["attempts"] == 0
+    worker.deliver(app.state.sessions, app.state.settings)
+    assert len(received) == 2
+    first, second = (dict(h) for h, _ in received)
+    assert first["webhook-id"] == second["webhook-id"] == entry["id"]
+    Webhook(made["secret"]).verify(received[1][1], second)
+
+    # Another business's owner sees neither the log nor the redelivery.
+    other = f"/api/v1/businesses/{running['outsider'].id}/webhooks/{made['id']}/deliveries"
+    assert client.get(other, headers=running["outsider_owner"]).status_code == 404
+    mine_elsewhere = client.get(log, headers=running["outsider_owner"])
+    assert mine_elsewhere.status_code == 404
+    missing = client.post(f"{log}/{made['id']}/redeliver", headers=running["cafe_owner"])
+    assert missing.status_code == 404

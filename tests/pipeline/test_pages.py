@@ -124,3 +124,19 @@ def test_cli_list_and_due(db: Session, settings: Settings, monkeypatch: Any) -> 
         assert missing.exit_code == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_the_board_checks_the_business_once_per_view(
+    client: TestClient, db: Session, app: Any
+) -> None:
+    from tests.offers.test_round_trips import recorded
+
+    p = parties(db)
+    agree(db, p, propose(db, p))
+    sign_in(client, "a@example.com")
+    board = f"/b/{p['bakery'].id}/pipeline"
+    client.get(board)
+    with recorded(app.state.engine) as statements:
+        assert client.get(board).status_code == 200
+    business_reads = [s for s in statements if s.startswith("SELECT businesses.")]
+    assert len(business_reads) <= 2, business_reads  # the page's switcher may list them too

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
+from crosspromo.db import folded
 from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from crosspromo.identifiers import IdentifierError
 from crosspromo.roles import Actor, Role
@@ -44,8 +45,13 @@ def accessible(actor: Actor) -> Select[Any]:
 def get(
     session: Session, actor: Actor, business_id: uuid.UUID, need: Role = Role.cashier
 ) -> Business:
-    """The business if the actor may see it with at least `need`; NotFound otherwise."""
-    business: Business | None = session.scalar(accessible(actor).where(Business.id == business_id))
+    """The business if the actor may see it with at least `need`; NotFound otherwise.
+
+    What the actor may see is in the actor (`accessible`), so the row comes from the session's
+    identity map when the request already loaded it (its typed permission did): a view that
+    asks a dozen times costs one query (bench/campaign_pages.py, the pipeline board).
+    """
+    business = session.get(Business, business_id)
     if business is None:
         raise NotFound("No such business.")
     role = actor.role_for(business.workspace_id, business.id)
@@ -58,6 +64,39 @@ def get(
 
 def get_by_slug(session: Session, slug: str) -> Business | None:
     return session.scalar(select(Business).where(Business.slug == slug))
+
+
+def addressable(
+    session: Session, *, query: str, exclude_id: uuid.UUID, limit: int = 10
+) -> list[Business]:
+    """Businesses open to partnerships whose name has `query` (any case, any script)."""
+    text = query.strip().casefold()
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        session.scalars(
+            select(Business)
+            .where(
+                Business.open_to_partnerships.is_(True),
+                Business.id != exclude_id,
+                folded(session, Business.name).like(like, escape="\\"),
+            )
+            .order_by(Business.name, Business.id)
+            .limit(limit)
+        )
+    )
+
+
+def find_partner(session: Session, text: str) -> Business | None:
+    """The business someone named: its id (slug), or its name when exactly one has it."""
+    found = get_by_slug(session, text.strip().lower())
+    if found is not None or not text.strip():
+        return found
+    named = session.scalars(
+        select(Business).where(folded(session, Business.name) == text.strip().casefold()).limit(2)
+    ).all()
+    return named[0] if len(named) == 1 else None
 
 
 def list_for(

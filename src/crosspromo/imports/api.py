@@ -100,12 +100,4 @@ def download_template(kind: str, fmt: str, actor: ApiActor, lang: str = "en") ->
     """A blank file for `kind` (CSV or XLSX), headers in English or Russian (`lang=ru`)."""
     if fmt not in template.FORMATS:
         raise NotFound("Templates come as .csv or .xlsx.")
-    return template_response(_kind(kind), "ru" if lang == "ru" else "en", fmt)
-
-
-def template_response(kind: str, language: str, fmt: str) -> Response:
-    return Response(
-        template.render(kind, language, fmt),
-        media_type=template.FORMATS[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{template.filename(kind, fmt)}"'},
-    )
+    return template.response(_kind(kind), "ru" if lang == "ru" else "en", fmt)

@@ -90,6 +90,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
         ),
         (r"ignored columns: (?P<v>.+)", N_("columns not imported: %(v)s")),
+        (
+            r"columns (?P<a>.+) and (?P<b>.+) are both mapped to \w+",
+            N_("columns %(a)s and %(b)s are given the same field; choose one"),
+        ),
         (r"phone is empty", N_("phone is empty")),
         (r"not a phone number: (?P<v>.+)", N_("not a valid phone number: %(v)s")),
     )

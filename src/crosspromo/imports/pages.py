@@ -16,7 +16,6 @@ from crosspromo.businesses.models import Business
 from crosspromo.db import unit_of_work
 from crosspromo.errors import DomainError, Invalid, NotFound
 from crosspromo.imports import jobs, mapping, messages, service, template, upload
-from crosspromo.imports.api import template_response
 from crosspromo.imports.reader import FileProblem, open_table
 from crosspromo.web import i18n
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
@@ -166,13 +165,24 @@ def job_page(
     )
 
 
-@router.get("/b/{business_id}/imports/template/{kind}.{fmt}")
-def template_file(
-    request: Request, business: ManagerBusinessPage, web: SignedIn, kind: str, fmt: str
-) -> Response:
-    if kind not in template.KINDS or fmt not in template.FORMATS:
+def _template_file(request: Request, web: WebContext, kind: str, fmt: str) -> Response:
+    if kind not in template.KINDS:
         raise NotFound("No such template.")
-    return template_response(kind, i18n.pick_locale(request, web.user_locale), fmt)
+    return template.response(kind, i18n.pick_locale(request, web.user_locale), fmt)
+
+
+@router.get("/b/{business_id}/imports/template/{kind}.csv")
+def template_csv(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, kind: str
+) -> Response:
+    return _template_file(request, web, kind, "csv")
+
+
+@router.get("/b/{business_id}/imports/template/{kind}.xlsx")
+def template_xlsx(
+    request: Request, business: ManagerBusinessPage, web: SignedIn, kind: str
+) -> Response:
+    return _template_file(request, web, kind, "xlsx")
 
 
 def _preview(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -264,7 +274,8 @@ def map_columns(
                 field="mapping",
             )
     except Invalid as exc:
-        return _mapping_page(request, web, db, business, chosen=chosen, error=exc.detail, **state)
+        why = messages.reason(exc.detail)
+        return _mapping_page(request, web, db, business, chosen=chosen, error=why, **state)
     place = jobs.pool(
         request.app.state.settings.import_workers, request.app.state.settings.import_queue
     )

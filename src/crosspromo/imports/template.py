@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 
+from starlette.responses import Response
+
 from crosspromo import spreadsheets
 
 FORMATS = {
@@ -81,3 +83,12 @@ def render(kind: str, language: str, fmt: str) -> bytes:
         names
     )
     return text.getvalue().encode("utf-8-sig" if russian else "utf-8")
+
+
+def response(kind: str, language: str, fmt: str) -> Response:
+    """The blank file as a download."""
+    return Response(
+        render(kind, language, fmt),
+        media_type=FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{filename(kind, fmt)}"'},
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from slugify import slugify
 from starlette.responses import JSONResponse, Response
 
 from crosspromo import paging, spreadsheets
@@ -19,6 +21,7 @@ from crosspromo.offers.schemas import (
     CodeOut,
     CodesCreate,
     CodesCreated,
+    DeliveryOut,
     OfferCreate,
     OfferOut,
     RedemptionOut,
@@ -131,7 +134,8 @@ def list_codes(
         writer = spreadsheets.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
-        headers = {"Content-Disposition": f'attachment; filename="codes-{offer.id}.csv"'}
+        name = slugify(offer.title, max_length=60) or "offer"
+        headers = {"Content-Disposition": f'attachment; filename="{name}-codes.csv"'}
         if next_cursor:
             headers["X-Next-Cursor"] = next_cursor
         return Response(buffer.getvalue(), media_type="text/csv", headers=headers)
@@ -238,3 +242,46 @@ def list_webhooks(business: OwnerBusiness, actor: ApiActor, db: Db) -> list[dict
         {"id": str(e.id), "url": e.url, "active": e.active}
         for e in webhooks.endpoints(db, actor, business.id)
     ]
+
+
+def delivery_out(message: Any) -> dict[str, Any]:
+    return {
+        "id": str(message.id),
+        "event": str(message.payload.get("event", "")),
+        "status": message.status.value,
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+        "created_at": message.created_at,
+        "sent_at": message.sent_at,
+        "next_attempt_at": message.next_attempt_at,
+    }
+
+
+@router.get(
+    "/businesses/{business_id}/webhooks/{endpoint_id}/deliveries",
+    response_model=Page[DeliveryOut],
+)
+def list_deliveries(
+    business: OwnerBusiness,
+    endpoint_id: uuid.UUID,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The endpoint's delivery log, newest first (`webhook-id` is the delivery's id)."""
+    endpoint = webhooks.endpoint_of(db, business, endpoint_id)
+    rows = webhooks.deliveries(db, endpoint, limit=limit + 1, cursor=cursor)
+    found, following = paging.page(rows, limit, webhooks.delivery_key)
+    return {"items": [delivery_out(m) for m in found], "next_cursor": following}
+
+
+@router.post(
+    "/businesses/{business_id}/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliver",
+    response_model=DeliveryOut,
+)
+def redeliver(
+    business: OwnerBusiness, endpoint_id: uuid.UUID, delivery_id: uuid.UUID, db: Db
+) -> dict[str, Any]:
+    """Send a delivery again soon, with the same `webhook-id`."""
+    endpoint = webhooks.endpoint_of(db, business, endpoint_id)
+    return delivery_out(webhooks.redeliver(db, endpoint, delivery_id))

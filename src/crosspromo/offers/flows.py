@@ -151,9 +151,24 @@ def redeem(
         if stored is not None:
             ctx.db.rollback()
             return Answer(status=stored[0], body=stored[1], replayed=True)
+    stored_body: dict[str, Any] = {}
+
+    def alongside(redemption: Redemption) -> None:
+        # The stored answer and the audit row, written before the offer's row is locked.
+        stored_body.update(answer(redemption))
+        if idempotency_key is not None:
+            idempotency.finish(ctx.db, scope, idempotency_key, 201, stored_body)
+        _audit(ctx.db, ctx, "redeem", code, "ok", business.id, redemption.id)
+
     try:
         redemption = service.redeem(
-            ctx.db, ctx.actor, data, secret_key=ctx.secret_key, cashier_user_id=ctx.actor.user_id
+            ctx.db,
+            ctx.actor,
+            data,
+            secret_key=ctx.secret_key,
+            cashier_user_id=ctx.actor.user_id,
+            business=business,
+            before_lock=alongside,
         )
     except DomainError as exc:
         with _apart(ctx) as apart:
@@ -164,14 +179,9 @@ def redeem(
                 )
             _audit(apart, ctx, "redeem", code, exc.kind, business.id)
         raise
-    body = answer(redemption)
-    if idempotency_key is not None:
-        idempotency.finish(ctx.db, scope, idempotency_key, 201, body)
     # One transaction per redemption, its audit row included (on SQLite each commit takes
     # the database's write lock; bench/redemption_http.py).
-    _audit(ctx.db, ctx, "redeem", code, "ok", business.id, redemption.id)
-    ctx.db.flush()
-    return Answer(status=201, body=body, redemption=redemption)
+    return Answer(status=201, body=stored_body, redemption=redemption)
 
 
 def reverse(ctx: Context, redemption_id: uuid.UUID, reason: str) -> Redemption:

@@ -9,17 +9,25 @@ transaction as the redemption and never changed: a reversal adds their negatives
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from crosspromo.campaigns.models import Campaign
 from crosspromo.offers.models import Accrual, Offer, Redemption
 from crosspromo.partnerships import service as partnerships
+
+
+@functools.cache
+def _terms_query() -> Any:
+    """Built once: the till runs it on every redemption (statement building is CPU)."""
+    campaign_proposal = select(Campaign.proposal_id).where(Campaign.id == bindparam("campaign"))
+    return partnerships.agreed_option_query(campaign_proposal.scalar_subquery())
 
 
 def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]] | None:
@@ -28,8 +36,8 @@ def terms_for(session: Session, offer: Offer) -> tuple[uuid.UUID, dict[str, Any]
     Read on every redemption and never cached: an amendment both owners accept moves the
     agreement to a new version, and the next redemption must follow it.
     """
-    campaign_proposal = select(Campaign.proposal_id).where(Campaign.id == offer.campaign_id)
-    return partnerships.agreed_option(session, campaign_proposal.scalar_subquery())
+    found = session.execute(_terms_query(), {"campaign": offer.campaign_id}).first()
+    return partnerships.option_of(found)
 
 
 def percent_of(amount_minor: int, percent: Decimal) -> int:
@@ -40,10 +48,19 @@ def percent_of(amount_minor: int, percent: Decimal) -> int:
 
 def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accrual]:
     """The accruals a redemption earns under the agreement (none for barter)."""
-    found = terms_for(session, offer)
-    if found is None:
+    made = accruals(redemption, terms_for(session, offer))
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def accruals(
+    redemption: Redemption, terms: tuple[uuid.UUID, dict[str, Any]] | None
+) -> list[Accrual]:
+    """The accruals a redemption earns under these terms (`terms_for`), not yet added."""
+    if terms is None:
         return []
-    proposal_id, option = found
+    proposal_id, option = terms
     model = option.get("payment_model", "barter")
     rows: list[tuple[str, int, str]] = []
     if model in ("per_sale_percent", "revenue_share") and option.get("payment_percent"):
@@ -54,9 +71,8 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
         currency = option.get("currency") or redemption.currency
         if model != "staff_reward" or redemption.staff_user_id is not None:
             rows.append((names[model], int(option["payment_minor"]), currency))
-    made = []
-    for kind, amount, currency in rows:
-        accrual = Accrual(
+    return [
+        Accrual(
             proposal_id=proposal_id,
             redemption_id=redemption.id,
             code_id=redemption.code_id,
@@ -68,10 +84,8 @@ def accrue(session: Session, redemption: Redemption, offer: Offer) -> list[Accru
             currency=currency,
             at=redemption.at,
         )
-        session.add(accrual)
-        made.append(accrual)
-    session.flush()
-    return made
+        for kind, amount, currency in rows
+    ]
 
 
 def undo(session: Session, original: Redemption, reversal: Redemption) -> None:

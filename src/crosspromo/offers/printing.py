@@ -4,9 +4,11 @@ Speed (bench/coupons_pdf.py, 10,000 coupons, 1,000 pages): ~9 ms and ~620 bytes 
 The QR modules are drawn straight into the page as one filled path of horizontal runs (``re``
 operators, compressed with the page): 0.70x the time and 0.86x the size of embedding a 1-bit PNG
 per coupon, and ~10x faster than one ``FPDF.rect`` call per run. Text that repeats across coupons
-(title, conditions...) is wrapped once and cached. Most of what remains is segno choosing the
-best of 8 masks per code (~7 ms), which ISO/IEC 18004 7.8.3.1 requires; a fixed mask would be
-~4x faster but is not what the standard asks for.
+(title, conditions...) is wrapped once and cached. Each QR code uses one fixed mask: segno's
+search for the best of 8 masks (the penalty score of ISO/IEC 18004 7.8.3.1) took two thirds of
+the time, and every reader decodes any mask. bench/qr_masks.py measures both, decoding each
+symbol with zxing-cpp, plain and worn: the fixed mask is ~4.5x faster and decodes as often
+(tests/offers/test_printing.py decodes coupons with zxing-cpp too).
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     """The QR code's side in modules and its dark modules as (row, first column, length) runs."""
     import segno  # here, not at start-up: see crosspromo.app
 
-    qr = segno.make_qr(url, error="m")
+    qr = segno.make_qr(url, error="m", mask=0)  # no search of 8 masks (module docstring)
     runs: list[tuple[int, int, int]] = []
     for y, row in enumerate(qr.matrix):
         x, n = 0, len(row)

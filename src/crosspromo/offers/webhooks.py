@@ -1,12 +1,20 @@
 """Signed webhooks for cash-register systems, delivered through the outbox.
 
-Each delivery is a POST of JSON with `X-Crosspromo-Signature: t=<unix time>,v1=<hex>`, where
-v1 is HMAC-SHA256 of "<t>.<body>" with the endpoint's secret (the scheme Stripe uses), and
-`X-Crosspromo-Delivery`, the outbox id, so a receiver can drop a repeated delivery.
+Each delivery is a POST of JSON signed per the Standard Webhooks specification
+(https://www.standardwebhooks.com), so any receiver verifies it with a stock library:
+`webhook-id` (the outbox message's id, the same on every retry and redelivery, so a receiver
+drops repeats), `webhook-timestamp` (unix seconds) and `webhook-signature: v1,<base64>`, the
+HMAC-SHA256 of "<id>.<timestamp>.<body>" keyed with the base64-decoded part of the endpoint's
+`whsec_` secret.
+
+The previous scheme is sent too, for one release: `X-Crosspromo-Signature: t=<t>,v1=<hex>`
+(HMAC-SHA256 of "<t>.<body>" with the whole secret as text) and `X-Crosspromo-Delivery`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -15,14 +23,17 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from crosspromo import outbound
+from crosspromo import outbound, paging
 from crosspromo.businesses import service as businesses
-from crosspromo.errors import Invalid
+from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
+from crosspromo.errors import Conflict, Invalid, NotFound
 from crosspromo.offers.models import Redemption, WebhookEndpoint
 from crosspromo.outbox import service as outbox
+from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.outbox.senders import NotConfigured
 from crosspromo.roles import Actor, Role
 from crosspromo.settings import Settings
@@ -31,6 +42,42 @@ from crosspromo.settings import Settings
 def sign(secret: str, timestamp: int, body: bytes) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret, decoded exactly as the `standardwebhooks` library
+    does (characters outside standard base64 skipped), so its receivers verify even a secret
+    made before the switch (URL-safe base64); one that library cannot read at all is decoded
+    as URL-safe base64."""
+    text = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(text + "==")
+    except binascii.Error:
+        return base64.urlsafe_b64decode(text + "==")
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header: "v1," and the base64 HMAC-SHA256 of id.timestamp.body."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def new_secret() -> str:
+    """A Standard Webhooks secret: "whsec_" and 24 random bytes in standard base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def headers_for(secret: str, message_id: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Every signature header of one delivery: the standard ones and, for one release, ours."""
+    return {
+        "Content-Type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(secret, message_id, timestamp, body),
+        "X-Crosspromo-Signature": sign(secret, timestamp, body),
+        "X-Crosspromo-Delivery": message_id,
+    }
 
 
 def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bool:
@@ -59,9 +106,7 @@ def add_endpoint(
         outbound.resolve(url, allow_private=allow_private)
     except outbound.UnsafeTarget as exc:
         raise Invalid(f"This webhook URL is refused: {exc}.", field="url") from None
-    endpoint = WebhookEndpoint(
-        business_id=business.id, url=url, secret="whsec_" + secrets.token_urlsafe(24)
-    )
+    endpoint = WebhookEndpoint(business_id=business.id, url=url, secret=new_secret())
     session.add(endpoint)
     session.flush()
     return endpoint
@@ -72,6 +117,55 @@ def endpoints(session: Session, actor: Actor, business_id: uuid.UUID) -> list[We
     return list(
         session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.business_id == business.id))
     )
+
+
+def endpoint_of(session: Session, business: Business, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """One endpoint of a business the caller owns (checked by the route); NotFound otherwise."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.business_id != business.id:
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def _of_endpoint(endpoint: WebhookEndpoint) -> Any:
+    # Every delivery's outbox key starts so (`announce`): an indexed prefix, no JSON look-up.
+    return (OutboxMessage.kind == "webhook") & OutboxMessage.key.startswith(
+        f"webhook:{endpoint.id}:", autoescape=True
+    )
+
+
+def deliveries(
+    session: Session, endpoint: WebhookEndpoint, *, limit: int = 50, cursor: str | None = None
+) -> list[OutboxMessage]:
+    """The endpoint's delivery log, newest first: status, attempts, last error, sent time."""
+    query = select(OutboxMessage).where(_of_endpoint(endpoint))
+    order = (OutboxMessage.created_at, OutboxMessage.id)
+    return list(session.scalars(paging.after(query, order, cursor).limit(limit)))
+
+
+def delivery_key(message: OutboxMessage) -> tuple[Any, ...]:
+    return (message.created_at, message.id)
+
+
+def redeliver(session: Session, endpoint: WebhookEndpoint, message_id: uuid.UUID) -> OutboxMessage:
+    """Send a delivery again soon, with the same `webhook-id` (receivers drop repeats).
+
+    A delivery waiting for its next try is simply tried now; a sent or given-up one is queued
+    again with its retries counted from zero.
+    """
+    message = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id, _of_endpoint(endpoint))
+    )
+    if message is None:
+        raise NotFound("No such delivery.")
+    if message.leased_until is not None and message.leased_until > utcnow():
+        raise Conflict("This delivery is being sent right now.", kind="delivery-in-flight")
+    message.status = Status.pending
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.leased_until = None
+    session.flush()
+    return message
 
 
 def redemption_data(redemption: Redemption) -> dict[str, Any]:
@@ -89,25 +183,35 @@ def redemption_data(redemption: Redemption) -> dict[str, Any]:
     }
 
 
-def announce(session: Session, event: str, redemption: Redemption) -> None:
-    """Queue the event for every active endpoint of the honouring business (same transaction)."""
-    for endpoint in session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.business_id == redemption.business_id,
-            WebhookEndpoint.active.is_(True),
-        )
-    ):
+_ACTIVE = select(WebhookEndpoint.id).where(
+    WebhookEndpoint.business_id == bindparam("business"), WebhookEndpoint.active.is_(True)
+)
+
+
+def active_endpoints(session: Session, business_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the business's active endpoints."""
+    return list(session.scalars(_ACTIVE, {"business": business_id}))
+
+
+def announce(
+    session: Session,
+    event: str,
+    redemption: Redemption,
+    endpoint_ids: list[uuid.UUID] | None = None,
+) -> None:
+    """Queue the event for every active endpoint of the honouring business (same transaction);
+    `endpoint_ids` when the caller already read them (`active_endpoints`)."""
+    if endpoint_ids is None:
+        endpoint_ids = active_endpoints(session, redemption.business_id)
+    data = redemption_data(redemption)
+    for endpoint_id in endpoint_ids:
         # Only the endpoint's id: the secret and URL are read when sending, so the outbox
         # never holds a secret and a changed or disabled endpoint is honoured.
         outbox.enqueue(
             session,
             kind="webhook",
-            key=f"webhook:{endpoint.id}:{event}:{redemption.id}",
-            payload={
-                "endpoint_id": str(endpoint.id),
-                "event": event,
-                "data": redemption_data(redemption),
-            },
+            key=f"webhook:{endpoint_id}:{event}:{redemption.id}",
+            payload={"endpoint_id": str(endpoint_id), "event": event, "data": data},
         )
 
 
@@ -129,11 +233,7 @@ def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
     body = json.dumps(
         {"id": message_id, "type": payload["event"], "data": payload["data"]}, sort_keys=True
     ).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Crosspromo-Signature": sign(payload["secret"], int(time.time()), body),
-        "X-Crosspromo-Delivery": message_id,
-    }
+    headers = headers_for(payload["secret"], message_id, body, int(time.time()))
     response = outbound.post(
         payload["url"],
         content=body,
@@ -147,14 +247,10 @@ def announce_event(
     session: Session, business_id: uuid.UUID, event: str, key: str, data: dict[str, Any]
 ) -> None:
     """Queue any event (e.g. loyalty.earned) for the business's active endpoints."""
-    for endpoint in session.scalars(
-        select(WebhookEndpoint).where(
-            WebhookEndpoint.business_id == business_id, WebhookEndpoint.active.is_(True)
-        )
-    ):
+    for endpoint_id in active_endpoints(session, business_id):
         outbox.enqueue(
             session,
             kind="webhook",
-            key=f"webhook:{endpoint.id}:{event}:{key}",
-            payload={"endpoint_id": str(endpoint.id), "event": event, "data": data},
+            key=f"webhook:{endpoint_id}:{event}:{key}",
+            payload={"endpoint_id": str(endpoint_id), "event": event, "data": data},
         )
