@@ -39,6 +39,7 @@ def results(db: Session, made: Any) -> dict[str, int]:
     db.expire_all()
     counts = service.stats(db, made)
     counts.pop("clicked")
+    counts.pop("unsubscribed")
     return counts
 
 
@@ -342,3 +343,33 @@ def test_tracking_links_are_per_recipient(
     assert client.get("/m/unknown/0", follow_redirects=False).status_code == 404
     db.expire_all()
     assert service.stats(db, made)["clicked"] == 1
+
+
+def test_smtp_outage_then_recovery_loses_nothing(
+    db: Session, client: Any, cafe: Any, channels_settings: Settings
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.messaging.conftest import free_port
+
+    port = free_port()  # nothing listens there yet
+    settings = channels_settings.model_copy(update={"smtp_port": port})
+    people = consenting(db, cafe.id, 3)
+    made = broadcast_to(db, settings, cafe, Channel.email)
+    assert tick(settings) == 3
+    assert results(db, made)["queued"] == 3  # each waits for its retry
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        db.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.commit()
+        assert tick(settings) == 3
+    finally:
+        controller.stop()
+    assert sorted(box.to()) == [f"guest{i}@example.com" for i in range(3)]
+    assert results(db, made)["sent"] == 3
+    # One of them unsubscribes from the message afterwards: counted on it.
+    client.post(f"/u/{people[0].token}/unsubscribe?channel=email")
+    db.expire_all()
+    assert service.stats(db, made)["unsubscribed"] == 1

@@ -31,6 +31,7 @@ from crosspromo.campaigns.schemas import (
     TaskUpdate,
 )
 from crosspromo.errors import DomainError
+from crosspromo.offers import referrals
 from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
@@ -174,6 +175,7 @@ def _show(
     }
     person = {uid: label for group in people.values() for uid, label in group}
     progress = service.progress(db, campaign.id)
+    listed = offers.offers_of(db, campaign.id)
     by_side = service.budget_by_side(db, campaign.id)
     return page(
         request,
@@ -192,7 +194,8 @@ def _show(
         tasks=service.tasks(db, campaign.id, limit=PLAN_PAGE),
         missing=service.missing(db, campaign, counts=progress, by_side=by_side),
         snapshots=service.snapshots(db, campaign.id),
-        offers=offers.offers_of(db, campaign.id),
+        offers=listed,
+        links=referrals.links_of(db, [o.id for o in listed], request.app.state.settings.public_url),
         code_counts=offers.code_counts(db, campaign.id),
         outcome=service.outcome(db, campaign),
         goal_input=_goal_input(campaign),

@@ -21,6 +21,7 @@ from crosspromo.messaging.models import (
     BroadcastStatus,
     Channel,
     Click,
+    Consent,
     Contact,
     ContentStatus,
     Delivery,
@@ -250,6 +251,21 @@ def stats(session: Session, broadcast: Broadcast) -> dict[str, int]:
             select(func.count(func.distinct(Click.delivery_id)))
             .join(Delivery, Delivery.id == Click.delivery_id)
             .where(Delivery.broadcast_id == broadcast.id)
+        )
+        or 0
+    )
+    # Recipients who withdrew consent on this channel after it was sent to them.
+    counts["unsubscribed"] = int(
+        session.scalar(
+            select(func.count(func.distinct(Delivery.id)))
+            .join(Consent, Consent.contact_id == Delivery.contact_id)
+            .where(
+                Delivery.broadcast_id == broadcast.id,
+                Delivery.sent_at.is_not(None),
+                Consent.channel == broadcast.channel,
+                Consent.granted.is_(False),
+                Consent.recorded_at >= Delivery.sent_at,
+            )
         )
         or 0
     )
