@@ -1,16 +1,20 @@
 """Partner suggestions among 100,000 synthetic businesses: p95 latency vs brute-force numpy.
 
-    python bench/suggestions.py [--businesses 100000] [--queries 30]
+    python bench/suggestions.py [--businesses 100000] [--queries 30] [--http]
 
 The service (`crosspromo.matching.service.suggest`) loads candidates from SQLite (cached
 between calls while nothing changes), applies the hard filters, scores eight criteria and
 writes reasons for the top 10. The baseline scores the same candidate arrays with plain numpy
 (the same formulas, no filters, no reasons, no database). Goal: p95 within 3x of the baseline.
+With --http, `GET /api/v1/partners/suggestions` is also timed through a real uvicorn server
+(API keys, JSON, both languages' reasons) and compared with the in-process service time.
+Goal (issue 13): p95 over HTTP under 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import statistics
 import tempfile
@@ -96,9 +100,9 @@ def baseline(frame: object, me: int, strength: np.ndarray) -> np.ndarray:
 
     f = frame
     comp = strength[f.cat_idx]  # type: ignore[attr-defined]
-    price = 1 - np.abs(f.tier - f.tier[me]) / 3  # type: ignore[attr-defined]
+    price = np.array([1.0, 0.85, 0.2, 0.0])[np.abs(f.tier - f.tier[me])]  # type: ignore[attr-defined]
     km = distance_km(f.lat[me], f.lon[me], f.lat, f.lon)  # type: ignore[attr-defined]
-    distance = np.clip(1 - km / 15, 0, 1)
+    distance = np.exp(-km / 10)
     aud = f.audience  # type: ignore[attr-defined]
     balance = np.minimum(aud, aud[me]) / np.maximum(np.maximum(aud, aud[me]), 1)
     score = 0.3 * comp + 0.1 * price + 0.1 * distance + 0.05 * balance + 0.3
@@ -112,6 +116,57 @@ def _strength(mine: str, other: str) -> float:
     return rel.strength if rel is not None and rel.kind == "complements" else 0.0
 
 
+def over_http(path: Path, picks: list[uuid.UUID], rounds: int = 3) -> list[float]:
+    """Seconds per GET /api/v1/partners/suggestions through uvicorn, after one warm-up each."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from crosspromo.accounts import service as accounts
+    from crosspromo.accounts.models import Role
+    from crosspromo.app import create_app
+    from crosspromo.db import make_engine, make_sessionmaker
+    from crosspromo.settings import Settings
+
+    url = f"sqlite:///{path}"
+    keys = {}
+    with make_sessionmaker(make_engine(url))() as db:
+        for bid in picks:
+            keys[bid], _ = accounts.create_api_key(db, business_id=bid, role=Role.manager)
+        db.commit()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(database_url=url, secret_key="bench", var_dir=path.parent / "var")
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # create_app logs at INFO
+    times = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        for k in range(rounds + 1):
+            for bid in picks:
+                began = time.perf_counter()
+                response = client.get(
+                    "/api/v1/partners/suggestions",
+                    params={"business_id": str(bid), "radius_km": 15},
+                    headers={"Authorization": f"Bearer {keys[bid]}"},
+                )
+                elapsed = time.perf_counter() - began
+                assert response.status_code == 200, response.text
+                if k:  # the first round warms the candidate arrays
+                    times.append(elapsed)
+    server.should_exit = True
+    thread.join()
+    return times
+
+
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18]
 
@@ -120,6 +175,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--businesses", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=30)
+    parser.add_argument("--http", action="store_true", help="also time the HTTP endpoint")
     args = parser.parse_args()
     from crosspromo.businesses.models import Business
     from crosspromo.db import make_engine, make_sessionmaker
@@ -149,6 +205,12 @@ def main() -> None:
     print(f"{'operation':<34}{'p95 ms':>10}{'baseline p95 ms':>18}{'ratio':>8}")
     name = "service.suggest (top 10)"
     print(f"{name:<34}{s95 * 1000:>10.1f}{n95 * 1000:>18.1f}{s95 / n95:>8.1f}")
+    if args.http:
+        http = over_http(path, picks)
+        h50, h95 = statistics.median(http), p95(http)
+        name = "GET /api/v1/partners/suggestions"
+        print(f"{name:<34}{h95 * 1000:>10.1f}{s95 * 1000:>18.1f}{h95 / s95:>8.1f}")
+        print(f"{'  (HTTP p50 ms; baseline: service)':<34}{h50 * 1000:>10.1f}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ PUBLIC = {
     "/l/consent/{token}": "a customer's consent to a hand-off: the token is the secret",
     "/u/{token}": "a contact's message preferences: public, the token is the secret",
     "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
+    "/m/{token}/{link}": "a message's tracking link: public, the token is the secret",
 }
 
 # Loyalty landed after the typed permissions and still checks inside its handlers: these

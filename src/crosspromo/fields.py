@@ -13,11 +13,15 @@ import re
 import unicodedata
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import Decimal
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
+
+from crosspromo import locale_input
 
 INT64_MAX = 2**63 - 1
 # Text may carry tab and line breaks (browsers send CR LF from a textarea); a line may not.
@@ -74,17 +78,21 @@ form_input: ContextVar[bool] = ContextVar("form_input", default=False)
 DIGITS = re.compile(r"-?[0-9]{1,19}")
 
 
-def _integer_shape(annotation: Any) -> str | None:
-    """ "one" for an int field (optional or not), "list" for a list of ints, else None."""
+def _shape(annotation: Any) -> str | None:
+    """What a form's text becomes for this field: "int", "ints" (a list), "decimal", "date"."""
     origin = get_origin(annotation)
     if annotation is int:
-        return "one"
+        return "int"
+    if annotation is Decimal:
+        return "decimal"
+    if annotation is date:
+        return "date"
     if origin is Annotated:
-        return _integer_shape(get_args(annotation)[0])
+        return _shape(get_args(annotation)[0])
     if origin in (Union, UnionType):
-        return next((s for a in get_args(annotation) if (s := _integer_shape(a))), None)
+        return next((s for a in get_args(annotation) if (s := _shape(a))), None)
     if origin is list and get_args(annotation):
-        return "list" if _integer_shape(get_args(annotation)[0]) == "one" else None
+        return "ints" if _shape(get_args(annotation)[0]) == "int" else None
     return None
 
 
@@ -94,8 +102,20 @@ def _digits(value: Any) -> Any:
     return value
 
 
+def _typed(value: Any, reader: Any) -> Any:
+    """A value as people type it (10,5; 3 000,50; 20.11.2026); unreadable text is left for
+    the field's own validation to refuse with its usual error."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    try:
+        return reader(value)
+    except locale_input.InputError:
+        return value
+
+
 class Input(BaseModel):
-    """The base of every request shape: strict JSON, digits for integers from page forms."""
+    """The base of every request shape: strict JSON; from page forms, digits for integers and
+    numbers and dates as people type them (crosspromo.locale_input)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -105,12 +125,21 @@ class Input(BaseModel):
         data = dict(data)
         for name, field in cls.model_fields.items():
             key = field.alias or name
-            shape = _integer_shape(field.annotation) if key in data else None
-            if shape == "one":
+            shape = _shape(field.annotation) if key in data else None
+            if shape == "int":
                 data[key] = _digits(data[key])
-            elif shape == "list" and isinstance(data[key], list):
+            elif shape == "ints" and isinstance(data[key], list):
                 data[key] = [_digits(v) for v in data[key]]
+            elif shape == "decimal":
+                data[key] = _typed(data[key], locale_input.parse_amount)
+            elif shape == "date":
+                data[key] = _typed(data[key], locale_input.parse_date)
         return data
+
+
+def wrong(field: str, reason: str) -> PydanticCustomError:
+    """A model-level rule's refusal that names its field (web/validation.py reads it)."""
+    return PydanticCustomError("field_rule", reason, {"field": field})
 
 
 # Every integer is strict (`true`, `1.0`, `"100"` refused) and fits 64 bits even where a

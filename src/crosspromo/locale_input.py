@@ -262,3 +262,17 @@ def percent_bp(text: str) -> int:
     if scaled != scaled.to_integral_value():
         raise InputError(f"{text.strip()!r} is finer than 0.01 %")
     return int(scaled)
+
+
+def parse_amount(text: str) -> Decimal:
+    """A plain number, a percent ('10,5 %') or money in any known currency mark ('600 000 ₽')."""
+    value = text.strip().removesuffix("%").strip()
+    lowered = value.lower()
+    for mark in _ALL_MARKS:
+        if lowered.endswith(mark):
+            value = value[: -len(mark)]
+            break
+        if lowered.startswith(mark):
+            value = value[len(mark) :]
+            break
+    return parse_number(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -106,6 +107,21 @@ def test_find_partners_page_shows_cards_and_why_not(
     assert 'data-partner="bakery-b"' in page.text
     assert "<progress" in page.text
     assert 'id="why-not"' in page.text
+    # Plain words: no decimals, no interval jargon, no blanket warning; each card links.
+    main = re.sub(r"<[^>]+>", " ", page.text.split("<main", 1)[1])  # what a reader sees
+    assert not re.search(r"\d\.\d{2}", main), re.search(r".{80}\d\.\d{2}.{20}", main)
+    assert "interval" not in page.text and "No partnership record" not in page.text
+    assert f'href="/b/{cafe.id}/partner?slug=bakery-b"' in page.text
+    profile = client.get(f"/b/{cafe.id}/partner", params={"slug": "bakery-b"})
+    assert profile.status_code == 200 and "Bakery B" in profile.text
+    assert "Why it fits" in profile.text and "proposals/new?to=bakery-b" in profile.text
+    rival = client.get(f"/b/{cafe.id}/partner", params={"slug": "cafe-rival"})
+    assert "Not among your suggestions" in rival.text and "competitor" in rival.text.lower()
+    assert client.get(f"/b/{cafe.id}/partner", params={"slug": "nobody"}).status_code == 404
+    assert client.get(f"/b/{cafe.id}/partner").status_code == 404
+    client.get("/locale/ru")
+    ru = client.get(f"/b/{cafe.id}/partners")
+    assert "Почему" in ru.text or "подходит" in ru.text
 
 
 def test_page_reads_odd_filter_values_without_errors(client: TestClient, db: Session) -> None:

@@ -187,3 +187,13 @@ def test_cli_send_list_stats(
         assert bad.exit_code == 1 and "missing" in bad.output
     finally:
         get_settings.cache_clear()
+
+
+def test_links_must_be_written_out(client: TestClient, api: dict[str, Any]) -> None:
+    base, auth = api["base"], api["auth"]
+    for text in ("{{ link(name) }}", '{{ link("javascript:alert(1)") }}'):
+        body = {"channel": "sms", "content": {"en": {"text": text}}}
+        answer = client.post(f"{base}/messages", headers=auth, json=body)
+        assert (
+            answer.status_code == 422 and answer.json()["errors"][0]["field"] == "content.en.text"
+        )

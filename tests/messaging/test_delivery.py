@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.db import make_engine, make_sessionmaker, unit_of_work, utcnow
-from crosspromo.messaging import channels, contacts, delivery, service
+from crosspromo.messaging import channels, contacts, delivery, flows, service
 from crosspromo.messaging.models import Channel, Delivery, DeliveryStatus, Reason
 from crosspromo.outbox import service as outbox
 from crosspromo.outbox import worker
@@ -35,8 +35,12 @@ def tick(settings: Settings) -> int:
 
 
 def results(db: Session, made: Any) -> dict[str, int]:
+    """Recipients per delivery status (clicks are counted in their own test)."""
     db.expire_all()
-    return service.stats(db, made)
+    counts = service.stats(db, made)
+    counts.pop("clicked")
+    counts.pop("unsubscribed")
+    return counts
 
 
 def test_one_message_per_channel_arrives(
@@ -300,3 +304,72 @@ def test_a_killed_worker_is_resumed_without_repeats(
     assert results(db, made)["sent"] == 6
     charged = db.scalars(select(Delivery).where(Delivery.broadcast_id == made.id)).all()
     assert all(d.capped and d.status is DeliveryStatus.sent for d in charged)
+
+
+def test_tracking_links_are_per_recipient(
+    db: Session,
+    client: Any,
+    cafe: Any,
+    channels_settings: Settings,
+    mailbox: tuple[Mailbox, int],
+) -> None:
+    box, _ = mailbox
+    consenting(db, cafe.id, 2)
+    made = service.create(
+        db,
+        business_id=cafe.id,
+        sender_name=cafe.name,
+        channel=Channel.email,
+        content={
+            "en": {
+                "subject": "Menu",
+                "text": 'Menu: {{ link("https://cafe.example/menu") }}',
+                "html": '<a href="{{ link("https://cafe.example/menu") }}">Menu</a>',
+            }
+        },
+    )
+    assert made.links == ["https://cafe.example/menu"]
+    flows.send(db, channels_settings, business_id=cafe.id, broadcast_id=made.id)
+    db.commit()
+    tick(channels_settings)
+    urls = [m.get_body(("plain",)).get_content().split("Menu: ")[1].strip() for m in box.messages]
+    assert len(set(urls)) == 2 and all(u.startswith("https://promo.example/m/") for u in urls)
+    path = urls[0].removeprefix("https://promo.example")
+    followed = client.get(path, follow_redirects=False)
+    assert followed.status_code == 302
+    assert followed.headers["location"] == "https://cafe.example/menu"
+    client.get(path, follow_redirects=False)  # twice by one person: one clicker
+    assert client.get(path[:-1] + "7", follow_redirects=False).status_code == 404
+    assert client.get("/m/unknown/0", follow_redirects=False).status_code == 404
+    db.expire_all()
+    assert service.stats(db, made)["clicked"] == 1
+
+
+def test_smtp_outage_then_recovery_loses_nothing(
+    db: Session, client: Any, cafe: Any, channels_settings: Settings
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    from tests.messaging.conftest import free_port
+
+    port = free_port()  # nothing listens there yet
+    settings = channels_settings.model_copy(update={"smtp_port": port})
+    people = consenting(db, cafe.id, 3)
+    made = broadcast_to(db, settings, cafe, Channel.email)
+    assert tick(settings) == 3
+    assert results(db, made)["queued"] == 3  # each waits for its retry
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        db.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        db.commit()
+        assert tick(settings) == 3
+    finally:
+        controller.stop()
+    assert sorted(box.to()) == [f"guest{i}@example.com" for i in range(3)]
+    assert results(db, made)["sent"] == 3
+    # One of them unsubscribes from the message afterwards: counted on it.
+    client.post(f"/u/{people[0].token}/unsubscribe?channel=email")
+    db.expire_all()
+    assert service.stats(db, made)["unsubscribed"] == 1

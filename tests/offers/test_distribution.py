@@ -17,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
+from slugify import slugify
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,8 @@ def test_coupon_sheets_a4_and_cards_page_by_cursor(
     assert a4.headers["content-type"] == "application/pdf" and "x-next-after" not in a4.headers
     pages, text = _pdf_text(a4.content)
     assert pages == 3 and a4.headers["x-coupons"] == "23"
+    expected = slugify(offer["title"]) + "-coupons.pdf"  # the offer's name, not its id
+    assert a4.headers["content-disposition"] == f'attachment; filename="{expected}"'
     assert "10% off" in text and "Once per customer." in text and "Cafe" in text
     listed = client.get(f"/api/v1/offers/{offer['id']}/codes", headers=p["bakery_manager"])
     codes = [c["code"] for c in listed.json()["items"]]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crosspromo.db import utcnow
 from crosspromo.offers import referrals
 from crosspromo.offers.models import Accrual, Click, Code
+from tests.conftest import sign_in
 from tests.offers.conftest import make_offer
 from tests.offers.partners import agree, link_codes
 
@@ -107,6 +108,11 @@ def test_clicks_are_counted_logged_and_paid_once_per_address_and_day(
 def test_clicks_under_barter_are_logged_not_paid(client: TestClient, db: Session) -> None:
     p = agree(client, db)
     _, token = _link(client, p)
+    # the campaign page lists the link's full address, with a copy button
+    sign_in(client, "a@example.com")
+    page = client.get(f"/b/{p['bakery'].id}/campaigns/{p['campaign_id']}").text
+    url = f"{client.app.state.settings.public_url.rstrip('/')}/r/{token}"
+    assert f'value="{url}"' in page and f'data-copy="{url}"' in page and "Anna, bakery" in page
     assert client.get(f"/r/{token}", headers=BROWSER).status_code == 200
     assert db.scalar(select(func.count()).select_from(Click)) == 1
     assert db.scalar(select(func.count()).select_from(Accrual)) == 0
@@ -140,3 +146,18 @@ def test_unknown_link_is_a_friendly_404(client: TestClient, db: Session) -> None
         assert "text/html" in missing.headers["content-type"]
         assert "This link is not known" in missing.text
     assert db.scalar(select(func.count()).select_from(Click)) == 0
+
+
+def test_landing_page_of_a_stopped_campaign_offers_no_code(client: TestClient, db: Session) -> None:
+    p = agree(client, db)
+    _, token = _link(client, p)
+    moved = client.post(
+        f"/api/v1/campaigns/{p['campaign_id']}/stage",
+        headers=p["bakery_manager"],
+        json={"to": "results"},
+    )
+    assert moved.status_code == 200, moved.text
+    for shown in ("", "?code=1"):
+        page = client.get(f"/r/{token}{shown}", headers=BROWSER).text
+        assert "not running at the moment" in page
+        assert "Show this code at the till" not in page and "Get my code" not in page

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.offers.models import Redemption
+from crosspromo.web import i18n
 from tests.conftest import PASSWORD, sign_in
 from tests.offers.conftest import make_offer
 
@@ -57,6 +58,9 @@ def test_cashier_checks_confirms_and_reverses(
         rid = first.text.split('name="redemption_id" value="', 1)[1].split('"', 1)[0]
         again = till.post(f"{base}/check", data={"code": code, "amount": "500", "csrf_token": csrf})
         assert "already used" in again.text
+        used = db.scalars(select(Redemption)).one()  # when and where, in the cafe's zone
+        when = i18n.moment(used.at, p["cafe"].timezone)
+        assert f"Used {when} at Cafe." in again.text
         back = till.post(f"{base}/reverse", data={"redemption_id": rid, "csrf_token": csrf})
         assert "Reversed" in back.text
         unknown = till.post(

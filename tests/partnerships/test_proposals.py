@@ -75,12 +75,14 @@ def test_propose_counter_accept_makes_one_agreement(
     # accepting the superseded version is refused
     old = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 1})
     assert old.status_code == 409 and old.json()["type"] == "/problems/version-superseded"
-    first = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2}).json()
-    assert first["status"] == "open"
+    # the cafe's owner wrote version 2 (one option): its side's acceptance is already given
+    assert countered["versions"][1]["accepted_by"] == [str(p["cafe"].id)]
+    own = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 2})
+    assert own.status_code == 409 and own.json()["type"] == "/problems/already-accepted"
+    done = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2}).json()
+    assert done["status"] == "agreed" and done["agreed_version"] == 2
     again = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2})
     assert again.status_code == 409
-    done = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 2}).json()
-    assert done["status"] == "agreed" and done["agreed_version"] == 2
     # after the agreement nothing changes in place: there is no edit, only a new version
     edit = client.patch(f"{url}/versions/2", headers=p["cafe_owner"], json={"options": [OPTION]})
     assert edit.status_code in (404, 405) and edit.headers["content-type"].startswith(
@@ -96,8 +98,7 @@ def test_propose_counter_accept_makes_one_agreement(
     assert declined.json()["type"] == "/problems/agreement-in-force"
     stale = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2})
     assert stale.json()["type"] == "/problems/version-superseded"
-    client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 3})
-    final = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 3}).json()
+    final = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 3}).json()
     assert final["status"] == "agreed" and final["agreed_version"] == 3
     versions = [v["number"] for v in final["versions"]]
     assert versions == [1, 2, 3]  # every version kept

@@ -35,4 +35,16 @@ def test_money_is_formatted_per_locale() -> None:
         assert i18n.money(135050, "RUB").replace("\xa0", " ") == "1 350,50 ₽"
     finally:
         i18n.current_locale.reset(token)
-    assert i18n.money(135050, "RUB") == "RUB1,350.50"
+    assert i18n.money(135050, "RUB") == "RUB\u00a01,350.50"  # CLDR currency spacing
+
+
+def test_a_moment_reads_in_the_business_zone_and_language() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
+    assert i18n.moment(at, "Europe/Moscow") == "1 Dec 2026, 00:05"  # UTC+3: the next day
+    token = i18n.current_locale.set("ru")
+    try:
+        assert i18n.moment(at, "Asia/Vladivostok") == "1 дек. 2026, 07:05"
+    finally:
+        i18n.current_locale.reset(token)

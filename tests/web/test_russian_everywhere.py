@@ -15,7 +15,7 @@ import importlib
 import pkgutil
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -30,6 +30,9 @@ from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
 from crosspromo.businesses.models import Business
 from crosspromo.campaigns.models import Campaign
+from crosspromo.cli_support import operator
+from crosspromo.leads import service as leads
+from crosspromo.leads.schemas import FormCreate, RequestIn, SpecialistCreate
 from crosspromo.loyalty import service as loyalty
 from crosspromo.web.problems import KINDS
 from tests.conftest import PASSWORD, sign_in
@@ -76,7 +79,8 @@ MACHINE = re.compile(
     r"|\b(?:Europe|Asia|America|Africa|Australia|Pacific|Atlantic|Indian)/[A-Za-z_/]+"
 )
 ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
-SKIPPED = {"script", "style", "template", "code", "pre", "noscript"}
+SKIPPED = {"script", "style", "template", "code", "pre", "noscript", "textarea"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 RUSSIAN = {
     "bakery": "Пекарня «Колосок»",
@@ -102,17 +106,24 @@ def enum_words() -> set[str]:
 
 
 class Visible(HTMLParser):
-    """Text a person sees or hears (screen readers) on a page."""
+    """Text a person sees or hears (screen readers) on a page: not scripts, code, form
+    contents, nor what is aria-hidden (a honeypot field)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self.hidden = 0
+        self.open: list[tuple[str, bool]] = []  # (tag, hides its content)
+
+    @property
+    def hidden(self) -> bool:
+        return any(hides for _tag, hides in self.open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in SKIPPED:
-            self.hidden += 1
         named = dict(attrs)
+        if tag not in VOID:
+            self.open.append((tag, tag in SKIPPED or named.get("aria-hidden") == "true"))
+        if self.hidden or named.get("aria-hidden") == "true":
+            return
         for attribute in ATTRIBUTES:
             if named.get(attribute):
                 self.parts.append(str(named[attribute]))
@@ -120,8 +131,10 @@ class Visible(HTMLParser):
             self.parts.append(str(named["value"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in SKIPPED and self.hidden:
-            self.hidden -= 1
+        for i in range(len(self.open) - 1, -1, -1):  # unclosed <li>, <p>: close up to the tag
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
 
     def handle_data(self, data: str) -> None:
         if not self.hidden and data.strip():
@@ -204,6 +217,98 @@ def _russify(db: Session, w: dict[str, Any]) -> set[str]:
     }
 
 
+OPTION_RU: dict[str, Any] = {
+    "mechanic": "joint_promotion",
+    "title": "Букет к кофе",
+    "proposer": {"gives": "скидку на букеты", "gets": "гостей кофейни"},
+    "partner": {"gives": "листовки на стойке", "gets": "покупателей цветов"},
+}
+
+
+def _proposal_states(client: TestClient, w: dict[str, Any]) -> list[str]:
+    """A declined proposal and an open one countered by the partner (the world's first is
+    agreed): each state's page is audited."""
+    made = []
+    for counter in (False, True):
+        sent = client.post(
+            "/api/v1/partnerships",
+            params={"business_id": str(w["outsider"].id)},
+            headers=w["outsider_owner"],
+            json={"to_business": w["bakery"].slug, "options": [OPTION_RU]},
+        )
+        assert sent.status_code == 201, sent.text
+        url = f"/api/v1/partnerships/{sent.json()['id']}"
+        if counter:
+            changed = OPTION_RU | {"title": "Два букета к кофе"}
+            answer = client.post(
+                f"{url}/versions",
+                headers=w["bakery_owner"],
+                json={"based_on": 1, "options": [changed], "note": "Давайте два"},
+            )
+        else:
+            answer = client.post(
+                f"{url}/decline", headers=w["bakery_owner"], json={"reason": "Не сейчас"}
+            )
+        assert answer.status_code in (200, 201), answer.text
+        made.append(sent.json()["id"])
+    return made
+
+
+def _campaign_stages(client: TestClient, w: dict[str, Any]) -> list[str]:
+    """Campaigns in preparation, agreed and closed (the world's own is running)."""
+    made = []
+    for stages in ((), ("agreed",), ("agreed", "running", "results", "closed")):
+        created = client.post(
+            "/api/v1/campaigns",
+            params={"business_id": str(w["bakery"].id)},
+            headers=w["bakery_manager"],
+            json={
+                "proposal_id": w["proposal_id"],
+                "title": f"Акция {len(made) + 2}",
+                "starts_on": (date.today() - timedelta(days=1)).isoformat(),
+                "ends_on": (date.today() + timedelta(days=10)).isoformat(),
+            },
+        )
+        assert created.status_code == 201, created.text
+        url = f"/api/v1/campaigns/{created.json()['id']}"
+        if stages:
+            client.patch(
+                url,
+                headers=w["bakery_manager"],
+                json={
+                    "goal_metric": "revenue",
+                    "goal_kind": "increase_percent",
+                    "goal_target": "5",
+                },
+            )
+            client.post(
+                f"{url}/tasks",
+                headers=w["bakery_manager"],
+                json={"business_id": str(w["bakery"].id), "title": "Напечатать листовки"},
+            )
+            client.post(
+                f"{url}/budget",
+                headers=w["bakery_manager"],
+                json={
+                    "business_id": str(w["bakery"].id),
+                    "item": "materials",
+                    "amount_minor": 50000,
+                    "currency": "RUB",
+                },
+            )
+        for stage in stages:
+            if stage == "closed":
+                client.put(
+                    f"{url}/analysis",
+                    headers=w["bakery_manager"],
+                    json={"why": "Мало гостей", "keep": "Листовки", "next_action": "Повторить"},
+                )
+            moved = client.post(f"{url}/stage", headers=w["bakery_manager"], json={"to": stage})
+            assert moved.status_code == 200, (stage, moved.text)
+        made.append(created.json()["id"])
+    return made
+
+
 def _member(db: Session, business: Business, email: str, role: Role) -> None:
     user = accounts.create_user(db, email=email, password=PASSWORD)
     accounts.grant(db, user=user, workspace_id=business.workspace_id, role=role)
@@ -236,15 +341,47 @@ def audited(app: Any, client: TestClient, db: Session, world: dict[str, Any]) ->
     _card, card_token = loyalty.enrol(
         db, coalition=coalition, business=bakery, consent=True, phone="+7 912 345-67-89", now=now
     )
+    form = leads.create_form(
+        db,
+        operator(bakery),
+        bakery.id,
+        FormCreate(title="Заявка на ремонт", categories=["craft=plasterer"]),
+    )
+    leads.create_specialist(
+        db, operator(cafe), cafe.id, SpecialistCreate(name="Иван", categories=["craft=plasterer"])
+    )
+    lead = leads.submit(
+        db,
+        form,
+        RequestIn(categories=["craft=plasterer"], phone="+7 912 345-67-80", consent=[cafe.id]),
+        secret_key="test-secret",
+    )
+    assert lead is not None
     db.commit()
+    proposals = _proposal_states(client, w)
+    campaigns = _campaign_stages(client, w)
     ids = w["ids"] | {
+        "form_id": str(form.id),
+        "lead_id": str(lead.id),
+        "fmt": "csv",
         "coalition_id": str(coalition.id),
         "token": card_token,
         "kind": "not-found",
         "action": "check",
         "job_id": str(uuid.uuid4()),
     }
-    return {"world": w, "ids": ids, "user_data": user_data, "cafe": str(cafe.id)}
+    bakery_pages = [f"/b/{bakery.id}/proposals/{p}" for p in proposals] + [
+        f"/b/{bakery.id}/campaigns/{c}{section}"
+        for c in campaigns
+        for section in ("", "/measurement/section")
+    ]
+    return {
+        "world": w,
+        "ids": ids,
+        "user_data": user_data,
+        "cafe": str(cafe.id),
+        "states": bakery_pages,
+    }
 
 
 ROLES = {
@@ -256,12 +393,20 @@ ROLES = {
 }
 
 
-def _client(app: Any, email: str) -> TestClient:
+def _client(app: Any, email: str, locale: str = "ru") -> tuple[TestClient, str]:
     c = TestClient(app, raise_server_exceptions=False)
-    c.cookies.set("locale", "ru")
-    if email:
-        sign_in(c, email)
-    return c
+    c.cookies.set("locale", locale)
+    return c, sign_in(c, email) if email else ""
+
+
+# What a cashier types at the till: a good code, an unknown one, a missing amount.
+TILL = [
+    ("check", {"code": "BREAD", "amount": "1 000,50", "customer": "+7 912 000-11-22"}),
+    ("check", {"code": "НЕТ-ТАКОГО", "amount": "500"}),
+    ("check", {"code": "BREAD", "amount": ""}),
+    ("redeem", {"code": "BREAD", "amount": "1000", "customer": "+7 912 000-11-22"}),
+    ("redeem", {"code": "BREAD", "amount": "1000", "customer": "+7 912 000-11-22"}),
+]
 
 
 def test_every_page_as_every_role_is_russian(app: Any, audited: dict[str, Any]) -> None:
@@ -269,15 +414,18 @@ def test_every_page_as_every_role_is_russian(app: Any, audited: dict[str, Any]) 
     templates = page_templates(app)
     assert len(templates) > 30, templates  # the walk really found the pages
     problems: dict[str, list[str]] = {}
+    till_statuses: dict[str, list[int]] = {}
     statuses: dict[int, int] = {}
     for role, email in ROLES.items():
-        web = _client(app, email)
+        web, csrf = _client(app, email)
         ids = dict(audited["ids"])
         if role == "partner":
             ids["business_id"] = audited["cafe"]
         paths = [t.format(**ids) for t in templates]
         # error pages: a business nobody can see, and a page in the partner's workspace
         paths += [f"/b/{uuid.uuid4()}/campaigns", f"/b/{audited['ids']['business_id']}/team"]
+        if role in ("owner", "manager"):
+            paths += audited["states"]
         if role == "anonymous":
             paths += [f"/problems/{kind}" for kind in KINDS]
         for path in paths:
@@ -289,9 +437,40 @@ def test_every_page_as_every_role_is_russian(app: Any, audited: dict[str, Any]) 
             found = english_in(response.text, audited["user_data"], enums)
             if found:
                 problems[f"{role} {path}"] = found
+        if role in ("partner", "cashier"):  # the till's verdicts, refusals and errors
+            for action, form in TILL:
+                till = f"/b/{ids['business_id']}/till/{action}"
+                response = web.post(till, data=form | {"csrf_token": csrf})
+                assert response.status_code < 500, (role, till, response.text[:500])
+                till_statuses.setdefault(role, []).append(response.status_code)
+                found = english_in(response.text, audited["user_data"], enums)
+                if found:
+                    problems[f"{role} POST {till} {form}"] = found
         web.close()
     assert statuses.get(200, 0) > 60, statuses
+    # the partner's till accepts the code, refuses a stranger, asks for the amount, redeems
+    # once and refuses the second tap's new attempt: every kind of verdict was audited
+    assert till_statuses["partner"][0] == 200 and 200 in till_statuses["partner"][3:], till_statuses
+    assert any(code >= 400 for code in till_statuses["partner"]), till_statuses
+    # English pages name things in words too: no snake_case enum value shows raw
+    web, _csrf = _client(app, ROLES["owner"], locale="en")
+    snake = {word for word in enums if "_" in word}
+    for path in [t.format(**audited["ids"]) for t in templates] + audited["states"]:
+        response = web.get(path)
+        words = set(re.findall(r"[a-z]+(?:_[a-z]+)+", " ".join(visible_text(response.text))))
+        if words & snake:
+            problems[f"en {path}"] = sorted(words & snake)
+    web.close()
     distinct = sorted({text for found in problems.values() for text in found})
     assert problems == {}, (
         "\n".join(distinct) + "\n\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
     )
+
+
+def test_the_audit_sees_english_words_and_raw_enum_values() -> None:
+    html = (
+        '<main><p>Скидка 10%</p><button title="Save">Сохранить</button><p>Этап: running</p>'
+        '<label aria-hidden="true">Website<input name="website"></label><code>GET /api</code>'
+        "<textarea>Hello</textarea><p>Поставщик: ООО «Хлеб»</p></main>"
+    )
+    assert english_in(html, {"ООО «Хлеб»"}, {"running"}) == ["Save", "Этап: running"]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from crosspromo import locale_input
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.pages import page
 from crosspromo.auth import CashierBusinessPage, ManagerBusinessPage
@@ -51,16 +50,8 @@ FLAGS = ("online_only", "open_to_partnerships", "allow_overlap_discovery")
 
 
 def major_to_minor(text: str, currency: str) -> int:
-    """'1 350,50' -> 135050 for RUB; exact, through Decimal."""
-    cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    scaled = amount.scaleb(get_currency_precision(currency))
-    if scaled != scaled.to_integral_value():
-        raise ValueError("too many decimal places")
-    return int(scaled)
+    """'1 350,50' or '1 350,50 ₽' -> 135050 for RUB; exact (crosspromo.locale_input)."""
+    return locale_input.parse_money(text, currency)
 
 
 def form_to_fields(form: dict[str, Any], currency: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -71,17 +62,17 @@ def form_to_fields(form: dict[str, Any], currency: str) -> tuple[dict[str, Any],
         if key in form:
             data[key] = str(form[key]).strip()
     for key in INT_FIELDS:
-        raw = str(form.get(key, "")).strip().replace(" ", "")
+        raw = "".join(str(form.get(key, "")).split())  # '1 200' with any space between groups
         if key in form:
             try:
                 data[key] = int(raw) if raw else None
             except ValueError:
                 errors[key] = "not a whole number"
     for key in FLOAT_FIELDS:
-        raw = str(form.get(key, "")).strip().replace(",", ".")
+        raw = str(form.get(key, "")).strip()
         if key in form:
             try:
-                data[key] = float(raw) if raw else None
+                data[key] = float(locale_input.parse_number(raw)) if raw else None
             except ValueError:
                 errors[key] = "not a number"
     if "avg_check" in form:

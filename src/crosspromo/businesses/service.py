@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
+from crosspromo.db import folded
 from crosspromo.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from crosspromo.identifiers import IdentifierError
 from crosspromo.roles import Actor, Role
@@ -63,6 +64,39 @@ def get(
 
 def get_by_slug(session: Session, slug: str) -> Business | None:
     return session.scalar(select(Business).where(Business.slug == slug))
+
+
+def addressable(
+    session: Session, *, query: str, exclude_id: uuid.UUID, limit: int = 10
+) -> list[Business]:
+    """Businesses open to partnerships whose name has `query` (any case, any script)."""
+    text = query.strip().casefold()
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        session.scalars(
+            select(Business)
+            .where(
+                Business.open_to_partnerships.is_(True),
+                Business.id != exclude_id,
+                folded(session, Business.name).like(like, escape="\\"),
+            )
+            .order_by(Business.name, Business.id)
+            .limit(limit)
+        )
+    )
+
+
+def find_partner(session: Session, text: str) -> Business | None:
+    """The business someone named: its id (slug), or its name when exactly one has it."""
+    found = get_by_slug(session, text.strip().lower())
+    if found is not None or not text.strip():
+        return found
+    named = session.scalars(
+        select(Business).where(folded(session, Business.name) == text.strip().casefold()).limit(2)
+    ).all()
+    return named[0] if len(named) == 1 else None
 
 
 def list_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,7 @@ from crosspromo.campaigns.schemas import (
     TaskUpdate,
 )
 from crosspromo.errors import DomainError
+from crosspromo.offers import referrals
 from crosspromo.offers import service as offers
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
@@ -99,7 +101,7 @@ def _list(
     business: Business,
     web: Any,
     db: Db,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
     status: int = 200,
 ) -> Response:
     found = service.list_for(db, web.actor, business_id=business.id, limit=100)
@@ -144,9 +146,8 @@ def create(
         campaign = service.create(db, web.actor, business_id=business.id, data=data)
     except (ValidationError, DomainError) as exc:
         db.rollback()
-        if isinstance(exc, ValidationError):
-            return _list(request, business, web, db, errors_of(exc), 422)
-        return _list(request, business, web, db, [exc.detail], exc.status)
+        status = 422 if isinstance(exc, ValidationError) else exc.status
+        return _list(request, business, web, db, errors_of(exc), status)
     return RedirectResponse(f"/b/{business.id}/campaigns/{campaign.id}", status_code=303)
 
 
@@ -157,8 +158,11 @@ def _show(
     business: Business,
     campaign_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
+    failed: str = "",
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The campaign page; after a refusal, `failed` names the form and `typed` its values."""
     campaign, mine = service.get(db, web.actor, parse_uuid(campaign_id))
     if mine.id != business.id:
         return RedirectResponse(f"/b/{mine.id}/campaigns/{campaign.id}", status_code=303)
@@ -171,6 +175,7 @@ def _show(
     }
     person = {uid: label for group in people.values() for uid, label in group}
     progress = service.progress(db, campaign.id)
+    listed = offers.offers_of(db, campaign.id)
     by_side = service.budget_by_side(db, campaign.id)
     return page(
         request,
@@ -189,7 +194,8 @@ def _show(
         tasks=service.tasks(db, campaign.id, limit=PLAN_PAGE),
         missing=service.missing(db, campaign, counts=progress, by_side=by_side),
         snapshots=service.snapshots(db, campaign.id),
-        offers=offers.offers_of(db, campaign.id),
+        offers=listed,
+        links=referrals.links_of(db, [o.id for o in listed], request.app.state.settings.public_url),
         code_counts=offers.code_counts(db, campaign.id),
         outcome=service.outcome(db, campaign),
         goal_input=_goal_input(campaign),
@@ -202,6 +208,8 @@ def _show(
         labels=LABELS,
         today=date.today(),
         errors=errors or [],
+        failed=failed,
+        typed=typed or {},
     )
 
 
@@ -335,12 +343,12 @@ def act(
     form = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
     try:
         _act(db, web, action, campaign.id, form)
-    except ValidationError as exc:
+    except (ValidationError, DomainError) as exc:
         db.rollback()
-        return _show(request, web, db, business, str(campaign.id), 422, errors_of(exc))
-    except DomainError as exc:
-        db.rollback()
-        return _show(request, web, db, business, str(campaign.id), exc.status, [exc.detail])
+        status = 422 if isinstance(exc, ValidationError) else exc.status
+        return _show(
+            request, web, db, business, str(campaign.id), status, errors_of(exc), action, form
+        )
     anchor = {"task": "#plan", "task-status": "#plan", "budget": "#budget", "offer": "#offers"}
     anchor["codes"] = "#offers"
     target = f"/b/{business.id}/campaigns/{campaign.id}{anchor.get(action, '')}"

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosspromo.campaigns.models import GoalKind, Metric, Stage, TaskStatus
-from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, wrong
 
 Long = Annotated[str, Field(max_length=5000), PLAIN_TEXT]
 
@@ -28,7 +28,7 @@ class CampaignCreate(Input):
     @model_validator(mode="after")
     def _order(self) -> CampaignCreate:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise wrong("ends_on", "is before the start date")
         return self
 
 
@@ -76,9 +76,9 @@ class BudgetIn(Input):
     def _amount(self) -> BudgetIn:
         if self.item == "staff_hours":
             if self.hours is None or self.hourly_cost_minor is None:
-                raise ValueError("staff hours need hours and hourly_cost_minor")
+                raise wrong("hourly_cost_minor", "staff hours need the hours and an hourly cost")
         elif self.amount_minor is None:
-            raise ValueError("amount_minor is required")
+            raise wrong("amount_minor", "fill this in")
         return self
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 from sqlalchemy import Integer, case, cast, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crosspromo import paging
 from crosspromo.accounts.models import Membership, User
@@ -173,7 +173,7 @@ def update_campaign(
     starts = data.starts_on if "starts_on" in given else campaign.starts_on
     ends = data.ends_on if "ends_on" in given else campaign.ends_on
     if starts and ends and ends < starts:
-        raise Invalid("The end date is before the start date.", field="ends_on")
+        raise Invalid("is before the start date", field="ends_on")
     deadline = data.goal_deadline if "goal_deadline" in given else campaign.goal_deadline
     if deadline and starts and deadline < starts:
         raise Invalid("The goal's deadline is before the start.", field="goal_deadline")
@@ -648,3 +648,39 @@ def remind_due(session: Session, today: date | None = None) -> int:
 def stage_of(session: Session, campaign_id: uuid.UUID) -> Stage | None:
     """The campaign's stage (for the till, which sees no campaign details)."""
     return session.scalar(select(Campaign.stage).where(Campaign.id == campaign_id))
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A campaign two businesses ran or run together, and whether it met its goal."""
+
+    business_a: uuid.UUID
+    business_b: uuid.UUID
+    stage: Stage
+    met: bool | None  # None: no goal, not measured yet, or still running
+
+
+def shared_campaigns(
+    session: Session, *, business_id: uuid.UUID | None = None, limit: int = 20_000
+) -> list[Shared]:
+    """Pairs of member businesses per campaign (of one business, or all), newest first."""
+    other = aliased(Member)
+    query = (
+        select(Campaign, Member.business_id, other.business_id)
+        .join(Member, Member.campaign_id == Campaign.id)
+        .join(other, (other.campaign_id == Campaign.id) & (other.business_id > Member.business_id))
+        .order_by(Campaign.created_at.desc())
+        .limit(limit)
+    )
+    if business_id is not None:
+        query = query.where(
+            (Member.business_id == business_id) | (other.business_id == business_id)
+        )
+    found = []
+    for campaign, a, b in session.execute(query):
+        met = None
+        if campaign.stage in (Stage.results, Stage.closed):
+            result = outcome(session, campaign)
+            met = result.met if result is not None else None
+        found.append(Shared(a, b, campaign.stage, met))
+    return found

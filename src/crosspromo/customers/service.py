@@ -78,3 +78,18 @@ def known(session: Session, *, business_id: uuid.UUID, identifier_hash: str) -> 
         .limit(1)
     )
     return found is not None
+
+
+def hashes(
+    session: Session, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str | None, str | None]]:
+    """The keyed e-mail and phone hashes of these customers, by id."""
+    found: dict[uuid.UUID, tuple[str | None, str | None]] = {}
+    for start in range(0, len(ids), 1000):
+        for customer_id, email_hash, phone_hash in session.execute(
+            select(Customer.id, Customer.email_hash, Customer.phone_hash).where(
+                Customer.id.in_(ids[start : start + 1000])
+            )
+        ):
+            found[customer_id] = (email_hash, phone_hash)
+    return found

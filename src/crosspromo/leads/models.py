@@ -131,6 +131,18 @@ class Specialist(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SpecialistCategory(Base):
+    """One category a specialist works in: routing finds a lead's candidates by index."""
+
+    __tablename__ = "lead_specialist_categories"
+    __table_args__ = (Index("ix_lead_specialist_categories_category", "category", "specialist_id"),)
+
+    specialist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lead_specialists.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
 class Lead(IdMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (

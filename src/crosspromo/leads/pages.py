@@ -64,6 +64,11 @@ STATUSES = {
     "dispute_upheld": N_("Dispute upheld"),
     "dispute_rejected": N_("Dispute rejected"),
 }
+REASONS = {
+    "duplicate": N_("Duplicate"),
+    "spam": N_("Spam"),
+    "out_of_area": N_("Out of area"),
+}
 FACTORS = {
     "specialisation": N_("specialisation"),
     "distance": N_("distance"),
@@ -201,6 +206,7 @@ def pipeline(
         forms=[(f, f"{base}/l/{f.id}", snippet(base, f)) for f in forms],
         specialists=service.specialists_of(db, web.actor, business.id),
         statuses=STATUSES,
+        label=lambda code: _label(code, pick_locale(request, web.user_locale)),
         local=lambda at: service.local(at, business),
     )
 
@@ -231,6 +237,8 @@ def lead_page(
         children=service.children_of(db, lead),
         statuses=STATUSES,
         factors=FACTORS,
+        reasons=REASONS,
+        label=lambda code: _label(code, pick_locale(request, web.user_locale)),
         local=lambda at: service.local(at, business),
     )
 

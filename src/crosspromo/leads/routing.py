@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from crosspromo.leads.models import (
     LeadOffer,
     OfferOutcome,
     Specialist,
+    SpecialistCategory,
     Status,
 )
 from crosspromo.matching.service import distance_km
@@ -47,10 +48,17 @@ UNKNOWN_PLACE = 0.75  # the distance factor when the lead or the specialist has 
 PRIOR_RESPONSE = 0.75  # the response factor of a specialist who never accepted yet
 
 
+class Home(NamedTuple):
+    """The specialist's business: its id and zone, all routing needs of it."""
+
+    id: uuid.UUID
+    timezone: str
+
+
 @dataclass
 class Candidate:
     specialist: Specialist
-    business: Business
+    business: Home
     load_today: int
     distance_km: float | None
     factors: dict[str, float]
@@ -88,21 +96,26 @@ def covers(specialist: Specialist, lat: float | None, lon: float | None) -> bool
 
 def specialists_for(
     session: Session, business_ids: set[uuid.UUID], category: str
-) -> list[tuple[Specialist, Business]]:
+) -> list[tuple[Specialist, Home]]:
     """Active specialists of these businesses who work in the category."""
     if not business_ids:
         return []
     rows = session.execute(
-        select(Specialist, Business)
+        select(Specialist, Business.timezone)
+        .join(SpecialistCategory, SpecialistCategory.specialist_id == Specialist.id)
         .join(Business, Business.id == Specialist.business_id)
-        .where(Specialist.business_id.in_(business_ids), Specialist.active.is_(True))
+        .where(
+            SpecialistCategory.category == category,
+            Specialist.business_id.in_(business_ids),
+            Specialist.active.is_(True),
+        )
         .order_by(Specialist.id)
     ).all()
-    return [(s, b) for s, b in rows if category in (s.categories or [])]
+    return [(s, Home(s.business_id, zone)) for s, zone in rows]
 
 
 def load_today(
-    session: Session, pairs: list[tuple[Specialist, Business]], now: datetime
+    session: Session, pairs: list[tuple[Specialist, Home]], now: datetime
 ) -> dict[uuid.UUID, int]:
     """Leads offered to each specialist since midnight in their business's zone."""
     if not pairs:
@@ -224,7 +237,7 @@ def log(
 
 
 def _deadline(
-    form: LeadForm, specialist: Specialist, business: Business, now: datetime
+    form: LeadForm, specialist: Specialist, business: Home, now: datetime
 ) -> tuple[datetime, datetime | None]:
     def after(minutes: int) -> datetime:
         return add_working_minutes(
@@ -278,7 +291,6 @@ def offer_to(
         business_id=chosen.business.id,
         specialist_id=chosen.specialist.id,
         user_id=user_id,
-        note=f"rank {rank}",
     )
     local_due = due.astimezone(clock.zone(chosen.business.timezone))
     notifications.notify(
@@ -359,7 +371,7 @@ def move_on(
     session.refresh(lead)
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    log(session, lead, "moved_on", at=now, specialist_id=lead.specialist_id, note="deadline")
+    log(session, lead, "moved_on", at=now, specialist_id=lead.specialist_id)
     return True
 
 

@@ -36,6 +36,7 @@ from crosspromo.leads.models import (
     OfferOutcome,
     Scope,
     Specialist,
+    SpecialistCategory,
     Status,
 )
 from crosspromo.leads.schemas import (
@@ -174,6 +175,10 @@ def create_specialist(
         hour_until=data.hour_until,
     )
     session.add(specialist)
+    session.flush()
+    session.add_all(
+        SpecialistCategory(specialist_id=specialist.id, category=c) for c in specialist.categories
+    )
     session.flush()
     return specialist
 
@@ -371,7 +376,7 @@ def submit(
         )
     session.add(lead)
     session.flush()
-    routing.log(session, lead, Status.new.value, at=now, business_id=owner.id, note="form")
+    routing.log(session, lead, Status.new.value, at=now, business_id=owner.id)
     routing.route(session, lead, form, allowed, now=now)
     return lead
 
@@ -663,7 +668,7 @@ def _next_step(session: Session, lead: Lead, form: LeadForm, now: datetime) -> L
     )
     session.add(follow)
     session.flush()
-    routing.log(session, follow, Status.new.value, at=now, note=f"next step after {lead.id}")
+    routing.log(session, follow, Status.new.value, at=now)
     routing.route(session, follow, form, allowed_businesses(session, follow, form), now=now)
     return follow
 
@@ -720,7 +725,7 @@ def charge(session: Session, lead: Lead, payer_id: uuid.UUID, now: datetime) -> 
         currency=currency,
         at=now,
     )
-    routing.log(session, lead, "charged", at=now, business_id=payer_id, note=f"{amount} {currency}")
+    routing.log(session, lead, "charged", at=now, business_id=payer_id)
     return True
 
 
@@ -762,7 +767,7 @@ def dispute(
     )
     session.add(found)
     session.flush()
-    routing.log(session, lead, "disputed", at=now, business_id=mine.id, note=data.reason)
+    routing.log(session, lead, "disputed", at=now, business_id=mine.id)
     notifications.notify(
         session,
         business_id=lead.business_id,
@@ -890,7 +895,6 @@ def hand_off(
         at=now,
         business_id=mine.id,
         user_id=user_id,
-        note=f"hand-off from {lead.id}",
     )
     if consented:
         routing.route(session, child, form, allowed_businesses(session, child, form), now=now)
@@ -912,7 +916,7 @@ def confirm_consent(
     lead.consent_business_ids = [*lead.consent_business_ids, str(partner.id)]
     lead.consent_at = now
     lead.status = Status.new
-    routing.log(session, lead, "consented", at=now, note="confirmation link")
+    routing.log(session, lead, "consented", at=now)
     session.flush()
     form = session.get(LeadForm, lead.form_id)
     assert form is not None

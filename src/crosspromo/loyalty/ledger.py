@@ -11,11 +11,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from crosspromo.errors import Conflict
 from crosspromo.loyalty.models import (
@@ -29,6 +29,7 @@ from crosspromo.loyalty.models import (
     Transaction,
 )
 
+T = TypeVar("T")
 Posting = tuple[uuid.UUID, str, int]  # account id, unit, signed amount
 KNOWN: dict[str, uuid.UUID] = {}  # account key -> id, committed accounts only
 KNOWN_MAX = 200_000
@@ -147,17 +148,47 @@ def settlement(
     return [(payable, currency, -value_minor), (receivable, currency, value_minor)]
 
 
+_CARDS = cast(Table, Card.__table__)
+_ACCOUNTS = cast(Table, Account.__table__)
+_LOTS = cast(Table, Lot.__table__)
+# Hot-path statements built once: building a statement costs more than running it on SQLite.
+_LOCK = update(_CARDS).where(_CARDS.c.id == bindparam("card_id")).values(ops=_CARDS.c.ops + 1)
+_MOVE_BALANCE = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("account"))
+    .values(balance=_ACCOUNTS.c.balance + bindparam("amount"))
+)
+_TAKE = (
+    update(_LOTS)
+    .where(_LOTS.c.id == bindparam("lot"), _LOTS.c.remaining >= bindparam("moved"))
+    .values(remaining=_LOTS.c.remaining - bindparam("moved"))
+)
+_GIVE_BACK = (
+    update(_LOTS)
+    .where(_LOTS.c.id == bindparam("lot"), _LOTS.c.remaining + bindparam("moved") <= _LOTS.c.points)
+    .values(remaining=_LOTS.c.remaining + bindparam("moved"))
+)
+_INSERT_ENTRIES = insert(cast(Table, Entry.__table__))
+_INSERT_MOVES = insert(cast(Table, LotMove.__table__))
+_INSERTS: dict[str, Any] = {}
+
+
 def lock_card(session: Session, card_id: uuid.UUID) -> None:
     """Serialise operations on one card: a row lock on PostgreSQL, the write lock on SQLite."""
-    session.execute(
-        update(Card)
-        .where(Card.id == card_id)
-        .values(ops=Card.ops + 1)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_LOCK, {"card_id": card_id})
 
 
-def post(session: Session, txn: Transaction, postings: Iterable[Posting], at: datetime) -> None:
+def write(session: Session, model: type[T], **values: Any) -> T:
+    """Insert one row with a Core INSERT (no unit-of-work flush) and return it as persistent."""
+    table = model.__table__  # type: ignore[attr-defined]
+    statement = _INSERTS.get(table.name)
+    if statement is None:
+        statement = _INSERTS[table.name] = insert(table)
+    session.connection().execute(statement, values)
+    return attach(session, model, values)
+
+
+def post(session: Session, txn_id: uuid.UUID, postings: Iterable[Posting], at: datetime) -> None:
     """Write the transaction's entries (zero sum per unit) and move the account balances."""
     merged: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
     for account_id, unit, amount in postings:
@@ -167,11 +198,11 @@ def post(session: Session, txn: Transaction, postings: Iterable[Posting], at: da
         totals[unit] += amount
     unbalanced = {unit: total for unit, total in totals.items() if total}
     if unbalanced:
-        raise AssertionError(f"unbalanced transaction {txn.kind}: {unbalanced}")
+        raise AssertionError(f"unbalanced transaction {txn_id}: {unbalanced}")
     rows = [
         {
             "id": uuid.uuid4(),
-            "transaction_id": txn.id,
+            "transaction_id": txn_id,
             "account_id": account_id,
             "unit": unit,
             "amount": amount,
@@ -181,37 +212,69 @@ def post(session: Session, txn: Transaction, postings: Iterable[Posting], at: da
         if amount
     ]
     if rows:
-        session.execute(insert(Entry), rows)
-    for row in rows:
-        session.execute(
-            update(Account)
-            .where(Account.id == row["account_id"])
-            .values(balance=Account.balance + row["amount"])
-            .execution_options(synchronize_session=False)
+        conn = session.connection()
+        conn.execute(_INSERT_ENTRIES, rows)
+        # One executemany (one round trip in psycopg's pipeline), in account order.
+        conn.execute(
+            _MOVE_BALANCE, [{"account": r["account_id"], "amount": r["amount"]} for r in rows]
         )
 
 
 def move_lot(
     session: Session,
-    lot: Lot,
-    txn: Transaction,
+    lot_id: uuid.UUID,
+    txn_id: uuid.UUID,
     points: int,
     *,
     accepted_by: uuid.UUID | None = None,
-) -> None:
-    """Change the lot's remainder by `points` (negative takes), conditionally, and record it."""
+) -> dict[str, Any] | None:
+    """Change the lot's remainder by `points` (negative takes), conditionally; the move's row.
+
+    The caller writes the returned rows with `add_moves`, all in one statement.
+    """
     if points == 0:
-        return
-    condition = Lot.remaining >= -points if points < 0 else Lot.remaining + points <= Lot.points
-    result = session.execute(
-        update(Lot)
-        .where(Lot.id == lot.id, condition)
-        .values(remaining=Lot.remaining + points)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    statement = _TAKE if points < 0 else _GIVE_BACK
+    result = session.connection().execute(statement, {"lot": lot_id, "moved": abs(points)})
+    if result.rowcount != 1:
         raise Conflict("The points changed meanwhile; try again.", kind="loyalty-retry")
-    set_committed_value(lot, "remaining", lot.remaining + points)
-    session.add(
-        LotMove(lot_id=lot.id, transaction_id=txn.id, points=points, accepted_by=accepted_by)
-    )
+    return {
+        "id": uuid.uuid4(),
+        "lot_id": lot_id,
+        "transaction_id": txn_id,
+        "points": points,
+        "accepted_by": accepted_by,
+    }
+
+
+def add_moves(session: Session, moves: Iterable[dict[str, Any] | None]) -> None:
+    """Record lot moves (the audit trail of each point) in one statement."""
+    rows = [move for move in moves if move is not None]
+    if rows:
+        session.connection().execute(_INSERT_MOVES, rows)
+
+
+def attach(session: Session, model: type[T], values: dict[str, Any]) -> T:
+    """The object of a row just inserted by Core, persistent in the session without a flush."""
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)  # persistent: later look-ups in this unit of work find it
+    return obj
+
+
+def write_once(session: Session, values: dict[str, Any]) -> bool:
+    """Insert an earn or spend unless its receipt has one already (the unique key); inserted?"""
+    name = session.get_bind().dialect.name
+    statement = _ONCE.get(name)
+    if statement is None:
+        dialect = postgresql if name == "postgresql" else sqlite
+        statement = _ONCE[name] = (
+            dialect.insert(Transaction.__table__)
+            .on_conflict_do_nothing(index_elements=["business_id", "kind", "order_ref"])
+            # SQLAlchemy reports an INSERT's row count only when asked to.
+            .execution_options(preserve_rowcount=True)
+        )
+    return bool(session.connection().execute(statement, values).rowcount == 1)
+
+
+_ONCE: dict[str, Any] = {}

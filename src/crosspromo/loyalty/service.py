@@ -18,7 +18,7 @@ from typing import Any
 import phonenumbers
 from babel.numbers import get_currency_precision
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
@@ -31,7 +31,6 @@ from crosspromo.loyalty.models import (
     Card,
     Coalition,
     Debt,
-    Entry,
     Lot,
     LotMove,
     Member,
@@ -375,12 +374,8 @@ def accept_rules(
 
 def active_member(session: Session, coalition_id: uuid.UUID, business_id: uuid.UUID) -> Member:
     member = find_member(session, coalition_id, business_id)
-    if member is None:
-        raise Refused("card-other-coalition")
-    if member.status == MemberStatus.left:
-        raise Refused("member-left")
-    if member.status != MemberStatus.active:
-        raise Refused("not-member", status=403)
+    _check_active(member.status if member is not None else None)
+    assert member is not None
     return member
 
 
@@ -518,59 +513,172 @@ def _check_order(order_minor: int, order_ref: str) -> None:
         raise Invalid("order_ref takes 1 to 100 printable characters.", field="order_ref")
 
 
+_TXNS = Transaction.__table__
+_REVERSALS = _TXNS.alias("reversals")
+_ORDER_KINDS = [TxnKind.earn, TxnKind.spend]
+_LIVE_LOTS = (
+    select(Lot)
+    .where(Lot.card_id == bindparam("card_id"), Lot.remaining > 0)
+    .order_by(Lot.created_at, Lot.id)
+    # Lots already in the session may be stale: spending moves them with Core UPDATEs.
+    .execution_options(populate_existing=True)
+)
+_OPEN_DEBTS = (
+    select(Debt)
+    .where(Debt.card_id == bindparam("card_id"), Debt.remaining > 0)
+    .order_by(Debt.created_at, Debt.id)
+)
+_RULES = (
+    select(
+        Coalition.id,
+        Coalition.currency,
+        Coalition.point_value_minor,
+        Coalition.max_share_bp,
+        Coalition.pending_days,
+        Coalition.expiry_months,
+        Coalition.rules_version,
+        Member.status,
+        Member.earn_milli,
+        Member.welcome_points,
+        Member.multipliers,
+    )
+    .outerjoin(
+        Member,
+        and_(Member.coalition_id == Coalition.id, Member.business_id == bindparam("business_id")),
+    )
+    .where(Coalition.id == bindparam("coalition_id"))
+)
+_SPENDABLE = (
+    select(Lot.id, Lot.issuer_business_id, Lot.remaining, Lot.available_at, Lot.expires_at)
+    .where(Lot.card_id == bindparam("card_id"), Lot.remaining > 0)
+    .order_by(Lot.created_at, Lot.id)
+)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The coalition's rules as one operation uses them (read once, without the ORM)."""
+
+    id: uuid.UUID
+    currency: str
+    point_value_minor: int
+    max_share_bp: int
+    pending_days: int
+    expiry_months: int
+    rules_version: int
+
+
+def terms_of(coalition: Coalition) -> Terms:
+    return Terms(
+        coalition.id,
+        coalition.currency,
+        coalition.point_value_minor,
+        coalition.max_share_bp,
+        coalition.pending_days,
+        coalition.expiry_months,
+        coalition.rules_version,
+    )
+
+
+def _earn_facts() -> Any:
+    """What an earn needs to know after the card's lock, in one round trip."""
+    order = (
+        _TXNS.c.business_id == bindparam("business_id"),
+        _TXNS.c.order_ref == bindparam("order_ref"),
+    )
+    spend = select(_TXNS.c.id).where(*order, _TXNS.c.kind == TxnKind.spend).scalar_subquery()
+    return select(
+        exists().where(*order, _TXNS.c.kind == TxnKind.earn).label("earned"),
+        select(_TXNS.c.value_minor)
+        .where(*order, _TXNS.c.kind == TxnKind.spend)
+        .scalar_subquery()
+        .label("paid"),
+        select(func.coalesce(func.sum(_REVERSALS.c.value_minor), 0))
+        .where(_REVERSALS.c.reverses_id == spend)
+        .scalar_subquery()
+        .label("paid_back"),
+        exists()
+        .where(
+            _TXNS.c.card_id == bindparam("card_id"),
+            _TXNS.c.business_id == bindparam("business_id"),
+            _TXNS.c.kind == TxnKind.earn,
+        )
+        .label("earned_here"),
+        exists().where(Debt.card_id == bindparam("card_id"), Debt.remaining > 0).label("owes"),
+    )
+
+
+_EARN_FACTS = _earn_facts()
+
+
 def _live_lots(session: Session, card_id: uuid.UUID) -> list[Lot]:
     """The card's lots with points left, oldest first (the FIFO order of spending)."""
-    return list(
-        session.scalars(
-            select(Lot)
-            .where(Lot.card_id == card_id, Lot.remaining > 0)
-            .order_by(Lot.created_at, Lot.id)
-        )
-    )
-
-
-def _order_transactions(
-    session: Session, business_id: uuid.UUID, order_ref: str
-) -> dict[TxnKind, Transaction]:
-    """The earn and the spend already recorded for this receipt at this business."""
-    found = session.scalars(
-        select(Transaction).where(
-            Transaction.business_id == business_id,
-            Transaction.order_ref == order_ref,
-            Transaction.kind.in_([TxnKind.earn, TxnKind.spend]),
-        )
-    )
-    return {txn.kind: txn for txn in found}
-
-
-def _first_earn(session: Session, card_id: uuid.UUID, business_id: uuid.UUID) -> bool:
-    earlier = session.scalar(
-        select(Transaction.id)
-        .where(
-            Transaction.card_id == card_id,
-            Transaction.business_id == business_id,
-            Transaction.kind == TxnKind.earn,
-        )
-        .limit(1)
-    )
-    return earlier is None
-
-
-def _was_reversed(session: Session, transaction_id: uuid.UUID) -> bool:
-    found = session.scalar(
-        select(Transaction.id).where(Transaction.reverses_id == transaction_id).limit(1)
-    )
-    return found is not None
+    return list(session.scalars(_LIVE_LOTS, {"card_id": card_id}))
 
 
 def _open_debts(session: Session, card_id: uuid.UUID) -> list[Debt]:
-    return list(
-        session.scalars(
-            select(Debt)
-            .where(Debt.card_id == card_id, Debt.remaining > 0)
-            .order_by(Debt.created_at, Debt.id)
-        )
-    )
+    return list(session.scalars(_OPEN_DEBTS, {"card_id": card_id}))
+
+
+def _rules_at(session: Session, card: Card, business: Business) -> tuple[Terms, Any]:
+    """The card's coalition's terms and the business's active membership, in one query."""
+    row = session.execute(
+        _RULES, {"coalition_id": card.coalition_id, "business_id": business.id}
+    ).first()
+    if row is None:
+        raise NotFound("No such coalition.")
+    _check_active(row.status)
+    return Terms(*row[:7]), row
+
+
+def _check_active(status: MemberStatus | None) -> None:
+    if status is None:
+        raise Refused("card-other-coalition")
+    if status == MemberStatus.left:
+        raise Refused("member-left")
+    if status != MemberStatus.active:
+        raise Refused("not-member", status=403)
+
+
+def _transaction(
+    session: Session,
+    coalition: Terms,
+    card: Card,
+    kind: TxnKind,
+    *,
+    points: int,
+    now: datetime,
+    caller: str,
+    business_id: uuid.UUID | None = None,
+    order_ref: str | None = None,
+    order_minor: int = 0,
+    value_minor: int | None = None,
+    reverses: Transaction | None = None,
+    reversal_no: int | None = None,
+    unique: bool = False,
+) -> Transaction:
+    """Write a transaction row; `unique` refuses a second earn or spend of the same receipt."""
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "coalition_id": coalition.id,
+        "kind": kind,
+        "card_id": card.id,
+        "business_id": business_id,
+        "order_ref": order_ref,
+        "order_minor": order_minor,
+        "points": points,
+        "value_minor": points * coalition.point_value_minor if value_minor is None else value_minor,
+        "reverses_id": reverses.id if reverses is not None else None,
+        "reversal_no": reversal_no,
+        "rules_version": coalition.rules_version,
+        "caller": caller[:80],
+        "at": now,
+    }
+    if unique:
+        if not ledger.write_once(session, values):
+            raise Refused("order-already-recorded")
+        return ledger.attach(session, Transaction, values)
+    return ledger.write(session, Transaction, **values)
 
 
 def earn(
@@ -587,16 +695,14 @@ def earn(
     """Points for a receipt (none on the part paid with points), as a new pending lot."""
     now = now or utcnow()
     _check_order(order_minor, order_ref)
-    coalition = get_coalition(session, card.coalition_id)
-    member = active_member(session, coalition.id, business.id)
+    coalition, member = _rules_at(session, card, business)
     ledger.lock_card(session, card.id)
-    recorded = _order_transactions(session, business.id, order_ref)
-    if TxnKind.earn in recorded:
+    facts = session.execute(
+        _EARN_FACTS, {"business_id": business.id, "order_ref": order_ref, "card_id": card.id}
+    ).one()
+    if facts.earned:
         raise Refused("order-already-recorded")
-    spent = recorded.get(TxnKind.spend)
-    paid_with_points = 0
-    if spent is not None and not _was_reversed(session, spent.id):
-        paid_with_points = spent.value_minor
+    paid_with_points = max(int(facts.paid or 0) - int(facts.paid_back or 0), 0)
     eligible = max(order_minor - paid_with_points, 0)
     multiplier = int(member.multipliers.get(category, 100)) if category else 100
     points = (
@@ -605,29 +711,28 @@ def earn(
         * multiplier
         // (1000 * 100 * _minor_per_major(coalition.currency))
     )
-    if member.welcome_points and _first_earn(session, card.id, business.id):
+    if member.welcome_points and not facts.earned_here:
         points += member.welcome_points
     points = min(points, MAX_POINTS)
-    txn = Transaction(
-        id=uuid.uuid4(),
-        coalition_id=coalition.id,
-        kind=TxnKind.earn,
-        card_id=card.id,
+    txn = _transaction(
+        session,
+        coalition,
+        card,
+        TxnKind.earn,
+        points=points,
+        now=now,
+        caller=caller,
         business_id=business.id,
         order_ref=order_ref,
         order_minor=order_minor,
-        points=points,
-        value_minor=points * coalition.point_value_minor,
-        rules_version=coalition.rules_version,
-        caller=caller[:80],
-        at=now,
+        unique=True,
     )
-    session.add(txn)
-    session.flush()  # no relationships are mapped, so rows go in table by table
     if points == 0:
         return txn
     # A new lot starts full; its first move records the points it was made with.
-    lot = Lot(
+    lot = ledger.write(
+        session,
+        Lot,
         id=uuid.uuid4(),
         coalition_id=coalition.id,
         card_id=card.id,
@@ -639,82 +744,102 @@ def earn(
         expires_at=add_months(now, coalition.expiry_months),
         created_at=now,
     )
-    session.add(lot)
-    session.flush()
-    session.add(LotMove(lot_id=lot.id, transaction_id=txn.id, points=points))
+    ledger.add_moves(
+        session,
+        [
+            {
+                "id": uuid.uuid4(),
+                "lot_id": lot.id,
+                "transaction_id": txn.id,
+                "points": points,
+                "accepted_by": None,
+            }
+        ],
+    )
+    issued = ledger.member_account(session, coalition.id, AccountKind.issued, business.id)
     ledger.post(
         session,
-        txn,
-        [
-            (ledger.customer(session, card), POINTS, points),
-            (
-                ledger.member_account(session, coalition.id, AccountKind.issued, business.id),
-                POINTS,
-                -points,
-            ),
-        ],
+        txn.id,
+        [(ledger.customer(session, card), POINTS, points), (issued, POINTS, -points)],
         now,
     )
-    _recover(session, coalition, card, lot, caller=caller, now=now)
+    if facts.owes:
+        _recover(session, coalition, card, lot, caller=caller, now=now)
     return txn
 
 
-def _recover(
-    session: Session, coalition: Coalition, card: Card, lot: Lot, *, caller: str, now: datetime
-) -> None:
-    """Settle the card's debts from a new lot: the creditor accepts those points as spent."""
-    for debt in _open_debts(session, card.id):
-        take = min(debt.remaining, lot.remaining)
-        if take == 0:
-            return
-        value = take * coalition.point_value_minor
-        txn = Transaction(
-            coalition_id=coalition.id,
-            kind=TxnKind.recovery,
-            card_id=card.id,
-            business_id=debt.creditor_business_id,
-            points=take,
-            value_minor=value,
-            rules_version=coalition.rules_version,
-            caller=caller[:80],
-            at=now,
-        )
-        session.add(txn)
-        session.flush()
-        ledger.move_lot(session, lot, txn, -take, accepted_by=debt.creditor_business_id)
-        debt.remaining -= take
-        cid = coalition.id
-        postings: list[ledger.Posting] = [
-            (ledger.customer(session, card), POINTS, -take),
-            (
-                ledger.member_account(session, cid, AccountKind.issued, lot.issuer_business_id),
-                POINTS,
-                take,
-            ),
-            (
-                ledger.account(
-                    session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
-                ),
-                POINTS,
-                take,
-            ),
-            (
-                ledger.member_account(session, cid, AccountKind.claim, debt.creditor_business_id),
-                POINTS,
-                -take,
-            ),
-        ]
-        if lot.issuer_business_id != debt.creditor_business_id:
-            postings += ledger.settlement(
+def _settle_spent(
+    session: Session,
+    coalition: Terms,
+    card: Card,
+    taken: dict[uuid.UUID, int],
+    *,
+    acceptor: uuid.UUID,
+    point_value_minor: int,
+    sign: int = 1,
+) -> list[ledger.Posting]:
+    """Postings of points spent at `acceptor` (sign -1: given back): issuers owe the acceptor."""
+    cid = coalition.id
+    postings: list[ledger.Posting] = [
+        (ledger.customer(session, card), POINTS, -sign * sum(taken.values()))
+    ]
+    for issuer, points in taken.items():
+        issued = ledger.member_account(session, cid, AccountKind.issued, issuer)
+        postings.append((issued, POINTS, sign * points))
+        if issuer != acceptor:
+            pair = ledger.settlement(
                 session,
                 cid,
                 coalition.currency,
-                debtor=lot.issuer_business_id,
-                creditor=debt.creditor_business_id,
-                value_minor=value,
+                debtor=issuer,
+                creditor=acceptor,
+                value_minor=points * point_value_minor,
             )
-        ledger.post(session, txn, postings, now)
-        session.flush()
+            postings += [(account, unit, sign * amount) for account, unit, amount in pair]
+    return postings
+
+
+def _recover(
+    session: Session, coalition: Terms, card: Card, lot: Lot, *, caller: str, now: datetime
+) -> None:
+    """Settle the card's debts from a new lot: the creditor accepts those points as spent."""
+    cid = coalition.id
+    debt_account = ledger.account(
+        session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
+    )
+    left = lot.remaining
+    for debt in _open_debts(session, card.id):
+        take = min(debt.remaining, left)
+        if take == 0:
+            break
+        left -= take
+        creditor = debt.creditor_business_id
+        txn = _transaction(
+            session,
+            coalition,
+            card,
+            TxnKind.recovery,
+            points=take,
+            now=now,
+            caller=caller,
+            business_id=creditor,
+        )
+        ledger.add_moves(
+            session, [ledger.move_lot(session, lot.id, txn.id, -take, accepted_by=creditor)]
+        )
+        debt.remaining -= take
+        postings = _settle_spent(
+            session,
+            coalition,
+            card,
+            {lot.issuer_business_id: take},
+            acceptor=creditor,
+            point_value_minor=coalition.point_value_minor,
+        )
+        claim = ledger.member_account(session, cid, AccountKind.claim, creditor)
+        postings += [(debt_account, POINTS, take), (claim, POINTS, -take)]
+        ledger.post(session, txn.id, postings, now)
+    session.flush()
 
 
 @dataclass
@@ -737,7 +862,7 @@ def balance(session: Session, card: Card, *, now: datetime | None = None) -> Bal
     return Balance(available, pending, expired, debt, lots)
 
 
-def max_points_for(coalition: Coalition, order_minor: int) -> int:
+def max_points_for(coalition: Coalition | Terms, order_minor: int) -> int:
     """The most points that may pay a receipt of `order_minor`."""
     return order_minor * coalition.max_share_bp // 10_000 // coalition.point_value_minor
 
@@ -758,12 +883,9 @@ def spend(
     _check_order(order_minor, order_ref)
     if points is not None and not 1 <= points <= MAX_POINTS:
         raise Invalid(f"points takes 1 to {MAX_POINTS}.", field="points")
-    coalition = get_coalition(session, card.coalition_id)
-    active_member(session, coalition.id, business.id)
+    coalition, _member = _rules_at(session, card, business)
     ledger.lock_card(session, card.id)
-    if TxnKind.spend in _order_transactions(session, business.id, order_ref):
-        raise Refused("order-already-recorded")
-    lots = _live_lots(session, card.id)
+    lots = session.execute(_SPENDABLE, {"card_id": card.id}).all()
     spendable = [lot for lot in lots if lot.available_at <= now < lot.expires_at]
     available = sum(lot.remaining for lot in spendable)
     share_limit = max_points_for(coalition, order_minor)
@@ -782,51 +904,40 @@ def spend(
         elif expired and expired + pending >= short:
             kind = "points-expired"
         raise Refused(kind, available=available)
-    value = wanted * coalition.point_value_minor
-    txn = Transaction(
-        coalition_id=coalition.id,
-        kind=TxnKind.spend,
-        card_id=card.id,
+    # The receipt's unique key refuses a second spend (no look-up before the insert).
+    txn = _transaction(
+        session,
+        coalition,
+        card,
+        TxnKind.spend,
+        points=wanted,
+        now=now,
+        caller=caller,
         business_id=business.id,
         order_ref=order_ref,
         order_minor=order_minor,
-        points=wanted,
-        value_minor=value,
-        rules_version=coalition.rules_version,
-        caller=caller[:80],
-        at=now,
+        unique=True,
     )
-    session.add(txn)
-    session.flush()
-    by_issuer: dict[uuid.UUID, int] = {}
+    taken: dict[uuid.UUID, int] = {}
+    moves = []
     left = wanted
     for lot in spendable:
         take = min(lot.remaining, left)
-        ledger.move_lot(session, lot, txn, -take, accepted_by=business.id)
-        by_issuer[lot.issuer_business_id] = by_issuer.get(lot.issuer_business_id, 0) + take
+        moves.append(ledger.move_lot(session, lot.id, txn.id, -take, accepted_by=business.id))
+        taken[lot.issuer_business_id] = taken.get(lot.issuer_business_id, 0) + take
         left -= take
         if left == 0:
             break
-    postings: list[ledger.Posting] = [(ledger.customer(session, card), POINTS, -wanted)]
-    for issuer, taken in by_issuer.items():
-        postings.append(
-            (
-                ledger.member_account(session, coalition.id, AccountKind.issued, issuer),
-                POINTS,
-                taken,
-            )
-        )
-        if issuer != business.id:
-            postings += ledger.settlement(
-                session,
-                coalition.id,
-                coalition.currency,
-                debtor=issuer,
-                creditor=business.id,
-                value_minor=taken * coalition.point_value_minor,
-            )
-    ledger.post(session, txn, postings, now)
-    session.flush()
+    ledger.add_moves(session, moves)
+    postings = _settle_spent(
+        session,
+        coalition,
+        card,
+        taken,
+        acceptor=business.id,
+        point_value_minor=coalition.point_value_minor,
+    )
+    ledger.post(session, txn.id, postings, now)
     return txn
 
 
@@ -835,6 +946,13 @@ def get_transaction(session: Session, transaction_id: uuid.UUID) -> Transaction:
     if txn is None:
         raise NotFound("No such transaction.")
     return txn
+
+
+def _part(total: int, of_minor: int, part_minor: int) -> int:
+    """`total` points in proportion to `part_minor` of a receipt of `of_minor`, rounded down."""
+    if part_minor >= of_minor:
+        return total
+    return total * part_minor // max(of_minor, 1)
 
 
 def reverse(
@@ -846,7 +964,12 @@ def reverse(
     caller: str = "",
     now: datetime | None = None,
 ) -> Transaction:
-    """Refund an earn (whole or part of the receipt) or reverse a spend; a new transaction."""
+    """Refund (part of) the receipt of an earn or a spend; a new transaction.
+
+    An earn's points come off its lot (a debt where they were spent already); a spend's
+    points go back into the lots they came from, with their original expiry, in proportion
+    to the refunded part of the receipt.
+    """
     now = now or utcnow()
     original = get_transaction(session, transaction_id)
     if original.business_id != business.id:
@@ -855,7 +978,9 @@ def reverse(
         raise Refused("not-reversible")
     if original.kind in (TxnKind.refund, TxnKind.spend_reversal):
         raise Refused("reversal-of-reversal")
-    coalition = get_coalition(session, original.coalition_id)
+    if order_minor is not None and not 0 <= order_minor <= MAX_ORDER_MINOR:
+        raise Invalid(f"order_minor takes 0 to {MAX_ORDER_MINOR}.", field="order_minor")
+    coalition = terms_of(get_coalition(session, original.coalition_id))
     card = session.get(Card, original.card_id)
     assert card is not None
     ledger.lock_card(session, card.id)
@@ -866,117 +991,132 @@ def reverse(
             .order_by(Transaction.reversal_no)
         )
     )
-    if original.kind == TxnKind.spend:
-        if earlier:
-            raise Refused("already-reversed")
-        return _reverse_spend(session, coalition, card, original, caller=caller, now=now)
     refunded = sum(t.order_minor for t in earlier)
     left = original.order_minor - refunded
+    if earlier and left <= 0:
+        kind = "already-reversed" if original.kind == TxnKind.spend else "refund-too-large"
+        raise Refused(kind, refundable_minor=0)
     amount = left if order_minor is None else order_minor
-    if order_minor is not None and not 0 <= order_minor <= MAX_ORDER_MINOR:
-        raise Invalid(f"order_minor takes 0 to {MAX_ORDER_MINOR}.", field="order_minor")
-    if amount > left or (left == 0 and earlier):
+    if amount > left:
         raise Refused("refund-too-large", refundable_minor=left)
-    reversed_points = sum(t.points for t in earlier)
-    if refunded + amount >= original.order_minor:
-        target = original.points
-    else:
-        target = original.points * (refunded + amount) // max(original.order_minor, 1)
-    take = max(target - reversed_points, 0)
-    txn = Transaction(
-        coalition_id=coalition.id,
-        kind=TxnKind.refund,
-        card_id=card.id,
+    target = _part(original.points, original.order_minor, refunded + amount)
+    take = max(target - sum(t.points for t in earlier), 0)
+    kind = TxnKind.spend_reversal if original.kind == TxnKind.spend else TxnKind.refund
+    # A reversal moves points at the value they had when the original moved them.
+    point_value = original.value_minor // original.points if original.points else 0
+    txn = _transaction(
+        session,
+        coalition,
+        card,
+        kind,
+        points=take,
+        now=now,
+        caller=caller,
         business_id=business.id,
         order_minor=amount,
-        points=take,
-        value_minor=take * coalition.point_value_minor,
-        reverses_id=original.id,
+        value_minor=take * point_value,
+        reverses=original,
         reversal_no=len(earlier) + 1,
-        rules_version=coalition.rules_version,
-        caller=caller[:80],
-        at=now,
     )
-    session.add(txn)
-    session.flush()
     if take == 0:
         return txn
+    if original.kind == TxnKind.spend:
+        _give_back(session, coalition, card, original, txn, take, point_value, now=now)
+    else:
+        _take_back(session, coalition, card, original, txn, take, now=now)
+    return txn
+
+
+def _take_back(
+    session: Session,
+    coalition: Terms,
+    card: Card,
+    original: Transaction,
+    txn: Transaction,
+    take: int,
+    *,
+    now: datetime,
+) -> None:
+    """Refunded earn: points off its lot; what was spent already becomes the card's debt."""
     lot = session.scalar(select(Lot).where(Lot.transaction_id == original.id))
-    assert lot is not None
+    assert lot is not None and original.business_id is not None
     from_lot = min(lot.remaining, take)
     owed = take - from_lot
-    ledger.move_lot(session, lot, txn, -from_lot)
+    ledger.add_moves(session, [ledger.move_lot(session, lot.id, txn.id, -from_lot)])
     cid = coalition.id
+    issued = ledger.member_account(session, cid, AccountKind.issued, original.business_id)
     postings: list[ledger.Posting] = [
         (ledger.customer(session, card), POINTS, -from_lot),
-        (ledger.member_account(session, cid, AccountKind.issued, business.id), POINTS, from_lot),
+        (issued, POINTS, from_lot),
     ]
     if owed:
         session.add(
             Debt(
                 card_id=card.id,
-                creditor_business_id=business.id,
+                creditor_business_id=original.business_id,
                 transaction_id=txn.id,
                 points=owed,
                 remaining=owed,
                 created_at=now,
             )
         )
-        postings += [
-            (
-                ledger.account(
-                    session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
-                ),
-                POINTS,
-                -owed,
-            ),
-            (ledger.member_account(session, cid, AccountKind.claim, business.id), POINTS, owed),
-        ]
-    ledger.post(session, txn, postings, now)
+        debt = ledger.account(
+            session, coalition_id=cid, kind=AccountKind.debt, unit=POINTS, card_id=card.id
+        )
+        claim = ledger.member_account(session, cid, AccountKind.claim, original.business_id)
+        postings += [(debt, POINTS, -owed), (claim, POINTS, owed)]
+    ledger.post(session, txn.id, postings, now)
     session.flush()
-    return txn
 
 
-def _reverse_spend(
+def _give_back(
     session: Session,
-    coalition: Coalition,
+    coalition: Terms,
     card: Card,
     original: Transaction,
+    txn: Transaction,
+    points: int,
+    point_value: int,
     *,
-    caller: str,
     now: datetime,
-) -> Transaction:
-    txn = Transaction(
-        coalition_id=coalition.id,
-        kind=TxnKind.spend_reversal,
-        card_id=card.id,
-        business_id=original.business_id,
-        order_minor=original.order_minor,
-        points=original.points,
-        value_minor=original.value_minor,
-        reverses_id=original.id,
-        reversal_no=1,
-        rules_version=coalition.rules_version,
-        caller=caller[:80],
-        at=now,
-    )
-    session.add(txn)
-    session.flush()
-    moves = session.execute(
-        select(LotMove.points, Lot)
-        .join(Lot, Lot.id == LotMove.lot_id)
-        .where(LotMove.transaction_id == original.id)
-    ).all()
-    for points, lot in moves:
-        ledger.move_lot(session, lot, txn, -points)  # back into the same lot, same expiry
-    entries = session.execute(
-        select(Entry.account_id, Entry.unit, Entry.amount).where(
-            Entry.transaction_id == original.id
+) -> None:
+    """Refunded spend: `points` back into the lots the spend took them from, newest first."""
+    taken_from = session.execute(
+        select(Lot, func.sum(LotMove.points))
+        .join(LotMove, LotMove.lot_id == Lot.id)
+        .join(Transaction, Transaction.id == LotMove.transaction_id)
+        .where(
+            or_(Transaction.id == original.id, Transaction.reverses_id == original.id),
+            LotMove.lot_id.in_(select(LotMove.lot_id).where(LotMove.transaction_id == original.id)),
         )
+        .group_by(Lot.id)
+        .order_by(Lot.created_at.desc(), Lot.id.desc())
     ).all()
-    ledger.post(session, txn, [(a, u, -amount) for a, u, amount in entries], now)
-    session.flush()
-    return txn
+    assert original.business_id is not None
+    given: dict[uuid.UUID, int] = {}
+    moves = []
+    left = points
+    for lot, net in taken_from:
+        back = min(-int(net), left)  # still out of this lot after earlier partial refunds
+        if back <= 0:
+            continue
+        moves.append(ledger.move_lot(session, lot.id, txn.id, back))
+        given[lot.issuer_business_id] = given.get(lot.issuer_business_id, 0) + back
+        left -= back
+        if left == 0:
+            break
+    assert left == 0, "a spend's reversals returned more points than it took"
+    ledger.add_moves(session, moves)
+    postings = _settle_spent(
+        session,
+        coalition,
+        card,
+        given,
+        acceptor=original.business_id,
+        point_value_minor=point_value,
+        sign=-1,
+    )
+    ledger.post(session, txn.id, postings, now)
 
 
 def expire(session: Session, *, now: datetime | None = None, limit: int = 500) -> int:
@@ -998,36 +1138,23 @@ def expire(session: Session, *, now: datetime | None = None, limit: int = 500) -
         lots = [lot for lot in _live_lots(session, card.id) if lot.expires_at <= now]
         if not lots:
             continue
-        coalition = get_coalition(session, card.coalition_id)
+        coalition = terms_of(get_coalition(session, card.coalition_id))
         points = sum(lot.remaining for lot in lots)
-        txn = Transaction(
-            coalition_id=coalition.id,
-            kind=TxnKind.expiry,
-            card_id=card.id,
-            points=points,
-            value_minor=points * coalition.point_value_minor,
-            rules_version=coalition.rules_version,
-            caller="expiry",
-            at=now,
+        txn = _transaction(
+            session, coalition, card, TxnKind.expiry, points=points, now=now, caller="expiry"
         )
-        session.add(txn)
-        session.flush()
         postings: list[ledger.Posting] = [(ledger.customer(session, card), POINTS, -points)]
+        moves = []
         for lot in lots:
             amount = lot.remaining
-            ledger.move_lot(session, lot, txn, -amount)
-            postings.append(
-                (
-                    ledger.member_account(
-                        session, coalition.id, AccountKind.issued, lot.issuer_business_id
-                    ),
-                    POINTS,
-                    amount,
-                )
+            moves.append(ledger.move_lot(session, lot.id, txn.id, -amount))
+            issued = ledger.member_account(
+                session, coalition.id, AccountKind.issued, lot.issuer_business_id
             )
-        ledger.post(session, txn, postings, now)
+            postings.append((issued, POINTS, amount))
+        ledger.add_moves(session, moves)
+        ledger.post(session, txn.id, postings, now)
         total += points
-    session.flush()
     return total
 
 

@@ -166,6 +166,7 @@ class _Loaded:
     checked: float
     rows: dict[tuple[str, str, str], Row]
     partners: dict[str, set[str]]  # category -> categories it has a row with
+    taught: dict[str, Any] | None  # what results taught (matching.feedback)
 
 
 _CACHE: dict[str, _Loaded] = {}
@@ -179,8 +180,11 @@ def _table(session: Session) -> _Loaded:
     hit = _CACHE.get(key)
     if hit is not None and now - hit.checked < RECHECK:
         return hit
-    version = session.scalar(select(LearningState.learned_at).where(LearningState.id == 1))
-    if hit is not None and hit.version == version:
+    state = session.execute(
+        select(LearningState.learned_at, LearningState.feedback).where(LearningState.id == 1)
+    ).first()
+    version, taught = (state[0], state[1]) if state is not None else (None, None)
+    if hit is not None and hit.version == version and hit.taught == taught:
         hit.checked = now
         return hit
     rows: dict[tuple[str, str, str], Row] = {}
@@ -197,7 +201,7 @@ def _table(session: Session) -> _Loaded:
         )
         partners[r.category_a].add(r.category_b)
         partners[r.category_b].add(r.category_a)
-    loaded = _Loaded(version, now, rows, dict(partners))
+    loaded = _Loaded(version, now, rows, dict(partners), taught)
     _CACHE[key] = loaded
     return loaded
 
@@ -205,6 +209,11 @@ def _table(session: Session) -> _Loaded:
 def version(session: Session) -> Any:
     """When the figures were last learned (changes with every learning run)."""
     return _table(session).version
+
+
+def taught(session: Session) -> dict[str, Any] | None:
+    """What results taught at the last learning run (weights, outcomes by category pair)."""
+    return _table(session).taught
 
 
 def _figures(loaded: _Loaded, mine: str, partner: str, city: str | None) -> Figures | None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crosspromo.cli_support import business_by_slug, session_scope
-from crosspromo.matching import learned, service
+from crosspromo.matching import scheduled, service
 
 partners_app = typer.Typer(no_args_is_help=True, help="Find partners.")
 console = Console()
@@ -75,7 +75,7 @@ def why_not(
 def learn() -> None:
     """Recompute learned relations (lift, direction, substitution) from shared customers."""
     with session_scope() as db, console.status("Learning from shared customers…") as status:
-        pairs = learned.learn(db, progress=lambda step: status.update(f"{step}…"))
+        pairs = scheduled.learn_all(db, progress=lambda step: status.update(f"{step}…"))
     console.print(f"[green]Learned[/green] {pairs:,} business pairs.")
 
 

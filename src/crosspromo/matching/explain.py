@@ -125,6 +125,7 @@ RECORD_WORKED = N_(
     "Ranks higher because similar partnerships worked: %(good)s of %(total)s went well."
 )
 RECORD_PAIR = N_("You have worked together before and it went well.")
+RUNNING_NOW = N_("You run a campaign together now.")
 # Words for an order inside a sentence.
 ORDER_WORDS = {
     "before": N_("they come before you"),
@@ -144,4 +145,4 @@ PLACE_UNKNOWN = N_("Its address is unknown, so it cannot be placed within your %
 NO_PLACE = N_(
     "Your address is not set: add your city or address to the profile to rank by distance."
 )
-NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s with a score of %(score)s.")
+NO_REASON = N_("Nothing blocks it; it ranks #%(rank)s among your suggestions.")

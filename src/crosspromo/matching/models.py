@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crosspromo.db import Base, IdMixin, utcnow
@@ -65,3 +66,5 @@ class LearningState(Base):
     last_transaction: Mapped[int] = mapped_column(BigInteger, default=0)
     people: Mapped[int] = mapped_column(default=0)
     pairs: Mapped[int] = mapped_column(default=0)
+    # What results taught (matching.feedback): fitted criteria weights, outcomes by category pair.
+    feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crosspromo.db import utcnow
-from crosspromo.matching import learned
+from crosspromo.matching import feedback, learned, service
 from crosspromo.matching.models import LearningState
 from crosspromo.sales.models import Transaction
 from crosspromo.settings import get_settings
@@ -37,6 +38,24 @@ def affected(session: Session, since: int) -> list[uuid.UUID]:
     return list(session.scalars(query))
 
 
+def learn_all(
+    session: Session,
+    *,
+    only: list[uuid.UUID] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Learn relations (all, or around `only`), then refit what results teach."""
+    say = progress or (lambda _step: None)
+    pairs = learned.learn(session, only=only, progress=say)
+    say("refitting from results")
+    taught = feedback.learn(session, defaults=service.weights(), criteria=service.pair_criteria())
+    state = session.get(LearningState, 1)
+    if state is not None:
+        state.feedback = taught
+        session.flush()
+    return pairs
+
+
 def relearn(session: Session) -> int:
     """One tick: relearn after new receipts, or everyone when the schedule says so."""
     state = _state(session)
@@ -48,15 +67,13 @@ def relearn(session: Session) -> int:
         if state.full_at is None and not session.scalar(select(Transaction.id).limit(1)):
             return 0  # nothing sold yet: nothing to learn (an empty install stays quiet)
         log.info("partners: relearning from everyone")
-        pairs = learned.learn(session, progress=lambda step: log.info("partners: %s", step))
+        pairs = learn_all(session, progress=lambda step: log.info("partners: %s", step))
         log.info("partners: learned %d business pairs", pairs)
         return pairs
     changed = affected(session, state.last_transaction)
     if not changed:
         return 0
     log.info("partners: relearning %d businesses with new receipts", len(changed))
-    pairs = learned.learn(
-        session, only=changed, progress=lambda step: log.info("partners: %s", step)
-    )
+    pairs = learn_all(session, only=changed, progress=lambda step: log.info("partners: %s", step))
     log.info("partners: updated %d business pairs", pairs)
     return pairs

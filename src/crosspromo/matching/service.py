@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
 from crosspromo.errors import NotFound
-from crosspromo.matching import aggregates, learned, posterior, relations, shared_frames
+from crosspromo.matching import (
+    aggregates,
+    feedback,
+    learned,
+    posterior,
+    relations,
+    shared_frames,
+)
 from crosspromo.matching.explain import (
     AFTER,
     BALANCE,
@@ -48,6 +55,9 @@ from crosspromo.matching.explain import (
     ORDER_WORDS,
     OVERLAP,
     PLACE_UNKNOWN,
+    RECORD_PAIR,
+    RECORD_WORKED,
+    RUNNING_NOW,
     SAME_TIER,
     SELF,
     SOURCE_BOTH,
@@ -82,6 +92,11 @@ PRICE_FIT = np.array([1.0, 0.85, 0.2, 0.0])  # by the gap in price tiers
 NEAR_KM = 10.0  # closeness falls to about a third at this distance (a city crossed by car)
 FAR_TIER_FACTOR = 0.8
 PROVEN_LIFT = 2.0
+
+
+def _category_record(history: feedback.Record, mine: str, theirs: str) -> float:
+    found = history.of_category(mine, theirs)
+    return found[0] if found is not None else 0.5
 
 
 def _beliefs(
@@ -144,8 +159,36 @@ class Suggestion:
 
 
 def weights() -> dict[str, float]:
+    """The default criteria weights (settings): the prior of the fitted ones."""
     s = get_settings()
     return {name: float(getattr(s, f"match_weight_{name}")) for name in CRITERIA}
+
+
+def current_weights(session: Session) -> dict[str, float]:
+    """The weights refitted from results by the worker, else the defaults."""
+    fitted = (aggregates.taught(session) or {}).get("weights")
+    defaults = weights()
+    if not fitted:
+        return defaults
+    return {k: float(fitted.get(k, v)) for k, v in defaults.items()}
+
+
+def pair_criteria() -> Callable[[Session, Business, Business], dict[str, float]]:
+    """Criteria of (business, partner) pairs, scoring each business once (for refitting)."""
+    seen: dict[uuid.UUID, _Scored] = {}
+
+    def criteria(session: Session, business: Business, partner: Business) -> dict[str, float]:
+        if business.id not in seen:
+            if len(seen) > 200:
+                seen.clear()
+            seen[business.id] = _score(session, business, None)
+        scored = seen[business.id]
+        i = scored.frame.index.get(partner.id)
+        if i is None:
+            return {k: 0.5 for k in CRITERIA}
+        return {k: float(v[i]) for k, v in scored.criteria.items()}
+
+    return criteria
 
 
 def _audience_row(values: Any) -> int:
@@ -302,6 +345,7 @@ class _Scored:
     located: bool
     beliefs: list[posterior.Belief]
     proven: np.ndarray
+    history: feedback.Record
 
 
 def _score(session: Session, business: Business, radius_km: float | None) -> _Scored:
@@ -375,7 +419,16 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         channel = np.where(frame.online, 1.0, 0.4)
     else:
         channel = np.where(frame.online, 0.7, 1.0)
-    record = np.full(n, 0.5)
+    taught = aggregates.taught(session)
+    history = feedback.record_for(session, business.id, taught)
+    record_cat = np.array(
+        [_category_record(history, mine, code) for code in frame.codes], dtype=float
+    )
+    record = record_cat[frame.cat_idx]
+    for partner, value in history.own.items():
+        i = frame.index.get(partner)
+        if i is not None:
+            record[i] = value
     cycle = CYCLE_BY_CODE[direction]
     criteria = {
         "complementarity": np.maximum(comp, learned_comp),
@@ -387,7 +440,7 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         "channel": channel,
         "record": record,
     }
-    w = weights()
+    w = current_weights(session)
     total = sum(w.values()) or 1.0
     score = sum(w[k] * v for k, v in criteria.items()) / total
     # Two or more tiers apart needs a reason: below a comparable same-tier partner unless the
@@ -415,6 +468,7 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         located,
         beliefs,
         proven,
+        history,
     )
 
 
@@ -509,6 +563,7 @@ def _explain(
         )
     if belief.source in SOURCE_TEXT:
         reasons.append(Reason(SOURCE_TEXT[belief.source]))
+    reasons.extend(_record(scored.history, business, partner))
     return Suggestion(
         partner,
         float(scored.score[i]),
@@ -527,6 +582,19 @@ SOURCE_TEXT = {
     posterior.DATA: SOURCE_DATA,
     posterior.BOTH: SOURCE_BOTH,
 }
+
+
+def _record(history: feedback.Record, business: Business, partner: Business) -> list[Reason]:
+    """What past partnerships say: a running campaign, the pair's own, or similar ones."""
+    if partner.id in history.running:
+        return [Reason(RUNNING_NOW)]
+    own = history.own.get(partner.id)
+    if own is not None:
+        return [Reason(RECORD_PAIR)] if own >= 0.7 else []
+    similar = history.of_category(business.category, partner.category)
+    if similar is not None and similar[0] >= 0.6:
+        return [Reason(RECORD_WORKED, {"good": similar[1], "total": similar[2]})]
+    return []
 
 
 def _times(lift: float) -> str:
@@ -608,4 +676,4 @@ def why_not(
         return blocked, None
     rank = int((scored.score > scored.score[i]).sum()) + 1
     suggestion = _explain(scored, i, rank, business, other)
-    return [Reason(NO_REASON, {"rank": rank, "score": f"{scored.score[i]:.2f}"})], suggestion
+    return [Reason(NO_REASON, {"rank": rank})], suggestion

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from crosspromo.auth import ManagerBusiness
 from crosspromo.errors import NotFound
-from crosspromo.messaging import contacts, flows, service
+from crosspromo.messaging import contacts, exchange, flows, service
 from crosspromo.messaging.schemas import (
     BroadcastIn,
     BroadcastOut,
@@ -17,6 +17,9 @@ from crosspromo.messaging.schemas import (
     ConsentOut,
     ContactIn,
     ContactOut,
+    Decision,
+    MentionIn,
+    MentionOut,
     PreferencesIn,
     Preview,
     Queued,
@@ -141,3 +144,31 @@ def send(business: ManagerBusiness, message_id: str, request: Request, db: Db) -
         broadcast_id=_id(message_id, "message"),
     )
     return {"recipients": count}
+
+
+@router.post("/exchange/mentions", response_model=MentionOut, status_code=201)
+def submit_mention(business: ManagerBusiness, body: MentionIn, db: Db) -> Any:
+    """Offer a mention for a partner's newsletter (under an agreement with that partner)."""
+    return exchange.submit(
+        db,
+        partner_business_id=business.id,
+        host_business_id=body.host_business_id,
+        content={k: v.model_dump() for k, v in body.content.items()},
+    )
+
+
+@router.get("/exchange/received", response_model=list[MentionOut])
+def received_mentions(business: ManagerBusiness, db: Db) -> Any:
+    """Mentions partners offered for this business's newsletter, newest first."""
+    return exchange.received(db, host_business_id=business.id)
+
+
+@router.post("/exchange/received/{mention_id}/decision", response_model=MentionOut)
+def decide_mention(business: ManagerBusiness, mention_id: str, body: Decision, db: Db) -> Any:
+    """Approve (it goes into the next newsletter the 80/20 rule allows) or reject."""
+    return exchange.decide(
+        db,
+        host_business_id=business.id,
+        content_id=_id(mention_id, "mention"),
+        approve=body.approve,
+    )

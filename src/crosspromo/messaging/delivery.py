@@ -92,6 +92,7 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         "business": broadcast.sender_name,
         "unsubscribe_url": unsubscribe_url(public_url, contact, channel),
         "preferences_url": preferences_url(public_url, contact),
+        "link": render.tracker(public_url, delivery.token, broadcast.links),
     }
     parts = render.fill(render.pick(broadcast.content, contact.locale), values)
     message: dict[str, Any] = {
@@ -165,8 +166,11 @@ def _bounce(session: Session, broadcast: Broadcast, contact: Contact) -> None:
 
 def register() -> None:
     """Teach the outbox worker to send messages (called by `crosspromo worker`)."""
+    from crosspromo.messaging.journeys import job
     from crosspromo.outbox import worker
 
+    if job not in worker.JOBS:
+        worker.JOBS.append(job)
     worker.PREPARERS[service.KIND] = prepare
     worker.SENDERS[service.KIND] = send
     worker.SETTLED[service.KIND] = settled

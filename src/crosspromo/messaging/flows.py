@@ -44,6 +44,7 @@ def preview(
                 "business": business,
                 "unsubscribe_url": f"{base}/u/preview/unsubscribe",
                 "preferences_url": f"{base}/u/preview",
+                "link": lambda url: url,
             },
         )
         for locale, parts in checked.items()

@@ -107,6 +107,9 @@ class Broadcast(IdMixin, Base):
     sender_name: Mapped[str] = mapped_column(String(200))
     # {"en": {"subject": ..., "text": ..., "html": ...}, "ru": {...}}: Jinja templates.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The targets of `{{ link("...") }}` in the templates, in order; each recipient's link
+    # points at /m/<delivery token>/<index> on this install.
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Set when the message carries a partner's content (the 80/20 rule counts these).
     partner_business_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("businesses.id", ondelete="SET NULL"), default=None
@@ -141,6 +144,8 @@ class Delivery(IdMixin, Base):
         _enum(DeliveryStatus), default=DeliveryStatus.queued
     )
     reason: Mapped[str] = mapped_column(String(200), default="")
+    # The secret in this recipient's tracking links.
+    token: Mapped[str] = mapped_column(String(32), unique=True)
     # The weekly cap was charged for this delivery: a retry does not charge it again.
     capped: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -166,3 +171,70 @@ class Preferences(Base):
     )
     weekly_cap: Mapped[int | None] = mapped_column(default=None)
     partner_share_bp: Mapped[int] = mapped_column(default=2000)
+
+
+class Click(IdMixin, Base):
+    """A recipient followed a message's link (the visitor's address only as a keyed hash)."""
+
+    __tablename__ = "message_clicks"
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    link: Mapped[int] = mapped_column()
+    visitor_hash: Mapped[str] = mapped_column(String(64), default="")
+    clicked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContentStatus(enum.StrEnum):
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+    used = "used"  # carried by a message of the host
+
+
+class PartnerContent(IdMixin, Base):
+    """A partner's mention for the host's next newsletter, under their agreement."""
+
+    __tablename__ = "partner_content"
+
+    host_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    partner_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    # {"en": {"text": ..., "html": ...}, "ru": {...}}, checked like a message's parts.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[ContentStatus] = mapped_column(
+        _enum(ContentStatus), default=ContentStatus.submitted
+    )
+    broadcast_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Trigger(IdMixin, Base):
+    """A journey step: `delay_days` after a customer's first purchase at this business, its
+    message with a partner's offer follows, once per customer, with a holdout."""
+
+    __tablename__ = "message_triggers"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    partner_business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE")
+    )
+    # The message every firing delivers (one delivery per contact: fires once per customer).
+    broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    delay_days: Mapped[int] = mapped_column()
+    # Share of matched customers held out (recorded, never sent), in basis points.
+    holdout_bp: Mapped[int] = mapped_column(default=1000)
+    # No sends between these local hours of the business (start > end wraps midnight).
+    quiet_from: Mapped[int] = mapped_column(default=21)
+    quiet_until: Mapped[int] = mapped_column(default=9)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Form, Path, Request
+from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
 from crosspromo.errors import Invalid
-from crosspromo.messaging import contacts
+from crosspromo.identifiers import identifier_hash
+from crosspromo.messaging import contacts, service
 from crosspromo.messaging.models import Channel, Contact
 from crosspromo.web.deps import Csrf, Db, Page, WebContext
+from crosspromo.web.i18n import N_, pick_locale, translations
 
 router = APIRouter(include_in_schema=False)
+WORDING = N_("I agree to receive news and offers on the channels I ticked.")
 
 
 def _channel(value: str) -> Channel:
@@ -69,10 +72,12 @@ def save(
     email: Annotated[str, Form(max_length=3)] = "",
     sms: Annotated[str, Form(max_length=3)] = "",
     telegram: Annotated[str, Form(max_length=3)] = "",
-    wording: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """The preferences form: withdrawing is always possible; granting keeps the words shown."""
     contact = contacts.by_token(db, token)
+    # The evidence is the sentence the page showed, in the language it was shown in.
+    locale = pick_locale(request, contact.locale)
+    wording = translations(locale).gettext(WORDING) if locale != "en" else WORDING
     chosen = {Channel.email: email, Channel.sms: sms, Channel.telegram: telegram}
     for channel, value in chosen.items():
         if not contacts.address(contact, channel):
@@ -88,3 +93,19 @@ def save(
                 wording=wording if wanted else "",
             )
     return _show(request, web, contact, done=True)
+
+
+@router.get("/m/{token}/{link}")
+def follow(
+    request: Request, token: str, link: Annotated[int, Path(ge=0, le=10_000)], db: Db
+) -> Response:
+    """A recipient's tracking link: log the click (the visitor's address as a keyed hash) and
+    send them on to the target the business wrote."""
+    address = request.client.host if request.client else ""
+    target = service.click(
+        db,
+        token=token,
+        link=link,
+        visitor_hash=identifier_hash("visitor", address, request.app.state.secret_key),
+    )
+    return RedirectResponse(target, status_code=302)

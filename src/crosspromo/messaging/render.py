@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import email.policy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import css_inline
 import dkim
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from crosspromo.errors import Invalid, TooLarge
 from crosspromo.messaging.models import Channel
 
-FIELDS = {"name", "business", "unsubscribe_url", "preferences_url"}
+FIELDS = {"name", "business", "unsubscribe_url", "preferences_url", "link"}
 LOCALES = ("en", "ru")
 # Characters per part: an SMS of ten segments, Telegram's own limit, an e-mail without
 # embedded images (they belong on a server, linked).
@@ -91,6 +93,41 @@ def check(channel: Channel, content: dict[str, Any]) -> dict[str, dict[str, str]
     return clean
 
 
+def links(content: dict[str, dict[str, str]]) -> list[str]:
+    """The targets of `{{ link("https://...") }}` in every part, each once, in order.
+
+    Only written-out http(s) addresses: each recipient's copy points at a tracking URL of
+    this install that redirects to a target stored here, never to one read from the URL.
+    """
+    found: list[str] = []
+    for locale, parts in content.items():
+        for part, source in parts.items():
+            where = f"content.{locale}.{part}"
+            for call in ENV.parse(source).find_all(nodes.Call):
+                if not (isinstance(call.node, nodes.Name) and call.node.name == "link"):
+                    continue
+                target = call.args[0] if len(call.args) == 1 else None
+                if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
+                    raise Invalid('Write links as {{ link("https://...") }}.', field=where)
+                url = target.value.strip()
+                if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+                    raise Invalid(f"Not a web address: {url!r}.", field=where)
+                if len(url) > 2000:
+                    raise Invalid("A link of at most 2,000 characters.", field=where)
+                if url not in found:
+                    found.append(url)
+    return found
+
+
+def tracker(base: str, token: str, targets: list[str]) -> Callable[[str], str]:
+    """`link(url)` for one recipient: their own tracking URL for each target."""
+
+    def link(url: str) -> str:
+        return f"{base.rstrip('/')}/m/{token}/{targets.index(url.strip())}"
+
+    return link
+
+
 def pick(content: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
     """The contact's language, else English, else whatever the message was written in."""
     for choice in (locale, "en", *content):
@@ -99,7 +136,7 @@ def pick(content: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
     raise Invalid("The message has no text.", field="content")
 
 
-def fill(parts: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+def fill(parts: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
     """The parts rendered for one recipient; HTML escapes the values it inserts."""
     done = {}
     for part, source in parts.items():

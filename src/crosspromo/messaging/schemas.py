@@ -107,3 +107,33 @@ class Preview(BaseModel):
     """The message as one contact would get it, in each language written."""
 
     rendered: dict[str, dict[str, str]]
+
+
+class MentionParts(Input):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[Text, Field(min_length=1, max_length=10_000)]
+    html: Annotated[Text, Field(max_length=100_000)] = ""
+
+
+class MentionIn(Input):
+    """A partner's mention for the host's newsletter."""
+
+    model_config = ConfigDict(extra="forbid")
+    host_business_id: uuid.UUID
+    content: dict[Literal["en", "ru"], MentionParts]
+
+
+class MentionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    host_business_id: uuid.UUID
+    partner_business_id: uuid.UUID
+    content: dict[str, dict[str, str]]
+    status: str
+    broadcast_id: uuid.UUID | None
+    created_at: datetime
+
+
+class Decision(Input):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool

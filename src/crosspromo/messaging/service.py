@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crosspromo import paging
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
-from crosspromo.messaging import render
+from crosspromo.messaging import exchange, render
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
     Broadcast,
     BroadcastStatus,
     Channel,
+    Click,
+    Consent,
     Contact,
+    ContentStatus,
     Delivery,
     DeliveryStatus,
     Preferences,
@@ -42,11 +46,13 @@ def create(
     """A draft whose templates are checked now, so the worker never meets a broken one."""
     if partner_business_id == business_id:
         raise Invalid("A partner is another business.", field="partner_business_id")
+    checked = render.check(channel, content)
     broadcast = Broadcast(
         business_id=business_id,
         sender_name=sender_name,
         channel=channel,
-        content=render.check(channel, content),
+        content=checked,
+        links=render.links(checked),
         partner_business_id=partner_business_id,
     )
     session.add(broadcast)
@@ -120,6 +126,68 @@ def check_partner_share(
     return theirs, total
 
 
+def _carry_mention(session: Session, broadcast: Broadcast, *, window_days: int) -> None:
+    """An own e-mail carries the oldest approved partner mention, if the 80/20 rule allows."""
+    if broadcast.partner_business_id is not None or broadcast.channel is not Channel.email:
+        return
+    mention = exchange.next_approved(session, broadcast.business_id)
+    if mention is None:
+        return
+    broadcast.partner_business_id = mention.partner_business_id
+    try:
+        check_partner_share(session, broadcast, window_days=window_days)
+    except Conflict:
+        broadcast.partner_business_id = None  # it waits for a later message
+        return
+    broadcast.content = exchange.merged(broadcast.content, mention.content)
+    broadcast.links = render.links(broadcast.content)
+    mention.status, mention.broadcast_id = ContentStatus.used, broadcast.id
+
+
+def enqueue(
+    session: Session,
+    broadcast: Broadcast,
+    contact_ids: list[uuid.UUID],
+    *,
+    payload: dict[str, Any],
+    held_out: bool = False,
+) -> None:
+    """A delivery per contact (kept once) and, unless held out, its outbox message."""
+    if not contact_ids:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "broadcast_id": broadcast.id,
+            "contact_id": contact_id,
+            "status": DeliveryStatus.skipped if held_out else DeliveryStatus.queued,
+            "reason": "holdout" if held_out else "",
+            "capped": False,
+            "token": secrets.token_urlsafe(16),
+        }
+        for contact_id in contact_ids
+    ]
+    session.execute(
+        dialect.insert(Delivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
+    )
+    if held_out:
+        return
+    for contact_id in contact_ids:
+        outbox.enqueue(
+            session,
+            kind=KIND,
+            key=f"message:{broadcast.id}:{contact_id}",
+            payload={
+                "broadcast_id": str(broadcast.id),
+                "contact_id": str(contact_id),
+                **payload,
+            },
+        )
+
+
 def queue(
     session: Session,
     *,
@@ -143,13 +211,14 @@ def queue(
     if broadcast.status is BroadcastStatus.queued:
         return 0
     check_partner_share(session, broadcast, window_days=window_days)
+    _carry_mention(session, broadcast, window_days=window_days)
     consent = getattr(Contact, CONSENT_FIELD[broadcast.channel])
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     query = (
         select(Contact.id)
         .where(Contact.business_id == business_id, consent.is_(True))
         .order_by(Contact.id)
     )
+    payload = {"public_url": public_url, "mail_from": mail_from, "weekly_cap": weekly_cap}
     count = 0
     after: uuid.UUID | None = None
     while True:
@@ -157,33 +226,7 @@ def queue(
         ids = list(session.scalars(page.limit(BATCH)))
         if not ids:
             break
-        rows = [
-            {"id": uuid.uuid4(), "broadcast_id": broadcast.id, "contact_id": contact_id}
-            for contact_id in ids
-        ]
-        session.execute(
-            dialect.insert(Delivery)
-            .values(
-                [
-                    {**row, "status": DeliveryStatus.queued, "reason": "", "capped": False}
-                    for row in rows
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
-        )
-        for row in rows:
-            outbox.enqueue(
-                session,
-                kind=KIND,
-                key=f"message:{broadcast.id}:{row['contact_id']}",
-                payload={
-                    "broadcast_id": str(broadcast.id),
-                    "contact_id": str(row["contact_id"]),
-                    "public_url": public_url,
-                    "mail_from": mail_from,
-                    "weekly_cap": weekly_cap,
-                },
-            )
+        enqueue(session, broadcast, ids, payload=payload)
         count += len(ids)
         after = ids[-1]
     broadcast.status = BroadcastStatus.queued
@@ -203,7 +246,44 @@ def stats(session: Session, broadcast: Broadcast) -> dict[str, int]:
     ).all()
     for status, n in rows:
         counts[DeliveryStatus(status).value] = int(n)
+    counts["clicked"] = int(
+        session.scalar(
+            select(func.count(func.distinct(Click.delivery_id)))
+            .join(Delivery, Delivery.id == Click.delivery_id)
+            .where(Delivery.broadcast_id == broadcast.id)
+        )
+        or 0
+    )
+    # Recipients who withdrew consent on this channel after it was sent to them.
+    counts["unsubscribed"] = int(
+        session.scalar(
+            select(func.count(func.distinct(Delivery.id)))
+            .join(Consent, Consent.contact_id == Delivery.contact_id)
+            .where(
+                Delivery.broadcast_id == broadcast.id,
+                Delivery.sent_at.is_not(None),
+                Consent.channel == broadcast.channel,
+                Consent.granted.is_(False),
+                Consent.recorded_at >= Delivery.sent_at,
+            )
+        )
+        or 0
+    )
     return counts
+
+
+def click(session: Session, *, token: str, link: int, visitor_hash: str) -> str:
+    """Log a recipient's click on a message link; the address to send them on to."""
+    found = session.execute(
+        select(Delivery.id, Broadcast.links)
+        .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(Delivery.token == token[:32])
+    ).first()
+    if found is None or not 0 <= link < len(found.links):
+        raise NotFound("This link is not known.")
+    session.add(Click(delivery_id=found.id, link=link, visitor_hash=visitor_hash))
+    session.flush()
+    return str(found.links[link])
 
 
 def page(
@@ -224,3 +304,16 @@ def contacts_page(
     query = paging.after(query, (Contact.created_at, Contact.id), cursor)
     rows = list(session.scalars(query.limit(limit + 1)))
     return paging.page(rows, limit, lambda c: (c.created_at, c.id))
+
+
+def audience(session: Session, *, business_id: uuid.UUID) -> dict[str, int]:
+    """Contacts in all, and those consenting on each channel."""
+    total, email, sms, telegram = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((Contact.email_consent.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Contact.sms_consent.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((Contact.telegram_consent.is_(True), 1), else_=0)), 0),
+        ).where(Contact.business_id == business_id)
+    ).one()
+    return {"total": int(total), "email": int(email), "sms": int(sms), "telegram": int(telegram)}

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
+from crosspromo.businesses import service as businesses
 from crosspromo.notifications import service
 from crosspromo.web.deps import Csrf, Db, SignedIn
 
@@ -16,7 +17,10 @@ router = APIRouter(include_in_schema=False)
 def notifications(request: Request, web: SignedIn, db: Db) -> Response:
     assert web.user is not None
     found = service.for_user(db, web.user.id, limit=100)
-    return page(request, web, "notifications/list.html", items=found, text=service.text)
+    zones = {b.id: b.timezone for b in businesses.by_ids(db, {n.business_id for n in found})}
+    return page(
+        request, web, "notifications/list.html", items=found, text=service.text, zones=zones
+    )
 
 
 @router.post("/notifications/read", dependencies=[Csrf])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crosspromo import paging
 from crosspromo.accounts.models import Membership, User
+from crosspromo.businesses import categories
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
 from crosspromo.notifications.models import Notification
@@ -46,12 +47,25 @@ STAGES: dict[str, str] = {
 }
 
 
+# A lead's outcome, told back to the business that passed it on.
+LEAD_STATUSES: dict[str, str] = {
+    "accepted": N_("accepted"),
+    "contacted": N_("contacted"),
+    "won": N_("won"),
+    "lost": N_("lost"),
+}
+
+
 def text(kind: str, params: dict[str, Any], locale: str) -> str:
     """The notification's sentence in a locale."""
     catalogue = translations(locale)
     template = catalogue.gettext(TEXTS.get(kind, kind))
     if isinstance(params.get("stage"), str) and params["stage"] in STAGES:
         params = {**params, "stage": catalogue.gettext(STAGES[params["stage"]])}
+    if kind == "lead.outcome" and params.get("status") in LEAD_STATUSES:
+        params = {**params, "status": catalogue.gettext(LEAD_STATUSES[params["status"]])}
+    if isinstance(params.get("category"), str) and (found := categories.get(params["category"])):
+        params = {**params, "category": found.name(locale)}
     try:
         return template % params
     except (KeyError, TypeError, ValueError):

@@ -7,6 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
+from slugify import slugify
 from starlette.responses import JSONResponse, Response
 
 from crosspromo import paging, spreadsheets
@@ -133,7 +134,8 @@ def list_codes(
         writer = spreadsheets.DictWriter(buffer, ["code", "kind", "uses", "max_uses", "label"])
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
-        headers = {"Content-Disposition": f'attachment; filename="codes-{offer.id}.csv"'}
+        name = slugify(offer.title, max_length=60) or "offer"
+        headers = {"Content-Disposition": f'attachment; filename="{name}-codes.csv"'}
         if next_cursor:
             headers["X-Next-Cursor"] = next_cursor
         return Response(buffer.getvalue(), media_type="text/csv", headers=headers)

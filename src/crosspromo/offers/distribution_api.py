@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from slugify import slugify
 from starlette.responses import Response
 
 from crosspromo.offers import distribution
@@ -13,6 +14,12 @@ from crosspromo.offers.schemas import EmailsSent
 from crosspromo.web.deps import ApiActor, Db
 
 router = APIRouter(prefix="/api/v1", tags=["offers and redemptions"])
+
+
+def file_name(title: str, layout: str) -> str:
+    """ "Free croissant" -> free-croissant-coupons.pdf (Cyrillic transliterated: ASCII only)."""
+    suffix = "coupons" if layout == "a4" else f"coupons-{layout}"
+    return f"{slugify(title, max_length=60) or 'offer'}-{suffix}.pdf"
 
 
 @router.get(
@@ -53,7 +60,7 @@ def coupons_pdf(
     )
     db.rollback()  # printing changes nothing
     headers = {
-        "Content-Disposition": f'attachment; filename="coupons-{offer.id}-{layout}.pdf"',
+        "Content-Disposition": f'attachment; filename="{file_name(offer.title, layout)}"',
         "X-Coupons": str(sheet.count),
     }
     if sheet.next_after:

@@ -68,6 +68,26 @@ def display_code(code: Code, offer: Offer) -> str:
     return codes.format(code.code, pattern)
 
 
+def links_of(
+    session: Session, offer_ids: list[uuid.UUID], public_url: str, per_offer: int = 50
+) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """Each offer's referral links as (full URL, label), oldest first, for people to copy."""
+    found: dict[uuid.UUID, list[tuple[str, str]]] = {oid: [] for oid in offer_ids}
+    if not offer_ids:
+        return found
+    rows = session.execute(
+        select(Code, Offer)
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(Code.offer_id.in_(offer_ids), Code.kind == CodeKind.link)
+        .order_by(Code.offer_id, Code.created_at, Code.id)
+    ).all()
+    base = public_url.rstrip("/")
+    for code, offer in rows:
+        if len(found[offer.id]) < per_offer:
+            found[offer.id].append((f"{base}/r/{display_code(code, offer)}", code.label))
+    return found
+
+
 def address_hash(address: str, secret_key: str) -> str:
     """Keyed HMAC of a client address: repeat visits match, the address is not kept."""
     return hmac.new(

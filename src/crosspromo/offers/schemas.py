@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Minor
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Minor, wrong
 from crosspromo.offers.models import Benefit
 
 MAX_ORDER_MINOR = 10**10  # 100 million in major units: anything above is a typo
@@ -50,17 +50,17 @@ class OfferCreate(Input):
     @model_validator(mode="after")
     def _consistent(self) -> OfferCreate:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError("valid_until is before valid_from")
+            raise wrong("valid_until", "is before the first valid day")
         if self.hour_until <= self.hour_from:
-            raise ValueError("hour_until must be after hour_from")
+            raise wrong("hour_until", "must be after the starting hour")
         if self.benefit is Benefit.percent and self.percent is None:
-            raise ValueError("a percent discount needs percent")
+            raise wrong("percent", "a percent discount needs the percent")
         if self.benefit in (Benefit.fixed, Benefit.bundle_price) and self.amount_minor is None:
-            raise ValueError("this benefit needs amount_minor")
+            raise wrong("amount_minor", "this benefit needs an amount")
         if self.benefit in (Benefit.gift, Benefit.free_item) and not self.item:
-            raise ValueError("name the gift or free item in item")
+            raise wrong("item", "name the gift or free item")
         if self.issuer_business_id == self.honouring_business_id:
-            raise ValueError("the issuer and the honouring business must differ")
+            raise wrong("honouring_business_id", "must differ from the business handing it out")
         return self
 
 

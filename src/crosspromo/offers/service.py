@@ -219,6 +219,30 @@ class Condition:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class LastUse:
+    at: datetime
+    business_name: str
+    timezone: str
+
+
+def last_use(session: Session, code_id: uuid.UUID) -> LastUse | None:
+    """The latest standing use of a code: when, and at which business."""
+    reversed_ids = select(Redemption.reverses_id).where(Redemption.reverses_id.is_not(None))
+    row = session.execute(
+        select(Redemption.at, Business.name, Business.timezone)
+        .join(Business, Business.id == Redemption.business_id)
+        .where(
+            Redemption.code_id == code_id,
+            Redemption.reverses_id.is_(None),
+            Redemption.id.not_in(reversed_ids),
+        )
+        .order_by(Redemption.at.desc(), Redemption.id.desc())
+        .limit(1)
+    ).first()
+    return LastUse(row[0], row[1], row[2]) if row else None
+
+
 @dataclass
 class Verdict:
     """What the till shows: the offer, each condition met or not, the benefit."""
@@ -228,6 +252,8 @@ class Verdict:
     conditions: list[Condition] = field(default_factory=list)
     discount_minor: int = 0
     customer_hash: str | None = None
+    # A used-up code: when and where it was last used (the redeeming business's name and zone).
+    last_use: LastUse | None = None
 
     @property
     def ok(self) -> bool:
@@ -353,6 +379,8 @@ def check(
         add(Condition("partner_card", data.partner_card_shown, "needs-partner-card"))
     if code.max_uses is not None:
         add(Condition("code_uses", code.uses < code.max_uses, "code-used"))
+        if code.uses >= code.max_uses:
+            verdict.last_use = last_use(session, code.id)
     if offer.total_limit is not None:
         add(Condition("total_limit", offer.uses < offer.total_limit, "exhausted"))
     customer = _customer_hash(business, data.customer, secret_key)

@@ -227,6 +227,47 @@ def totals(
     return [found[c] for c in sorted(found)]
 
 
+@dataclass
+class Owed:
+    """What one partner and this business owe each other in a currency over a period."""
+
+    partner_id: uuid.UUID
+    total: Total
+
+
+def owed(session: Session, me: Business, start: date, end: date) -> list[Owed]:
+    """Every partner's balance with this business for its days `start`..`end`, by the
+    database (one grouped query), largest first."""
+    lo, hi = _window(me.timezone, start, end)
+    rows = session.execute(
+        select(
+            Accrual.payer_business_id,
+            Accrual.payee_business_id,
+            Accrual.currency,
+            func.sum(Accrual.amount_minor),
+        )
+        .where(
+            or_(Accrual.payer_business_id == me.id, Accrual.payee_business_id == me.id),
+            Accrual.payer_business_id != Accrual.payee_business_id,
+            Accrual.at >= lo,
+            Accrual.at < hi,
+        )
+        .group_by(Accrual.payer_business_id, Accrual.payee_business_id, Accrual.currency)
+    ).all()
+    found: dict[tuple[uuid.UUID, str], Owed] = {}
+    for payer, payee, currency, amount in rows:
+        partner = payer if payee == me.id else payee
+        entry = found.setdefault((partner, currency), Owed(partner, Total(currency)))
+        if payee == me.id:
+            entry.total.receivable += int(amount or 0)
+        else:
+            entry.total.payable += int(amount or 0)
+    return sorted(
+        (o for o in found.values() if o.total.receivable or o.total.payable),
+        key=lambda o: (-abs(o.total.net), str(o.partner_id), o.total.currency),
+    )
+
+
 def flows(
     session: Session,
     me: Business,

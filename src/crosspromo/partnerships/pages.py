@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -262,6 +263,29 @@ def proposals(request: Request, business: ManagerBusinessPage, web: SignedIn, db
     )
 
 
+@router.get("/b/{business_id}/partners/names")
+def partner_names(
+    request: Request,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    to: Annotated[str, Query(max_length=200)] = "",
+    other: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The names offered as one types a partner (htmx, into a datalist): businesses open to
+    partnerships, never this one."""
+    found = businesses.addressable(db, query=to or other, exclude_id=business.id)
+    return page(request, web, "partnerships/_names.html", found=found)
+
+
+def _name_of(db: Db, slug: str) -> str:
+    """A partner's name for the "To" field, where the name alone finds it; else its slug."""
+    target = businesses.get_by_slug(db, slug.strip().lower()) if slug.strip() else None
+    if target is None or businesses.find_partner(db, target.name) is not target:
+        return slug
+    return target.name
+
+
 @router.get("/b/{business_id}/proposals/new")
 def new_form(
     request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db, to: str = ""
@@ -271,7 +295,7 @@ def new_form(
         web,
         "partnerships/new.html",
         business=business,
-        form={"to": to},
+        form={"to": _name_of(db, to)},
         blocks=[{}, {}, {}],
         payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,
@@ -347,7 +371,7 @@ def create(
             payment_models=PAYMENT_MODELS,
             mechanics=MECHANICS,
             labels=LABELS,
-            errors=[exc.detail],
+            errors=errors_of(exc),
         )
     partner = businesses.by_ids(db, {proposal.to_business_id})
     return flash.redirect(
@@ -364,8 +388,10 @@ def _show(
     business: Business,
     proposal_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The proposal page; after a refused counter, its form keeps what was `typed`."""
     proposal, mine = service.get(db, web.actor, parse_uuid(proposal_id))
     if mine.id != business.id:
         return RedirectResponse(f"/b/{mine.id}/proposals/{proposal.id}", status_code=303)
@@ -387,7 +413,9 @@ def _show(
         names=names,
         messages=service.messages(db, proposal),
         is_owner=role is Role.owner,
-        blocks=_counter_blocks(db, proposal, mine.id == proposal.from_business_id),
+        blocks=_blocks(typed)
+        if typed
+        else _counter_blocks(db, proposal, mine.id == proposal.from_business_id),
         payment_models=PAYMENT_MODELS,
         mechanics=MECHANICS,
         labels=LABELS,
@@ -461,13 +489,17 @@ def act(
             return _show(request, web, db, business, str(proposal.id), 404, ["Unknown action."])
     except ValidationError as exc:
         db.rollback()
-        return _show(request, web, db, business, str(proposal.id), 422, errors_of(exc))
+        typed = form if action == "counter" else None
+        return _show(request, web, db, business, str(proposal.id), 422, errors_of(exc), typed)
     except ValueError:
         db.rollback()
         return _show(request, web, db, business, str(proposal.id), 422, ["Not a number."])
     except DomainError as exc:
         db.rollback()
-        return _show(request, web, db, business, str(proposal.id), exc.status, [exc.detail])
+        typed = form if action == "counter" else None
+        return _show(
+            request, web, db, business, str(proposal.id), exc.status, errors_of(exc), typed
+        )
     done = {
         "accept": "Accepted.",
         "decline": "Declined.",
@@ -517,6 +549,6 @@ def answer_invitation(
             token=token,
             owned=[],
             labels=LABELS,
-            errors=[exc.detail],
+            errors=errors_of(exc),
         )
     return RedirectResponse(f"/b/{proposal.to_business_id}/proposals/{proposal.id}", 303)

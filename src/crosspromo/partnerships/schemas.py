@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Version
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Day, Input, Int, Version, wrong
 
 Mechanic = Literal[
     "joint_promotion",
@@ -99,15 +99,15 @@ class Option(Input):
     @model_validator(mode="after")
     def _dates_and_money(self) -> Option:
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
-            raise ValueError("ends_on is before starts_on")
+            raise wrong("ends_on", "is before the start date")
         if (
             self.payment_model in ("per_sale_percent", "revenue_share")
             and self.payment_percent is None
         ):
-            raise ValueError("this payment model needs payment_percent")
+            raise wrong("payment_percent", "this payment model needs a percent")
         needs_amount = ("per_click", "per_lead", "per_sale_fixed", "fixed_fee", "staff_reward")
         if self.payment_model in needs_amount and (self.payment_minor is None or not self.currency):
-            raise ValueError("this payment model needs payment_minor and currency")
+            raise wrong("payment_minor", "this payment model needs an amount and a currency")
         return self
 
 

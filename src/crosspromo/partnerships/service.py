@@ -109,7 +109,7 @@ def propose(
 ) -> Proposal:
     """Send a proposal with 1-5 concrete options; it is version 1 of the terms."""
     mine = businesses.get(session, actor, from_business_id, need=Role.manager)
-    partner = businesses.get_by_slug(session, data.to_business.strip().lower())
+    partner = businesses.find_partner(session, data.to_business)
     if partner is None:
         raise NotFound("No business with that id.", field="to_business")
     if partner.id == mine.id:
@@ -119,19 +119,39 @@ def propose(
     proposal = Proposal(from_business_id=mine.id, to_business_id=partner.id, message=data.message)
     session.add(proposal)
     session.flush()
-    session.add(
-        TermsVersion(
-            proposal_id=proposal.id,
-            number=1,
-            author_business_id=mine.id,
-            author_user_id=user_id,
-            options=[o.model_dump(mode="json") for o in data.options],
-        )
+    first = TermsVersion(
+        proposal_id=proposal.id,
+        number=1,
+        author_business_id=mine.id,
+        author_user_id=user_id,
+        options=[o.model_dump(mode="json") for o in data.options],
     )
+    session.add(first)
+    _authored(session, actor, mine, first)
     session.flush()
     events.emit(session, events.PROPOSAL_CHANGED, proposal)
     _tell(session, proposal, mine, "proposal.received", "1", title=data.options[0].title)
     return proposal
+
+
+# The author's acceptance of a version with several options: whichever one the partner accepts.
+ANY_OPTION = -1
+
+
+def _authored(session: Session, actor: Actor, mine: Business, terms: TermsVersion) -> None:
+    """An owner who writes terms accepts them: the one option, or (of several) whichever the
+    partner accepts. Terms a manager wrote still wait for the owner's own acceptance."""
+    if businesses.role_in(actor, mine) is not Role.owner:
+        return
+    session.add(
+        Acceptance(
+            proposal_id=terms.proposal_id,
+            version=terms.number,
+            option=0 if len(terms.options) == 1 else ANY_OPTION,
+            business_id=mine.id,
+            user_id=terms.author_user_id,
+        )
+    )
 
 
 def _claim(session: Session, proposal: Proposal, version: int) -> None:
@@ -187,6 +207,7 @@ def counter(
         note=data.note,
     )
     session.add(version)
+    _authored(session, actor, mine, version)
     proposal.current_version = number
     session.flush()
     events.emit(session, events.PROPOSAL_CHANGED, proposal)
@@ -231,6 +252,17 @@ def accept(
             business_id=mine.id,
             user_id=user_id,
         )
+    )
+    # The author accepted "whichever the partner accepts": now it is this option.
+    session.execute(
+        update(Acceptance)
+        .where(
+            Acceptance.proposal_id == proposal.id,
+            Acceptance.version == data.version,
+            Acceptance.option == ANY_OPTION,
+            Acceptance.business_id != mine.id,
+        )
+        .values(option=data.option)
     )
     session.flush()
     sides = session.scalar(
@@ -525,6 +557,33 @@ def awaiting_answer(
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def decided(session: Session, *, limit: int = 20_000) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of decided proposals, newest first (for partner ranking)."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(Proposal.status.in_([Status.agreed, Status.declined]))
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
+
+
+def decided_with(
+    session: Session, *, business_id: uuid.UUID, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of one business's decided proposals, newest first."""
+    query = (
+        select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
+        .where(
+            Proposal.status.in_([Status.agreed, Status.declined]),
+            (Proposal.from_business_id == business_id) | (Proposal.to_business_id == business_id),
+        )
+        .order_by(Proposal.updated_at.desc())
+        .limit(limit)
+    )
+    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
 
 
 def agreed_partners(session: Session, business_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
+from crosspromo import locale_input
 from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
@@ -28,7 +30,7 @@ from crosspromo.pipeline.schemas import (
 )
 from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, SignedIn, WebContext, parse_uuid
-from crosspromo.web.forms import PostedForm, errors_of
+from crosspromo.web.forms import PostedForm, errors_of, minor_units
 from crosspromo.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
@@ -74,7 +76,7 @@ def _board(
     db: Db,
     business: Business,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
     form: dict[str, str] | None = None,
 ) -> Response:
     columns = {
@@ -123,7 +125,7 @@ def add_entry(
         return _board(request, web, db, business, 422, errors_of(exc), form)
     except DomainError as exc:
         db.rollback()
-        return _board(request, web, db, business, exc.status, [exc.detail], form)
+        return _board(request, web, db, business, exc.status, errors_of(exc), form)
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry.id}", status_code=303)
 
 
@@ -134,7 +136,7 @@ def _entry_page(
     business: Business,
     entry_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     entry = service.get_entry(db, web.actor, business_id=business.id, entry_id=parse_uuid(entry_id))
     log, _ = service.activities(
@@ -195,7 +197,7 @@ def entry_action(
         elif action == "activity":
             data = _present(form)
             if "amount" in data:  # people type major units: 12.50
-                data["amount_minor"] = str(round(float(data.pop("amount")) * 100))
+                data["amount_minor"] = str(minor_units(data.pop("amount"), business.currency))
             service.log_activity(
                 db,
                 web.actor,
@@ -211,7 +213,7 @@ def entry_action(
                 web.actor,
                 business_id=business.id,
                 entry_id=target,
-                on=date.fromisoformat(on) if on else None,
+                on=locale_input.parse_date(on) if on else None,
             )
         else:
             service.get_entry(db, web.actor, business_id=business.id, entry_id=target)
@@ -226,7 +228,7 @@ def entry_action(
         db.rollback()
         if exc.status == 404:
             raise
-        return _entry_page(request, web, db, business, entry_id, exc.status, [exc.detail])
+        return _entry_page(request, web, db, business, entry_id, exc.status, errors_of(exc))
     return RedirectResponse(f"/b/{business.id}/pipeline/entries/{entry_id}", status_code=303)
 
 
@@ -262,7 +264,7 @@ def _targets_page(
     business: Business,
     month: date,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     role = businesses.role_in(web.actor, business)
     return page(
@@ -294,7 +296,7 @@ def set_target(
     month = _month(form.get("month"), business)
     try:
         if "order_sum" in form:
-            form["order_sum_minor"] = str(round(float(form.pop("order_sum")) * 100))
+            form["order_sum_minor"] = str(minor_units(form.pop("order_sum"), business.currency))
         service.set_target(
             db, web.actor, business_id=business.id, data=TargetSet.model_validate(form)
         )
@@ -306,7 +308,7 @@ def set_target(
         return _targets_page(request, web, db, business, month, 422, ["Not a number."])
     except DomainError as exc:
         db.rollback()
-        return _targets_page(request, web, db, business, month, exc.status, [exc.detail])
+        return _targets_page(request, web, db, business, month, exc.status, errors_of(exc))
     return RedirectResponse(
         f"/b/{business.id}/pipeline/targets?month={month:%Y-%m}", status_code=303
     )
@@ -319,7 +321,7 @@ def _reciprocity_page(
     business: Business,
     proposal_id: str,
     status: int = 200,
-    errors: list[str] | None = None,
+    errors: Sequence[str] | None = None,
 ) -> Response:
     figures = service.reciprocity(db, web.actor, proposal_id=parse_uuid(proposal_id))
     recent, _ = service.deliveries(db, web.actor, proposal_id=figures.proposal_id, limit=50)
@@ -381,6 +383,6 @@ def record_delivery(
         if exc.status == 404:
             raise
         return _reciprocity_page(
-            request, web, db, business, str(proposal.id), exc.status, [exc.detail]
+            request, web, db, business, str(proposal.id), exc.status, errors_of(exc)
         )
     return RedirectResponse(f"/b/{business.id}/pipeline/reciprocity/{proposal.id}", status_code=303)

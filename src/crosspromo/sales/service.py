@@ -225,3 +225,17 @@ def move_date_only_receipts(
         )
         moved += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return moved
+
+
+def first_purchases(
+    session: Session, *, business_id: uuid.UUID, since: datetime, until: datetime
+) -> list[tuple[uuid.UUID, datetime]]:
+    """Customers whose first receipt at the business falls in [since, until], with its time."""
+    first = func.min(Transaction.at)
+    rows = session.execute(
+        select(Transaction.customer_id, first)
+        .where(Transaction.business_id == business_id, Transaction.customer_id.is_not(None))
+        .group_by(Transaction.customer_id)
+        .having(first >= since, first <= until)
+    ).all()
+    return [(customer_id, at) for customer_id, at in rows if customer_id is not None]

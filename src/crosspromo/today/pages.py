@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from crosspromo import clock
 from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.businesses import service as businesses
 from crosspromo.campaigns import service as campaigns
+from crosspromo.offers import statements
 from crosspromo.partnerships import service as partnerships
 from crosspromo.pipeline import service as pipeline
 from crosspromo.web.deps import Db, SignedIn
@@ -25,6 +27,10 @@ def today(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
     listed = campaigns.list_for(db, web.actor, business_id=business.id, limit=50)
     running = [(c, campaigns.progress(db, c.id)) for c in listed if c.stage.value == "running"]
     due, _ = pipeline.due_follow_ups(db, web.actor, business.id, limit=10)
+    # Money owed each way this month so far, from the statements.
+    today = clock.local_today(business)
+    balances = statements.owed(db, business, today.replace(day=1), today)
+    partners = {b.id: b for b in businesses.by_ids(db, {o.partner_id for o in balances})}
     return page(
         request,
         web,
@@ -35,4 +41,7 @@ def today(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db
         running=running,
         due=due,
         unread=web.unread,
+        balances=balances,
+        partners=partners,
+        month_start=today.replace(day=1),
     )

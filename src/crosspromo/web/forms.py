@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from babel.numbers import get_currency_precision
 from fastapi import Depends, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from crosspromo.errors import Invalid
+from crosspromo import locale_input
+from crosspromo.errors import DomainError, Invalid
 from crosspromo.web.i18n import NO_CURRENCY
+from crosspromo.web.validation import FormErrors, form_errors
 
 
 async def form_data(request: Request) -> FormData:
@@ -25,24 +25,16 @@ async def form_data(request: Request) -> FormData:
 PostedForm = Annotated[FormData, Depends(form_data)]
 
 
-def errors_of(exc: ValidationError) -> list[str]:
-    """Pydantic's errors as "field: reason" lines for the top of a form."""
-    return [
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
-    ]
+def errors_of(exc: ValidationError | DomainError) -> FormErrors:
+    """The refusal as sentences for the top of a form and each field's message (validation.py)."""
+    return form_errors(exc)
 
 
 def minor_units(text: str, currency: str, field: str = "amount") -> int | None:
-    """An amount typed in major units ("1 234,50") as integer minor units; blank is None."""
-    cleaned = text.replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    if not cleaned:
+    """An amount as typed ("1 234,50", "3 000,50 ₽") as integer minor units; blank is None."""
+    if not text.strip():
         return None
     try:
-        precision = get_currency_precision(currency.upper() or NO_CURRENCY)
-        value = Decimal(cleaned)
-    except (InvalidOperation, ValueError):
-        raise Invalid(f"Not an amount: {text}", field=field) from None
-    if value < 0:
-        raise Invalid("The amount cannot be negative.", field=field)
-    return int((value * 10**precision).to_integral_value())
+        return locale_input.parse_money(text, currency.strip().upper() or NO_CURRENCY)
+    except locale_input.InputError as exc:
+        raise Invalid(str(exc), field=field) from None

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 from starlette.requests import Request
@@ -69,7 +70,13 @@ def money(minor: int | None, currency: str) -> str:
         return ""
     digits = get_currency_precision(currency)
     amount = Decimal(minor).scaleb(-digits)
-    return format_currency(amount, currency, locale=Locale.parse(current_locale.get()))
+    text = format_currency(amount, currency, locale=Locale.parse(current_locale.get()))
+    return _GLUED_CODE.sub("\\1\u00a0", text)
+
+
+# CLDR's currencySpacing (which Babel does not apply): a symbol made of letters, such as
+# "RUB" where a locale has no sign for the currency, is kept apart from the digits.
+_GLUED_CODE = re.compile(r"^(-?[A-Z]{3})(?=\d)")
 
 
 # ISO 4217 "no currency": amounts typed before a currency is chosen get its precision.
@@ -94,6 +101,19 @@ def day(value: date | None) -> str:
     if value is None:
         return ""
     return format_date(value, format="medium", locale=Locale.parse(current_locale.get()))
+
+
+def moment(value: datetime | None, timezone: str) -> str:
+    """An instant as wall time in a business's zone, in the page's language."""
+    if value is None:
+        return ""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return format_datetime(
+        aware,
+        "d MMM y, HH:mm",
+        tzinfo=ZoneInfo(timezone),
+        locale=Locale.parse(current_locale.get()),
+    )
 
 
 def N_(text: str) -> str:
@@ -145,6 +165,20 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("give a date between %(a)s and %(b)s"),
     ),
     (re.compile(r"Input should be a valid integer.*"), N_("must be a whole number")),
+    # What crosspromo.locale_input says about a value it cannot read.
+    (
+        re.compile(r"'(?P<v>.*)' is not a number.*"),
+        N_("%(v)s is not a number; type it as 10,5 or 3 000,50"),
+    ),
+    (
+        re.compile(r"'(?P<v>.*)' has more decimal places than (?P<c>\w+) allows"),
+        N_("%(v)s has more decimal places than %(c)s allows"),
+    ),
+    (re.compile(r"'(?P<v>.*)' must not be negative"), N_("%(v)s must not be negative")),
+    (
+        re.compile(r"'(?P<v>.*)' is in (?P<a>\w+), not (?P<b>\w+)"),
+        N_("%(v)s is in %(a)s, not %(b)s"),
+    ),
     (
         re.compile(r"The server is busy; nothing was changed\. Retry after a moment\."),
         N_("The server is busy; nothing was changed. Retry after a moment."),

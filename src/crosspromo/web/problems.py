@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from crosspromo.errors import DomainError
+from crosspromo.web import i18n, validation
 from crosspromo.web.deps import SignInRequired
 from crosspromo.web.templating import render
 
@@ -136,7 +139,9 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
+    labelled: bool = False,
 ) -> Response:
+    """The answer to a refusal; `labelled` errors are whole sentences naming their field."""
     if wants_json(request):
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + kind,
@@ -160,6 +165,7 @@ def problem(
         title=title,
         detail=detail,
         errors=errors or [],
+        labelled=labelled,
     )
     page.headers.update(headers or {})
     return page
@@ -194,17 +200,27 @@ def busy(request: Request) -> Response:
     )
 
 
-def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "body"
+@contextmanager
+def in_language(request: Request) -> Iterator[None]:
+    """Messages built inside speak the request's language (cookie, then Accept-Language)."""
+    token = i18n.current_locale.set(i18n.pick_locale(request))
+    try:
+        yield
+    finally:
+        i18n.current_locale.reset(token)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        with in_language(request):
+            translated = validation.from_domain(exc) if exc.kind == "validation" else []
+            if translated and not exc.errors:
+                translated = []
+            detail = translated[0].message if translated else exc.detail
         errors: list[dict[str, Any]] = [
             {"field": e.field, "message": e.message, **({"line": e.line} if e.line else {})}
-            for e in exc.errors
+            for e in (translated or exc.errors)
         ]
         retry_after = (exc.extensions or {}).get("retry_after")
         return problem(
@@ -212,29 +228,26 @@ def install(app: FastAPI) -> None:
             kind=exc.kind,
             status=exc.status,
             title=exc.title,
-            detail=exc.detail,
+            detail=detail,
             errors=errors,
             extensions=exc.extensions,
             headers={"Retry-After": str(retry_after)} if retry_after else None,
+            labelled=bool(translated),
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = [
-            {
-                "field": _loc(e.get("loc", ())),
-                "message": str(e.get("msg", "")).removeprefix("Value error, "),
-            }
-            for e in exc.errors()
-        ]
-        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        with in_language(request):
+            found = validation.from_pydantic(exc.errors())
+        errors = [{"field": e.field, "message": e.message} for e in found]
         return problem(
             request,
             kind="validation",
             status=422,
             title="Invalid input",
-            detail=f"{first['field']}: {first['message']}",
+            detail=errors[0]["message"] if errors else KINDS["validation"],
             errors=errors,
+            labelled=True,
         )
 
     @app.exception_handler(HTTPException)

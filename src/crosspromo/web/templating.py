@@ -11,7 +11,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from crosspromo.web import flash, i18n
+from crosspromo.web import flash, i18n, validation
 
 
 def chart_json(spec: Any) -> Markup:
@@ -32,9 +32,11 @@ def environment() -> Environment:
     env.filters["money"] = i18n.money
     env.filters["number"] = i18n.number
     env.filters["day"] = i18n.day
+    env.filters["moment"] = i18n.moment
     env.filters["major"] = i18n.major
     env.filters["message"] = i18n.message
     env.filters["chart_json"] = chart_json
+    env.globals["field_error"] = validation.field_error
     return env
 
 

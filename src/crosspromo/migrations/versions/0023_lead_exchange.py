@@ -72,6 +72,15 @@ def upgrade() -> None:
     with op.batch_alter_table('lead_forms', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lead_forms_business_id'), ['business_id'], unique=False)
 
+    op.create_table('lead_specialist_categories',
+    sa.Column('specialist_id', sa.Uuid(), nullable=False),
+    sa.Column('category', sa.String(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['specialist_id'], ['lead_specialists.id'], name=op.f('fk_lead_specialist_categories_specialist_id_lead_specialists'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('specialist_id', 'category', name=op.f('pk_lead_specialist_categories'))
+    )
+    with op.batch_alter_table('lead_specialist_categories', schema=None) as batch_op:
+        batch_op.create_index('ix_lead_specialist_categories_category', ['category', 'specialist_id'], unique=False)
+
     op.create_table('leads',
     sa.Column('form_id', sa.Uuid(), nullable=False),
     sa.Column('business_id', sa.Uuid(), nullable=False),
@@ -209,6 +218,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_leads_business_created')
 
     op.drop_table('leads')
+    with op.batch_alter_table('lead_specialist_categories', schema=None) as batch_op:
+        batch_op.drop_index('ix_lead_specialist_categories_category')
+
+    op.drop_table('lead_specialist_categories')
     with op.batch_alter_table('lead_forms', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lead_forms_business_id'))
 

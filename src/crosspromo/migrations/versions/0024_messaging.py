@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.Enum('email', 'sms', 'telegram', name='channel', native_enum=False, length=16), nullable=False),
     sa.Column('sender_name', sa.String(length=200), nullable=False),
     sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('links', sa.JSON(), nullable=False),
     sa.Column('partner_business_id', sa.Uuid(), nullable=True),
     sa.Column('status', sa.Enum('draft', 'queued', name='broadcaststatus', native_enum=False, length=16), nullable=False),
     sa.Column('recipients', sa.Integer(), nullable=False),
@@ -110,22 +111,84 @@ def upgrade() -> None:
     sa.Column('contact_id', sa.Uuid(), nullable=False),
     sa.Column('status', sa.Enum('queued', 'sent', 'skipped', 'failed', name='deliverystatus', native_enum=False, length=16), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
     sa.Column('capped', sa.Boolean(), nullable=False),
     sa.Column('sent_at', crosspromo.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], name=op.f('fk_deliveries_broadcast_id_broadcasts'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_deliveries_contact_id_contacts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
-    sa.UniqueConstraint('broadcast_id', 'contact_id', name=op.f('uq_deliveries_broadcast_id_contact_id'))
+    sa.UniqueConstraint('broadcast_id', 'contact_id', name=op.f('uq_deliveries_broadcast_id_contact_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_deliveries_token'))
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_broadcast_status', ['broadcast_id', 'status'], unique=False)
+
+    op.create_table('message_clicks',
+    sa.Column('delivery_id', sa.Uuid(), nullable=False),
+    sa.Column('link', sa.Integer(), nullable=False),
+    sa.Column('visitor_hash', sa.String(length=64), nullable=False),
+    sa.Column('clicked_at', crosspromo.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_message_clicks_delivery_id_deliveries'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_clicks'))
+    )
+    with op.batch_alter_table('message_clicks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_clicks_delivery_id'), ['delivery_id'], unique=False)
+
+    op.create_table('partner_content',
+    sa.Column('host_business_id', sa.Uuid(), nullable=False),
+    sa.Column('partner_business_id', sa.Uuid(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('status', sa.Enum('submitted', 'approved', 'rejected', 'used', name='contentstatus', native_enum=False, length=16), nullable=False),
+    sa.Column('broadcast_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', crosspromo.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', crosspromo.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], name=op.f('fk_partner_content_broadcast_id_broadcasts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['host_business_id'], ['businesses.id'], name=op.f('fk_partner_content_host_business_id_businesses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['partner_business_id'], ['businesses.id'], name=op.f('fk_partner_content_partner_business_id_businesses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partner_content'))
+    )
+    with op.batch_alter_table('partner_content', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_partner_content_host_business_id'), ['host_business_id'], unique=False)
+
+    op.create_table('message_triggers',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('partner_business_id', sa.Uuid(), nullable=False),
+    sa.Column('broadcast_id', sa.Uuid(), nullable=False),
+    sa.Column('delay_days', sa.Integer(), nullable=False),
+    sa.Column('holdout_bp', sa.Integer(), nullable=False),
+    sa.Column('quiet_from', sa.Integer(), nullable=False),
+    sa.Column('quiet_until', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', crosspromo.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcasts.id'], name=op.f('fk_message_triggers_broadcast_id_broadcasts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_message_triggers_business_id_businesses'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['partner_business_id'], ['businesses.id'], name=op.f('fk_message_triggers_partner_business_id_businesses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_triggers'))
+    )
+    with op.batch_alter_table('message_triggers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_triggers_business_id'), ['business_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('message_triggers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_triggers_business_id'))
+
+    op.drop_table('message_triggers')
+    with op.batch_alter_table('partner_content', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_partner_content_host_business_id'))
+
+    op.drop_table('partner_content')
+    with op.batch_alter_table('message_clicks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_clicks_delivery_id'))
+
+    op.drop_table('message_clicks')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_broadcast_status')
 

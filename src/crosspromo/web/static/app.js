@@ -24,6 +24,12 @@
       document.getElementById('category-options').innerHTML = '';
       return;
     }
+    // a copy button puts its text (a referral link) on the clipboard
+    var copy = event.target.closest('[data-copy]');
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.dataset.copy);
+      return;
+    }
     // read-only fields with a link or a key: one click selects it for copying
     var field = event.target.closest('[data-select-on-click]');
     if (field) field.select();
