@@ -35,6 +35,7 @@ PUBLIC = {
     "/l/{form_id}": "a lead form's public page: anyone may ask",
     "/l/{form_id}/embed": "the same form in a partner's site (a frame)",
     "/l/consent/{token}": "a customer's consent to a hand-off: the token is the secret",
+    "/join/{token}": "a team invitation: public, the token is the secret (single use)",
     "/u/{token}": "a contact's message preferences: public, the token is the secret",
     "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
     "/m/{token}/{link}": "a message's tracking link: public, the token is the secret",

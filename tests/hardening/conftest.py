@@ -19,7 +19,7 @@ def leads_and_messages(
     form = client.post(
         f"/api/v1/businesses/{business_id}/lead-forms",
         headers=headers,
-        json={"title": "Orders", "categories": ["shop=bakery"]},
+        json={"title": "Заказы", "categories": ["shop=bakery"]},
     )
     assert form.status_code == 201, form.text
     form_id = form.json()["id"]
@@ -43,7 +43,7 @@ def leads_and_messages(
     message = client.post(
         f"/api/v1/businesses/{business_id}/messages",
         headers=headers,
-        json={"channel": "email", "content": {"en": {"subject": "News", "text": "Hello"}}},
+        json={"channel": "email", "content": {"en": {"subject": "Новости", "text": "Привет"}}},
     )
     assert message.status_code == 201, message.text
     return {

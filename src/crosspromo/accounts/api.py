@@ -1,12 +1,20 @@
-"""JSON API: who am I, and API keys of a business (owners only)."""
+"""JSON API: who am I; API keys and team invitation links of a business (owners only)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from crosspromo.accounts import service
 from crosspromo.accounts.models import User
-from crosspromo.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Me
+from crosspromo.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationOut,
+    Me,
+)
 from crosspromo.auth import OwnerBusiness
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 
@@ -42,3 +50,42 @@ def create_key(
 def revoke_key(business: OwnerBusiness, key_id: str, actor: ApiActor, db: Db) -> ApiKeyOut:
     key = service.revoke_api_key(db, business_id=business.id, key_id=parse_uuid(key_id))
     return ApiKeyOut.model_validate(key)
+
+
+@router.get("/businesses/{business_id}/invitations", response_model=list[InvitationOut])
+def list_invitations(business: OwnerBusiness, actor: ApiActor, db: Db) -> list[InvitationOut]:
+    """Team invitation links still open (not used, withdrawn or expired)."""
+    rows = service.invitations(db, workspace_id=business.workspace_id)
+    return [InvitationOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/businesses/{business_id}/invitations", response_model=InvitationCreated, status_code=201
+)
+def create_invitation(
+    request: Request, business: OwnerBusiness, body: InvitationCreate, actor: ApiActor, db: Db
+) -> InvitationCreated:
+    """A single-use link to join the team with a role (7 days); e-mailed when `email` is given."""
+    token, row = service.invite(
+        db,
+        workspace_id=business.workspace_id,
+        business_id=business.id,
+        role=body.role,
+        email=body.email,
+        by_user_id=actor.user_id,
+    )
+    link = service.invitation_link(request.app.state.settings.public_url, token)
+    service.mail_invitation(db, row, link=link, team=business.name)
+    return InvitationCreated(link=link, **InvitationOut.model_validate(row).model_dump())
+
+
+@router.delete(
+    "/businesses/{business_id}/invitations/{invitation_id}", response_model=InvitationOut
+)
+def revoke_invitation(
+    business: OwnerBusiness, invitation_id: str, actor: ApiActor, db: Db
+) -> InvitationOut:
+    row = service.revoke_invitation(
+        db, workspace_id=business.workspace_id, invitation_id=parse_uuid(invitation_id)
+    )
+    return InvitationOut.model_validate(row)

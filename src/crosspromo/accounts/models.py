@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crosspromo.db import Base, IdMixin, utcnow
 from crosspromo.roles import Role
 
-__all__ = ["ApiKey", "Membership", "Role", "User", "UserSession", "Workspace"]
+__all__ = ["ApiKey", "Membership", "Role", "TeamInvitation", "User", "UserSession", "Workspace"]
 
 
 RoleType = Enum(Role, name="role", native_enum=False, length=16)
@@ -69,4 +69,31 @@ class ApiKey(IdMixin, Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TeamInvitation(IdMixin, Base):
+    """A link that lets one person join a workspace with a role; single use, expires.
+
+    Only the token's hash is stored: the link is shown once to the owner who made it (and
+    e-mailed when an address was given). Never deleted: used, revoked and expired ones stay.
+    """
+
+    __tablename__ = "team_invitations"
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(RoleType)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -38,3 +38,24 @@ class Me(Input):
     email: str | None
     api_key_business_id: uuid.UUID | None
     roles: dict[str, Role]
+
+
+class InvitationCreate(Input):
+    model_config = ConfigDict(extra="forbid")
+    role: Role = Role.cashier
+    email: Annotated[str, Field(max_length=254), ONE_LINE] = ""
+
+
+class InvitationOut(Input):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    role: Role
+    email: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class InvitationCreated(InvitationOut):
+    link: str = Field(description="shown once: the link to send to the person")

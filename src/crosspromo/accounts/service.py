@@ -10,10 +10,17 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.accounts.models import ApiKey, Membership, User, UserSession, Workspace
+from crosspromo.accounts.models import (
+    ApiKey,
+    Membership,
+    TeamInvitation,
+    User,
+    UserSession,
+    Workspace,
+)
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound, Unauthorized
 from crosspromo.identifiers import IdentifierError, normalize_email
@@ -259,3 +266,134 @@ def remove_member(
             raise Conflict("A workspace keeps at least one owner.")
     session.delete(membership)
     session.flush()
+
+
+INVITATION_DAYS = 7
+
+
+def invite(
+    session: Session,
+    *,
+    workspace_id: uuid.UUID,
+    business_id: uuid.UUID,
+    role: Role,
+    email: str = "",
+    by_user_id: uuid.UUID | None = None,
+    days: int = INVITATION_DAYS,
+) -> tuple[str, TeamInvitation]:
+    """A single-use link to join the team with `role`; the token is returned once."""
+    address = _email(email) if email.strip() else ""
+    token = secrets.token_urlsafe(24)
+    row = TeamInvitation(
+        token_hash=_sha256(token),
+        workspace_id=workspace_id,
+        business_id=business_id,
+        role=role,
+        email=address,
+        created_by=by_user_id,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def invitations(session: Session, *, workspace_id: uuid.UUID) -> list[TeamInvitation]:
+    """Links not yet used, revoked or expired, newest first."""
+    return list(
+        session.scalars(
+            select(TeamInvitation)
+            .where(
+                TeamInvitation.workspace_id == workspace_id,
+                TeamInvitation.used_at.is_(None),
+                TeamInvitation.revoked_at.is_(None),
+                TeamInvitation.expires_at > utcnow(),
+            )
+            .order_by(TeamInvitation.created_at.desc())
+        )
+    )
+
+
+def invitation_for_token(session: Session, token: str) -> TeamInvitation:
+    """The live invitation of this link, or a clear refusal (unknown, used, revoked, expired)."""
+    row = session.scalar(select(TeamInvitation).where(TeamInvitation.token_hash == _sha256(token)))
+    if row is None:
+        raise NotFound("This invitation link is not known.")
+    if row.revoked_at is not None:
+        raise Conflict("This invitation was withdrawn.", kind="team-invitation-revoked")
+    if row.used_at is not None:
+        raise Conflict("This invitation has already been used.", kind="team-invitation-used")
+    if row.expires_at <= utcnow():
+        raise Conflict(
+            "This invitation has expired. Ask for a new one.", kind="team-invitation-expired"
+        )
+    return row
+
+
+def join(session: Session, *, token: str, user: User) -> TeamInvitation:
+    """Use the invitation for `user`: exactly once, even if two people open it at once.
+
+    Someone already in the team keeps their role (an owner is never lowered to cashier).
+    """
+    row = invitation_for_token(session, token)
+    now = utcnow()
+    used = session.execute(
+        update(TeamInvitation)
+        .where(
+            TeamInvitation.id == row.id,
+            TeamInvitation.used_at.is_(None),
+            TeamInvitation.revoked_at.is_(None),
+        )
+        .values(used_at=now, used_by=user.id)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This invitation has already been used.", kind="team-invitation-used")
+    already = session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.workspace_id == row.workspace_id
+        )
+    )
+    if already is None:
+        grant(session, user=user, workspace_id=row.workspace_id, role=row.role)
+    session.refresh(row)
+    return row
+
+
+def revoke_invitation(
+    session: Session, *, workspace_id: uuid.UUID, invitation_id: uuid.UUID
+) -> TeamInvitation:
+    row = session.get(TeamInvitation, invitation_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound("No such invitation.")
+    if row.used_at is None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
+
+
+def invitation_link(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/join/{token}"
+
+
+def mail_invitation(session: Session, row: TeamInvitation, *, link: str, team: str) -> None:
+    """E-mail the link to the invited address (through the outbox), when one was given."""
+    if not row.email:
+        return
+    from crosspromo.outbox import service as outbox
+
+    outbox.enqueue(
+        session,
+        kind="email",
+        key=f"team-invitation:{row.id}",
+        payload={
+            "to": row.email,
+            "subject": f"Join {team} on crosspromo / Приглашение в команду {team}",
+            "text": (
+                f"You are invited to join {team} on crosspromo as {row.role.value}.\n"
+                f"Open this link within {INVITATION_DAYS} days: {link}\n\n"
+                f"Вас пригласили в команду {team} в crosspromo.\n"
+                f"Откройте ссылку в течение {INVITATION_DAYS} дней: {link}\n"
+            ),
+        },
+    )
