@@ -40,6 +40,7 @@ def results(db: Session, made: Any) -> dict[str, int]:
     counts = service.stats(db, made)
     counts.pop("clicked")
     counts.pop("unsubscribed")
+    counts.pop("redeemed")
     return counts
 
 

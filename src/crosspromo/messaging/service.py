@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
-from crosspromo.messaging import exchange, render
+from crosspromo.messaging import exchange, render, tracking
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
     Broadcast,
@@ -254,6 +254,7 @@ def stats(session: Session, broadcast: Broadcast) -> dict[str, int]:
         )
         or 0
     )
+    counts["redeemed"] = tracking.redeemed(session, broadcast)
     # Recipients who withdrew consent on this channel after it was sent to them.
     counts["unsubscribed"] = int(
         session.scalar(
