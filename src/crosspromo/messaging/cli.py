@@ -88,3 +88,15 @@ def stats(
     for status, n in counts.items():
         table.add_row(status, str(n))
     console.print(table)
+
+
+@messages_app.command("callbacks")
+def callbacks_urls() -> None:
+    """The addresses to give the SMS gateway and the e-mail provider for delivery reports."""
+    from crosspromo.messaging import callbacks
+
+    settings = get_settings()
+    base = settings.public_url.rstrip("/")
+    for kind in callbacks.KINDS:
+        secret = callbacks.token(kind, settings.resolved_secret_key())
+        console.print(f"{kind}: {base}/hooks/messages/{kind}/{secret}", soft_wrap=True)
