@@ -76,3 +76,34 @@ def test_counter_poster_from_api_and_cli(
         get_settings.cache_clear()
     assert ran.exit_code == 0, ran.output
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_success_page_block_is_framable_and_leads_to_the_link(
+    client: TestClient, db: Session
+) -> None:
+    p, code = _linked(client, db)
+    got = client.get(
+        f"/api/v1/businesses/{p['bakery'].id}/success-block",
+        params={"link": code},
+        headers=p["bakery_manager"],
+    )
+    assert got.status_code == 200, got.text
+    url, snippet = got.json()["url"], got.json()["snippet"]
+    assert url.endswith("/embed") and f'src="{url}"' in snippet and "<iframe" in snippet
+    path = "/" + url.split("/", 3)[3]
+    block = client.get(path, headers={"accept-language": "ru"})
+    assert block.status_code == 200
+    policy = block.headers["content-security-policy"]
+    assert "frame-ancestors *" in policy and "script-src 'self'" in policy
+    assert "x-frame-options" not in block.headers
+    assert block.headers["referrer-policy"] == "no-referrer"
+    assert "Получить предложение" in block.text
+    target = path.removesuffix("/embed")
+    assert f'href="http://testserver{target}"' in block.text
+    # the landing page itself stays unframable; an unknown code's block is not found
+    landing = client.get(target)
+    assert "frame-ancestors 'none'" in landing.headers["content-security-policy"]
+    assert client.get("/r/NOPE-NOPE-NOPE/embed").status_code == 404
+    # the button's visit is logged like any referral click
+    db.expire_all()
+    assert db.scalar(select(Code.clicks).where(Code.kind == CodeKind.link)) == 1

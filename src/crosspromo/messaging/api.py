@@ -198,3 +198,19 @@ def poster(
         media_type="application/pdf",
         headers={"Content-Disposition": 'inline; filename="poster.pdf"'},
     )
+
+
+@router.get("/success-block")
+def success_block(
+    business: ManagerBusiness,
+    request: Request,
+    db: Db,
+    link: Annotated[str, Query(min_length=3, max_length=80)],
+) -> dict[str, str]:
+    """The iframe snippet a partner puts on its order-confirmation page for a referral link."""
+    return formats.success_snippet(
+        db,
+        business_id=business.id,
+        link=link,
+        public_url=request.app.state.settings.public_url,
+    )

@@ -1,9 +1,11 @@
 """Shop-side formats: a printable counter poster (A4) whose QR code opens an offer's referral
-link, so each scan is logged and counted like any tracking link (`/r/<code>`: the click log,
-the `click` touch of attribution, the link's paid-click rules)."""
+link, and the success-page block (`/r/<code>/embed`, framed by a partner's order-confirmation
+page) whose button opens it; each visit is then logged and counted like any tracking link
+(`/r/<code>`: the click log, the `click` touch of attribution, the link's paid-click rules)."""
 
 from __future__ import annotations
 
+import html
 import uuid
 
 from sqlalchemy import select
@@ -41,6 +43,20 @@ def link_of(session: Session, business_id: uuid.UUID, link: str) -> tuple[Code, 
     if found is None:
         raise NotFound("No such referral link of this business.")
     return found.Code, found.Offer
+
+
+def success_snippet(
+    session: Session, *, business_id: uuid.UUID, link: str, public_url: str
+) -> dict[str, str]:
+    """The iframe a partner puts on its order-confirmation page to show the offer's block."""
+    code, offer = link_of(session, business_id, link)
+    url = f"{public_url.rstrip('/')}/r/{display_code(code, offer)}/embed"
+    title = html.escape(offer.title, quote=True)
+    snippet = (
+        f'<iframe src="{url}" title="{title}" width="100%" height="260" '
+        'loading="lazy" referrerpolicy="no-referrer" style="border:0"></iframe>'
+    )
+    return {"url": url, "snippet": snippet}
 
 
 def poster(
