@@ -105,7 +105,6 @@ def build(url: str, leads: int, specialists: int) -> uuid.UUID:
                 from_business_id=agent.id,
                 data=ProposalCreate(to_business=partner.slug, options=[option]),
             )
-            partnerships.accept(session, operator(agent), proposal.id, Accept(version=1))
             partnerships.accept(session, operator(partner), proposal.id, Accept(version=1))
             partners.append(partner)
         for i in range(specialists):

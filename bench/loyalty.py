@@ -555,14 +555,25 @@ def main() -> None:
     parser.add_argument("--only", choices=["writes", "clearing", "balance"], default=None)
     args = parser.parse_args()
     if args.stateful:
-        steps = 50
+        # Long examples (hypothesis ends one after ~1,600 steps, when its choice buffer is
+        # full); each step checked incrementally, the whole ledger every 1,000 steps.
+        steps, per_example = 2000, 1600
         env = os.environ | {
-            "LOYALTY_STATEFUL_EXAMPLES": str(max(1, args.stateful // steps)),
+            "LOYALTY_STATEFUL_EXAMPLES": str(max(1, -(-args.stateful // per_example))),
             "LOYALTY_STATEFUL_STEPS": str(steps),
+            "LOYALTY_STATEFUL_FULL_EVERY": "1000",
             "PYTHONPATH": str(ROOT / "src"),
         }
         if args.url:
             env["CROSSPROMO_TEST_PG_URL"] = args.url
+        # --sqlite alone: SQLite; --url alone: PostgreSQL; both: one after the other.
+        chosen = (
+            "sqlite"
+            if not args.url
+            else "postgresql"
+            if not args.sqlite
+            else "sqlite or postgresql"
+        )
         sys.exit(
             subprocess.call(
                 [
@@ -574,6 +585,9 @@ def main() -> None:
                     "-p",
                     "no:cacheprovider",
                     "-q",
+                    "-s",
+                    "-k",
+                    chosen,
                     str(ROOT / "tests/loyalty/test_stateful.py"),
                 ],
                 env=env,

@@ -205,6 +205,8 @@ def main() -> None:
     print(f"{'operation':<34}{'p95 ms':>10}{'baseline p95 ms':>18}{'ratio':>8}")
     name = "service.suggest (top 10)"
     print(f"{name:<34}{s95 * 1000:>10.1f}{n95 * 1000:>18.1f}{s95 / n95:>8.1f}")
+    s50, n50 = statistics.median(service_times), statistics.median(numpy_times)
+    print(f"{'  (p50 ms; baseline: numpy p50)':<34}{s50 * 1000:>10.1f}{n50 * 1000:>18.1f}")
     if args.http:
         http = over_http(path, picks)
         h50, h95 = statistics.median(http), p95(http)

@@ -20,6 +20,7 @@ from crosspromo.accounts import service as accounts
 from crosspromo.auth import GUARD
 from crosspromo.roles import Role
 from tests.conftest import sign_in
+from tests.hardening.conftest import leads_and_messages
 from tests.offers.conftest import make_offer
 from tests.offers.partners import agree, link_codes
 
@@ -117,7 +118,7 @@ def test_every_route_with_an_id_has_a_typed_permission(app: Any) -> None:
 
 def test_the_guards_cover_every_kind_of_id(app: Any) -> None:
     kinds = set().union(*(_guards(r.dependant) for r in _routes(app.routes)))
-    assert {"business", "campaign", "offer", "proposal", "redemption"} <= kinds
+    assert {"business", "campaign", "offer", "proposal", "redemption", "lead"} <= kinds
 
 
 def _redemption(client: TestClient, db: Session, p: dict[str, Any], offer: dict[str, Any]) -> str:
@@ -139,6 +140,8 @@ def test_every_guarded_route_refuses_another_tenants_ids(
         "proposal_id": p["proposal_id"],
         "offer_id": offer["id"],
         "redemption_id": _redemption(client, db, p, offer),
+        # A lead form with a lead, a contact and a message: the victim's, by their real ids.
+        **leads_and_messages(client, str(p["bakery"].id), p["bakery_owner"]),
     }
     own = str(p["outsider"].id)
     routes = [

@@ -342,3 +342,64 @@ def test_add_months_agrees_with_dateutil(when: datetime, months: int) -> None:
     from dateutil.relativedelta import relativedelta
 
     assert service.add_months(when, months) == when + relativedelta(months=months)
+
+
+def test_partial_refund_of_a_spend_puts_points_back_into_their_lots(
+    db: Session, street: dict
+) -> None:
+    s = street
+    for business, ref, hours in (("bakery", "B1", 0), ("florist", "F1", 1)):
+        service.earn(
+            db,
+            business=s[business],
+            card=s["card"],
+            order_minor=100_000,
+            order_ref=ref,
+            now=T0 + timedelta(hours=hours),
+        )
+    expiry = {lot.issuer_business_id: lot.expires_at for lot in db.query(Lot).all()}
+    spent = service.spend(
+        db,
+        business=s["cafe"],
+        card=s["card"],
+        order_minor=140_000,
+        order_ref="C1",
+        points=70,  # 50 from the bakery's lot, 20 from the florist's
+        now=T0 + timedelta(hours=2),
+    )
+
+    def remaining() -> dict[Any, int]:
+        db.expire_all()
+        return {lot.issuer_business_id: lot.remaining for lot in db.query(Lot).all()}
+
+    # A quarter of the receipt (35,000 of 140,000) comes back: a quarter of the points,
+    # into the lot they were taken from last, and the florist no longer owes the cafe for them.
+    part = service.reverse(
+        db, business=s["cafe"], transaction_id=spent.id, order_minor=35_000, now=T0
+    )
+    assert part.points == 17 and part.value_minor == 1_700
+    assert remaining() == {s["bakery"].id: 0, s["florist"].id: 47}
+    assert (
+        _kind(
+            lambda: service.reverse(
+                db, business=s["cafe"], transaction_id=spent.id, order_minor=105_001
+            )
+        )
+        == "refund-too-large"
+    )
+    rest = service.reverse(db, business=s["cafe"], transaction_id=spent.id, now=T0)
+    assert rest.points == 53 and rest.order_minor == 105_000  # never more than was spent
+    assert remaining() == {s["bakery"].id: 50, s["florist"].id: 50}
+    assert {lot.issuer_business_id: lot.expires_at for lot in db.query(Lot).all()} == expiry
+    assert (
+        _kind(lambda: service.reverse(db, business=s["cafe"], transaction_id=spent.id))
+        == "already-reversed"
+    )
+    lines = {
+        line.slug: line
+        for line in clearing.statement(
+            db, s["coalition"], T0 - timedelta(days=1), T0 + timedelta(days=1)
+        ).lines
+    }
+    assert all(line.net_minor == 0 for line in lines.values())
+    assert_ledger_ok(db, s["coalition"])

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, settings
@@ -21,16 +22,143 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crosspromo.errors import DomainError
 from crosspromo.loyalty import clearing, service
-from crosspromo.loyalty.models import MemberStatus, Transaction, TxnKind
+from crosspromo.loyalty.models import (
+    Account,
+    AccountKind,
+    Debt,
+    Entry,
+    Lot,
+    LotMove,
+    MemberStatus,
+    Transaction,
+    TxnKind,
+)
 from tests.conftest import make_owner
 from tests.loyalty.conftest import T0
 
 EXAMPLES = int(os.environ.get("LOYALTY_STATEFUL_EXAMPLES", "4"))
 STEPS = int(os.environ.get("LOYALTY_STATEFUL_STEPS", "20"))
+# The whole-ledger check (`clearing.check`) reads every row: every step in the bounded run,
+# every FULL_EVERY steps in the long one. The incremental `Watch` runs after every step.
+FULL_EVERY = int(os.environ.get("LOYALTY_STATEFUL_FULL_EVERY", "1"))
+STEPS_RUN = [0]
+
+
+class Watch:
+    """The ledger invariants checked on what the last step wrote, with a few cheap queries.
+
+    Running totals per account, lot, card and issuer are kept from the entries and lot moves
+    of the new transactions and compared with the stored balances of the rows they touched.
+    By induction (every row starts at zero and only new transactions move it) this checks
+    what `clearing.check` checks over the whole ledger.
+    """
+
+    def __init__(self, coalition_id: uuid.UUID) -> None:
+        self.coalition_id = coalition_id
+        self.since = datetime.min.replace(tzinfo=UTC)
+        self.seen: set[uuid.UUID] = set()
+        self.accounts: dict[uuid.UUID, int] = defaultdict(int)
+        self.lots: dict[uuid.UUID, int] = defaultdict(int)
+        self.cards: dict[uuid.UUID, int] = defaultdict(int)
+        self.issuers: dict[uuid.UUID, int] = defaultdict(int)
+
+    def check(self, db: Session) -> None:
+        new = [
+            row
+            for row in db.execute(
+                select(Transaction.id, Transaction.kind, Transaction.points, Transaction.at).where(
+                    Transaction.coalition_id == self.coalition_id, Transaction.at >= self.since
+                )
+            )
+            if row.id not in self.seen
+        ]
+        if not new:
+            return
+        latest = max(row.at for row in new)
+        if latest > self.since:
+            self.since, self.seen = latest, set()
+        self.seen |= {row.id for row in new if row.at == latest}
+        ids = [row.id for row in new]
+        # Every transaction's entries sum to zero per unit; balances follow the entries.
+        sums: dict[tuple[uuid.UUID, str], int] = defaultdict(int)
+        touched: dict[uuid.UUID, str] = {}
+        for txn_id, account_id, unit, amount in db.execute(
+            select(Entry.transaction_id, Entry.account_id, Entry.unit, Entry.amount).where(
+                Entry.transaction_id.in_(ids)
+            )
+        ):
+            sums[(txn_id, unit)] += amount
+            self.accounts[account_id] += amount
+            touched[account_id] = unit
+        assert not {key: total for key, total in sums.items() if total}, "unbalanced"
+        moved: dict[uuid.UUID, int] = defaultdict(int)
+        lots: set[uuid.UUID] = set()
+        for lot_id, txn_id, points, card_id, issuer in db.execute(
+            select(
+                LotMove.lot_id,
+                LotMove.transaction_id,
+                LotMove.points,
+                Lot.card_id,
+                Lot.issuer_business_id,
+            )
+            .join(Lot, Lot.id == LotMove.lot_id)
+            .where(LotMove.transaction_id.in_(ids))
+        ):
+            moved[txn_id] += points
+            self.lots[lot_id] += points
+            self.cards[card_id] += points
+            self.issuers[issuer] += points
+            lots.add(lot_id)
+        # Every spent (or given back) point traces to lots, exactly.
+        sign = {TxnKind.spend: -1, TxnKind.recovery: -1, TxnKind.spend_reversal: 1}
+        for row in new:
+            if row.kind in sign:
+                assert sign[row.kind] * moved[row.id] == row.points, (row.kind, row.id)
+        for lot_id, remaining, points in db.execute(
+            select(Lot.id, Lot.remaining, Lot.points).where(Lot.id.in_(lots))
+        ):
+            assert remaining == self.lots[lot_id] and 0 <= remaining <= points, lot_id
+        for account_id, kind, unit, balance, card_id, business_id in db.execute(
+            select(
+                Account.id,
+                Account.kind,
+                Account.unit,
+                Account.balance,
+                Account.card_id,
+                Account.business_id,
+            ).where(Account.id.in_(touched))
+        ):
+            assert balance == self.accounts[account_id], (kind, balance)
+            assert unit == touched[account_id]  # entries in the unit of their account
+            if kind == AccountKind.customer:
+                # The card's balance is the sum of its live lots and never negative.
+                assert 0 <= balance == self.cards[card_id], (balance, self.cards[card_id])
+            if kind == AccountKind.issued:
+                assert -balance == self.issuers[business_id]  # liability = outstanding lots
+            if kind == AccountKind.debt:
+                owed = db.scalar(
+                    select(func.coalesce(func.sum(Debt.remaining), 0)).where(
+                        Debt.card_id == card_id
+                    )
+                )
+                assert -balance == owed
+        # Nets sum to zero, claims match debts, liability equals the customers' points.
+        totals = dict(
+            db.execute(
+                select(Account.kind, func.sum(Account.balance))
+                .where(Account.coalition_id == self.coalition_id)
+                .group_by(Account.kind)
+            ).all()
+        )
+        get = lambda kind: int(totals.get(kind) or 0)  # noqa: E731
+        assert get(AccountKind.payable) + get(AccountKind.receivable) == 0
+        assert get(AccountKind.claim) + get(AccountKind.debt) == 0
+        assert get(AccountKind.customer) == -get(AccountKind.issued)
 
 
 def machine_for(db: Session) -> type[RuleBasedStateMachine]:
@@ -214,11 +342,25 @@ def machine_for(db: Session) -> type[RuleBasedStateMachine]:
         def ledger_holds(self) -> None:
             if not hasattr(self, "coalition"):
                 return
-            report = clearing.check(db, self.coalition)
-            assert report.ok, report.breaches
+            STEPS_RUN[0] += 1
+            if STEPS_RUN[0] % 10_000 == 0:
+                print(f"{STEPS_RUN[0]} operations checked", flush=True)
+            if not hasattr(self, "watch"):
+                self.watch = Watch(self.coalition.id)
+            self.watch.check(db)
             for card in self.cards:
                 balance = service.balance(db, card, now=self.now)
                 assert balance.available >= 0 and balance.pending >= 0 and balance.debt >= 0
+            if STEPS_RUN[0] % FULL_EVERY == 0:
+                self.check_everything()
+
+        def teardown(self) -> None:
+            if hasattr(self, "coalition"):
+                self.check_everything()
+
+        def check_everything(self) -> None:
+            report = clearing.check(db, self.coalition)
+            assert report.ok, report.breaches
             statement = clearing.statement(
                 db, self.coalition, T0 - timedelta(days=1), self.now + timedelta(days=1)
             )
@@ -245,3 +387,4 @@ def test_random_operations_keep_every_invariant(db: Session) -> None:
     )
     kinds = {k for (k,) in db.query(Transaction.kind).distinct()}
     assert TxnKind.earn in kinds
+    print(f"stateful loyalty run: {STEPS_RUN[0]} operations checked")

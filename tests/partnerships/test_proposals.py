@@ -78,11 +78,16 @@ def test_propose_counter_accept_makes_one_agreement(
     # the cafe's owner wrote version 2 (one option): its side's acceptance is already given
     assert countered["versions"][1]["accepted_by"] == [str(p["cafe"].id)]
     own = client.post(f"{url}/accept", headers=p["cafe_owner"], json={"version": 2})
-    assert own.status_code == 409 and own.json()["type"] == "/problems/already-accepted"
+    assert own.status_code == 200 and own.json()["status"] == "open"  # confirming: no change
+    assert own.json()["versions"][1]["accepted_by"] == [str(p["cafe"].id)]
     done = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2}).json()
     assert done["status"] == "agreed" and done["agreed_version"] == 2
     again = client.post(f"{url}/accept", headers=p["bakery_owner"], json={"version": 2})
-    assert again.status_code == 409
+    assert again.status_code == 200 and again.json()["agreed_version"] == 2  # no change
+    other = client.post(
+        f"{url}/accept", headers=p["bakery_owner"], json={"version": 2, "option": 1}
+    )
+    assert other.status_code == 409 and other.json()["type"] == "/problems/already-accepted"
     # after the agreement nothing changes in place: there is no edit, only a new version
     edit = client.patch(f"{url}/versions/2", headers=p["cafe_owner"], json={"options": [OPTION]})
     assert edit.status_code in (404, 405) and edit.headers["content-type"].startswith(

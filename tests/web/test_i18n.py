@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from starlette.requests import Request
 
 from crosspromo.web import i18n
@@ -38,8 +40,17 @@ def test_money_is_formatted_per_locale() -> None:
     assert i18n.money(135050, "RUB") == "RUB\u00a01,350.50"  # CLDR currency spacing
 
 
+def test_dates_in_the_page_language_also_from_text() -> None:
+    token = i18n.current_locale.set("ru")
+    try:
+        assert i18n.day("2026-09-17").replace("\u202f", " ") == "17 сент. 2026 г."
+    finally:
+        i18n.current_locale.reset(token)
+    assert i18n.day(date(2026, 9, 17)) == "Sep 17, 2026"
+    assert i18n.day("not a date") == "not a date"  # proposal terms keep dates as text
+
+
 def test_a_moment_reads_in_the_business_zone_and_language() -> None:
-    from datetime import UTC, datetime
 
     at = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
     assert i18n.moment(at, "Europe/Moscow") == "1 Dec 2026, 00:05"  # UTC+3: the next day

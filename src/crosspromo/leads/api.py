@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -62,7 +63,7 @@ def form_out(request: Request, form: LeadForm) -> dict[str, Any]:
 def snippet(base: str, form: LeadForm) -> str:
     """The embeddable snippet for a partner's own site: the form in a frame."""
     return (
-        f'<iframe src="{base}/l/{form.id}/embed" title="{form.title}" '
+        f'<iframe src="{base}/l/{form.id}/embed" title="{html.escape(form.title)}" '
         'style="width:100%;min-height:640px;border:0" loading="lazy"></iframe>'
     )
 

@@ -76,7 +76,7 @@ def demo_exchange(session: Session, agent: Business, plasterer: Business) -> Exc
             from_business_id=agent.id,
             data=ProposalCreate(to_business=plasterer.slug, options=[option]),
         )
-        partnerships.accept(session, as_agent, proposal.id, Accept(version=1))
+        # the owner's own terms count as accepted by its side: the partner's owner agrees
         partnerships.accept(session, as_plasterer, proposal.id, Accept(version=1))
     districts = [
         {"name": name, "lat": b.lat, "lon": b.lon}

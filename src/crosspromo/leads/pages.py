@@ -24,7 +24,7 @@ from crosspromo.roles import Role
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.flash import redirect
 from crosspromo.web.forms import PostedForm, minor_units
-from crosspromo.web.i18n import N_, pick_locale
+from crosspromo.web.i18n import N_, moment, pick_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -207,7 +207,7 @@ def pipeline(
         specialists=service.specialists_of(db, web.actor, business.id),
         statuses=STATUSES,
         label=lambda code: _label(code, pick_locale(request, web.user_locale)),
-        local=lambda at: service.local(at, business),
+        local=lambda at: moment(at, business.timezone),
     )
 
 
@@ -239,7 +239,7 @@ def lead_page(
         factors=FACTORS,
         reasons=REASONS,
         label=lambda code: _label(code, pick_locale(request, web.user_locale)),
-        local=lambda at: service.local(at, business),
+        local=lambda at: moment(at, business.timezone),
     )
 
 

@@ -622,9 +622,11 @@ def _open_debts(session: Session, card_id: uuid.UUID) -> list[Debt]:
 
 def _rules_at(session: Session, card: Card, business: Business) -> tuple[Terms, Any]:
     """The card's coalition's terms and the business's active membership, in one query."""
-    row = session.execute(
-        _RULES, {"coalition_id": card.coalition_id, "business_id": business.id}
-    ).first()
+    row = (
+        session.connection()
+        .execute(_RULES, {"coalition_id": card.coalition_id, "business_id": business.id})
+        .first()
+    )
     if row is None:
         raise NotFound("No such coalition.")
     _check_active(row.status)
@@ -697,9 +699,13 @@ def earn(
     _check_order(order_minor, order_ref)
     coalition, member = _rules_at(session, card, business)
     ledger.lock_card(session, card.id)
-    facts = session.execute(
-        _EARN_FACTS, {"business_id": business.id, "order_ref": order_ref, "card_id": card.id}
-    ).one()
+    facts = (
+        session.connection()
+        .execute(
+            _EARN_FACTS, {"business_id": business.id, "order_ref": order_ref, "card_id": card.id}
+        )
+        .one()
+    )
     if facts.earned:
         raise Refused("order-already-recorded")
     paid_with_points = max(int(facts.paid or 0) - int(facts.paid_back or 0), 0)
@@ -885,7 +891,7 @@ def spend(
         raise Invalid(f"points takes 1 to {MAX_POINTS}.", field="points")
     coalition, _member = _rules_at(session, card, business)
     ledger.lock_card(session, card.id)
-    lots = session.execute(_SPENDABLE, {"card_id": card.id}).all()
+    lots = session.connection().execute(_SPENDABLE, {"card_id": card.id}).all()
     spendable = [lot for lot in lots if lot.available_at <= now < lot.expires_at]
     available = sum(lot.remaining for lot in spendable)
     share_limit = max_points_for(coalition, order_minor)

@@ -234,6 +234,62 @@ class _Frame:
     audience: np.ndarray
     discovery: np.ndarray
     customers: np.ndarray
+    by_lat: Any = None  # row positions in latitude order, sorted on first use
+    objects: Any = None  # ids and categories as numpy arrays, made on first use
+
+    def take(self, rows: np.ndarray, keep: Sequence[uuid.UUID]) -> _Frame:
+        """The frame restricted to `rows` (ascending positions); `index` holds only `keep`."""
+        index = {}
+        for bid in keep:
+            i = self.index.get(bid)
+            if i is not None:
+                at = int(np.searchsorted(rows, i))
+                if at < len(rows) and rows[at] == i:
+                    index[bid] = at
+        if self.objects is None:
+            self.objects = (np.array(self.ids, dtype=object), np.array(self.category, dtype=object))
+        ids, category = self.objects
+        return _Frame(
+            ids=ids[rows].tolist(),
+            category=category[rows].tolist(),
+            codes=self.codes,
+            cat_idx=self.cat_idx[rows],
+            index=index,
+            tier=self.tier[rows],
+            lat=self.lat[rows],
+            lon=self.lon[rows],
+            online=self.online[rows],
+            open=self.open[rows],
+            audience=self.audience[rows],
+            discovery=self.discovery[rows],
+            customers=self.customers[rows],
+        )
+
+    def near(self, me: int, radius_km: float) -> np.ndarray:
+        """Mask of rows within `radius_km` of row `me` or a little more (haversine decides).
+
+        A latitude band found by binary search in the rows sorted once by latitude, then the
+        longitude span of the circle: a few thousand comparisons instead of 10^5 distances.
+        """
+        if self.by_lat is None:
+            order = np.argsort(self.lat, kind="stable")  # NaN (no place) sorts last
+            self.by_lat = (order, self.lat[order])
+        order, lats = self.by_lat
+        angle = radius_km / EARTH_KM * (1 + 1e-9)
+        lat0, lon0 = float(self.lat[me]), float(self.lon[me])
+        dlat = math.degrees(angle) + 1e-9
+        band = order[
+            np.searchsorted(lats, lat0 - dlat, "left") : np.searchsorted(lats, lat0 + dlat, "right")
+        ]
+        mask = np.zeros(len(self.ids), dtype=bool)
+        phi = math.radians(abs(lat0))
+        if angle < math.pi / 2 - phi - 1e-6:
+            # The circle's widest longitude span at our latitude (spherical trigonometry).
+            dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(phi)))) + 1e-9
+            gap = np.abs((self.lon[band] - lon0 + 180.0) % 360.0 - 180.0)
+            band = band[gap <= dlon]
+        mask[band] = True
+        return mask
 
 
 _CACHE: dict[str, tuple[tuple[Any, ...], float, _Frame]] = {}
@@ -348,24 +404,73 @@ class _Scored:
     history: feedback.Record
 
 
-def _score(session: Session, business: Business, radius_km: float | None) -> _Scored:
+@dataclass
+class _Inputs:
+    """What scoring one business needs besides the candidates' arrays: read once a request."""
+
+    frame: _Frame  # every business
+    me: int
+    pairs: dict[uuid.UUID, learned.PairView]
+    beliefs: list[posterior.Belief]  # by category code
+    strength: np.ndarray  # by category code
+    direction_cat: np.ndarray
+    competes_cat: np.ndarray
+    history: feedback.Record
+    record_cat: np.ndarray
+    weights: dict[str, float]
+    radius: float
+
+
+def _inputs(session: Session, business: Business, radius_km: float | None) -> _Inputs:
     frame = cached_frame(session)
-    n = len(frame.ids)
     if business.id not in frame.index:
         frame = cached_frame(session, refresh=True)
-        n = len(frame.ids)
     me = frame.index[business.id]
     mine = business.category
     allows = bool(frame.discovery[me])
     pairs = learned.for_business(session, business_id=business.id) if allows else {}
     # Per category, not per candidate: a few hundred beliefs instead of 10^5.
     beliefs = _beliefs(session, mine, business.city, frame.codes)
-    strength = np.array([bel.strength for bel in beliefs])
-    direction_cat = np.array([DIRECTIONS.index(bel.direction) for bel in beliefs], dtype=np.int8)
-    competes_cat = np.array([relations.competes(mine, code) for code in frame.codes], dtype=bool)
-    comp = strength[frame.cat_idx]
-    competes = competes_cat[frame.cat_idx]
-    direction = direction_cat[frame.cat_idx]
+    taught = aggregates.taught(session)
+    history = feedback.record_for(session, business.id, taught)
+    return _Inputs(
+        frame=frame,
+        me=me,
+        pairs=pairs,
+        beliefs=beliefs,
+        strength=np.array([bel.strength for bel in beliefs]),
+        direction_cat=np.array([DIRECTIONS.index(bel.direction) for bel in beliefs], dtype=np.int8),
+        competes_cat=np.array([relations.competes(mine, code) for code in frame.codes], dtype=bool),
+        history=history,
+        record_cat=np.array(
+            [_category_record(history, mine, code) for code in frame.codes], dtype=float
+        ),
+        weights=current_weights(session),
+        radius=radius_km if radius_km is not None else get_settings().match_radius_km,
+    )
+
+
+def _score(
+    session: Session,
+    business: Business,
+    radius_km: float | None,
+    *,
+    inputs: _Inputs | None = None,
+    rows: np.ndarray | None = None,
+) -> _Scored:
+    """Every criterion and the score of each candidate (of `rows` only when given)."""
+    given = inputs if inputs is not None else _inputs(session, business, radius_km)
+    if rows is None:
+        frame = given.frame
+    else:
+        keep = [business.id, *given.pairs, *given.history.own]
+        frame = given.frame.take(rows, keep)
+    n = len(frame.ids)
+    me = frame.index[business.id]
+    pairs, beliefs, history = given.pairs, given.beliefs, given.history
+    comp = given.strength[frame.cat_idx]
+    competes = given.competes_cat[frame.cat_idx]
+    direction = given.direction_cat[frame.cat_idx]
     shared = np.zeros(n)
     learned_comp = np.zeros(n)
     proven = np.zeros(n, dtype=bool)  # the pair's own data shows a real lift
@@ -398,7 +503,7 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
     price = PRICE_FIT[np.minimum(tier_gap, 3).astype(np.int8)]
     located = not (np.isnan(frame.lat[me]) or np.isnan(frame.lon[me]))
     online_pair = frame.online | frame.online[me]
-    radius = radius_km if radius_km is not None else get_settings().match_radius_km
+    radius = given.radius
     if located:
         km = distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
         km = np.where(np.isnan(km), np.inf, km)  # a partner whose place is unknown is not near
@@ -419,12 +524,7 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         channel = np.where(frame.online, 1.0, 0.4)
     else:
         channel = np.where(frame.online, 0.7, 1.0)
-    taught = aggregates.taught(session)
-    history = feedback.record_for(session, business.id, taught)
-    record_cat = np.array(
-        [_category_record(history, mine, code) for code in frame.codes], dtype=float
-    )
-    record = record_cat[frame.cat_idx]
+    record = given.record_cat[frame.cat_idx]
     for partner, value in history.own.items():
         i = frame.index.get(partner)
         if i is not None:
@@ -440,7 +540,7 @@ def _score(session: Session, business: Business, radius_km: float | None) -> _Sc
         "channel": channel,
         "record": record,
     }
-    w = current_weights(session)
+    w = given.weights
     total = sum(w.values()) or 1.0
     score = sum(w[k] * v for k, v in criteria.items()) / total
     # Two or more tiers apart needs a reason: below a comparable same-tier partner unless the
@@ -649,20 +749,78 @@ def suggest(
     session: Session, *, business: Business, limit: int = 10, radius_km: float | None = None
 ) -> list[Suggestion]:
     """The best partners for `business`, best first, each with its criteria and reasons."""
-    scored = _score(session, business, radius_km)
-    k = max(0, min(limit, len(scored.score)))
-    if k == 0:
+    given = _inputs(session, business, radius_km)
+    if limit <= 0:
         return []
-    # Only the best k need sorting: argpartition, then sort those few (ties by position).
-    best = np.argpartition(-scored.score, k - 1)[:k]
-    best = best[np.lexsort((best, -scored.score[best]))]
-    top = [int(i) for i in best if scored.score[i] >= 0]
+    likely, rest = _candidates(given)
+    scored = _score(session, business, radius_km, inputs=given, rows=_with(likely, given.me))
+    top = _top(scored, limit)
+    if rest.size and (len(top) < limit or scored.score[top[-1]] <= _bound(given, rest)):
+        # Someone without a relation might still make the list: score them too.
+        everyone = _with(np.sort(np.concatenate([likely, rest])), given.me)
+        scored = _score(session, business, radius_km, inputs=given, rows=everyone)
+        top = _top(scored, limit)
     ids = [scored.frame.ids[i] for i in top]
     loaded = {b.id: b for b in session.scalars(select(Business).where(Business.id.in_(ids)))}
     return [
         _explain(scored, i, rank, business, loaded[scored.frame.ids[i]])
         for rank, i in enumerate(top, start=1)
     ]
+
+
+def _top(scored: _Scored, limit: int) -> list[int]:
+    """Positions of the best `limit` candidates that pass the filters, best first."""
+    k = max(0, min(limit, len(scored.score)))
+    if k == 0:
+        return []
+    # Only the best k need sorting: argpartition, then sort those few (ties by position).
+    best = np.argpartition(-scored.score, k - 1)[:k]
+    best = best[np.lexsort((best, -scored.score[best]))]
+    return [int(i) for i in best if scored.score[i] >= 0]
+
+
+def _with(rows: np.ndarray, me: int) -> np.ndarray:
+    """`rows` (ascending, without `me`) with `me` in its place."""
+    return np.insert(rows, np.searchsorted(rows, me), me)
+
+
+def _candidates(given: _Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that can pass the hard filters: those with a relation, a pair or a record first.
+
+    Most businesses are out of reach (outside the radius, closed, rivals); of the rest, the
+    categories with no relation to ours rarely make the top ten (see `_bound`). Both sets are
+    ascending frame positions, without the business itself.
+    """
+    f, me = given.frame, given.me
+    located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
+    if located and not f.online[me]:
+        reach = f.near(me, given.radius) | f.online
+        reach &= f.open
+    else:
+        reach = f.open.copy()
+    reach[me] = False
+    reach &= ~(given.competes_cat[f.cat_idx] & (np.abs(f.tier - f.tier[me]) < 2))
+    if min(given.weights.values(), default=0.0) < 0:  # no bound holds: score them all
+        return np.flatnonzero(reach), np.empty(0, dtype=np.intp)
+    likely = given.strength[f.cat_idx] > 0
+    likely[[f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]] = True
+    return np.flatnonzero(reach & likely), np.flatnonzero(reach & ~likely)
+
+
+def _bound(given: _Inputs, rest: np.ndarray) -> float:
+    """The highest score any of `rest` could reach (no relation, no pair, no record of its own).
+
+    Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5;
+    cycle and record come from their categories; the other criteria are at most 1.
+    """
+    cats = np.unique(given.frame.cat_idx[rest])
+    most = {k: 1.0 for k in CRITERIA}
+    most["complementarity"] = 0.0
+    most["overlap"] = 0.5
+    most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[cats]].max())
+    most["record"] = float(given.record_cat[cats].max())
+    w = given.weights
+    return sum(w[k] * most[k] for k in CRITERIA) / (sum(w.values()) or 1.0)
 
 
 def why_not(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from crosspromo.auth import ManagerBusiness
 from crosspromo.errors import NotFound
 from crosspromo.messaging import contacts, exchange, flows, formats, service
+from crosspromo.messaging.models import Contact
 from crosspromo.messaging.schemas import (
     BroadcastIn,
     BroadcastOut,
@@ -60,16 +61,22 @@ def list_contacts(
     return {"items": items, "next_cursor": after}
 
 
+def _contact(business: ManagerBusiness, contact_id: str, db: Db) -> Contact:
+    """The business's own contact, found before the body is read: another's is a 404."""
+    return contacts.get(db, business_id=business.id, contact_id=_id(contact_id, "contact"))
+
+
+BusinessContact = Annotated[Contact, Depends(_contact)]
+
+
 @router.post("/contacts/{contact_id}/consents", response_model=ConsentOut, status_code=201)
-def record_consent(business: ManagerBusiness, contact_id: str, body: ConsentIn, db: Db) -> Any:
+def record_consent(contact: BusinessContact, body: ConsentIn, db: Db) -> Any:
     """Grant or withdraw consent on one channel, with when, where and the words agreed to."""
-    contact = contacts.get(db, business_id=business.id, contact_id=_id(contact_id, "contact"))
     return contacts.record_consent(db, contact, **body.model_dump())
 
 
 @router.get("/contacts/{contact_id}/consents", response_model=list[ConsentOut])
-def consents(business: ManagerBusiness, contact_id: str, db: Db) -> Any:
-    contact = contacts.get(db, business_id=business.id, contact_id=_id(contact_id, "contact"))
+def consents(contact: BusinessContact, db: Db) -> Any:
     return contacts.consents(db, contact)
 
 

@@ -140,6 +140,8 @@ def send(
     request: Request, business: ManagerBusinessPage, message_id: str, web: SignedIn, db: Db
 ) -> Response:
     url = f"/b/{business.id}/messages/{message_id}"
+    # Another business's message is a 404, as on every id route, not a flashed refusal.
+    service.get(db, business_id=business.id, broadcast_id=_message_id(message_id))
     try:
         count = flows.send(
             db,

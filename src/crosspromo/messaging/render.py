@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import css_inline
 import dkim
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from crosspromo.errors import Invalid, TooLarge
@@ -43,6 +43,28 @@ PARTS = {
 
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 HTML_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+# The sandbox stops attribute tricks, not cost: `'a' * 10**9`, loops, lipsum(10**4) or chained
+# `replace("", ...)` would build gigabytes in a preview request or in the worker. A message
+# needs fields, conditions and a few text filters; anything else is refused when written.
+PLAIN_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Test,
+    nodes.Filter,
+    nodes.Call,
+    nodes.Concat,
+)
+PLAIN_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "default", "d", "e", "escape"}
 INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 # CRLF line ends as SMTP wants them (smtplib sends bytes untouched); headers fold at the
 # RFC 5322 limit so a long List-Unsubscribe URL stays one readable URL, not encoded words.
@@ -80,15 +102,18 @@ def check(channel: Channel, content: dict[str, Any]) -> dict[str, dict[str, str]
             if not value.strip() and part != "html":
                 raise Invalid("This part is empty.", field=where)
             try:
-                names = meta.find_undeclared_variables(ENV.parse(value))
+                tree = ENV.parse(value)
             except TemplateSyntaxError as exc:
                 detail = f"Template error on line {exc.lineno}: {exc.message}"
                 raise Invalid(detail, field=where) from exc
+            _refuse_costly(tree, where)
+            names = meta.find_undeclared_variables(tree)
             missing = sorted(names - FIELDS)
             if missing:
                 raise Invalid(
                     f"Unknown field {missing[0]!r}; use {', '.join(sorted(FIELDS))}.", field=where
                 )
+            _try(part == "html", value, where)
             clean[locale][part] = value
     return clean
 
@@ -126,6 +151,33 @@ def tracker(base: str, token: str, targets: list[str]) -> Callable[[str], str]:
         return f"{base.rstrip('/')}/m/{token}/{targets.index(url.strip())}"
 
     return link
+
+
+def _refuse_costly(tree: nodes.Template, where: str) -> None:
+    """Only fields, conditions, `{{ f(...) }}` of a field and the text filters above."""
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, PLAIN_NODES):
+            kind = type(node).__name__
+            raise Invalid(f"Templates take fields and conditions only, not {kind}.", field=where)
+        if isinstance(node, nodes.Filter) and node.name not in PLAIN_FILTERS:
+            raise Invalid(f"Unknown filter {node.name!r}.", field=where)
+        if isinstance(node, nodes.Call) and not isinstance(node.node, nodes.Name):
+            raise Invalid("Call only the template's own functions.", field=where)
+        if isinstance(node, nodes.Name) and node.name in ENV.globals:
+            raise Invalid(f"Unknown field {node.name!r}.", field=where)
+
+
+def _try(html: bool, source: str, where: str) -> None:
+    """Filled in once with sample values, so `{{ name() }}` is refused here, not in the worker."""
+    sample: dict[str, Any] = {k: "https://example.org/" for k in FIELDS} | {
+        "name": "Anna",
+        "business": "Cafe",
+        "link": lambda url: url,
+    }
+    try:
+        _compiled(html, source).render(sample)
+    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+        raise Invalid(f"This template fails when filled in: {exc}", field=where) from exc
 
 
 def pick(content: dict[str, dict[str, str]], locale: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Input
+from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Input, Int
 from crosspromo.messaging.models import Channel, Reason
 
 Line = Annotated[str, ONE_LINE]
@@ -68,8 +68,8 @@ class SuppressionIn(Input):
 
 class PreferencesIn(Input):
     model_config = ConfigDict(extra="forbid")
-    weekly_cap: Annotated[int | None, Field(ge=1, le=100)] = None
-    partner_share_bp: Annotated[int, Field(ge=0, le=5000)] = 2000
+    weekly_cap: Annotated[Int | None, Field(ge=1, le=100)] = None
+    partner_share_bp: Annotated[Int, Field(ge=0, le=5000)] = 2000
 
 
 class Parts(Input):

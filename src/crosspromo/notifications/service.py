@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
+from babel import Locale
+from babel.dates import format_datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -56,6 +59,15 @@ LEAD_STATUSES: dict[str, str] = {
 }
 
 
+def _wall_time(stored: str, locale: str) -> str:
+    """A stored local wall time as people read it in `locale` ("30 нояб. 2026, 11:00")."""
+    try:
+        wall = datetime.strptime(stored, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return stored
+    return format_datetime(wall, "d MMM y, HH:mm", locale=Locale.parse(locale))
+
+
 def text(kind: str, params: dict[str, Any], locale: str) -> str:
     """The notification's sentence in a locale."""
     catalogue = translations(locale)
@@ -66,6 +78,8 @@ def text(kind: str, params: dict[str, Any], locale: str) -> str:
         params = {**params, "status": catalogue.gettext(LEAD_STATUSES[params["status"]])}
     if isinstance(params.get("category"), str) and (found := categories.get(params["category"])):
         params = {**params, "category": found.name(locale)}
+    if isinstance(params.get("due"), str):  # a local wall time, stored as "2026-11-30 11:00"
+        params = {**params, "due": _wall_time(params["due"], locale)}
     try:
         return template % params
     except (KeyError, TypeError, ValueError):

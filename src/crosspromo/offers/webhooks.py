@@ -26,14 +26,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from crosspromo import outbound, paging
+from crosspromo import outbound
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
-from crosspromo.db import utcnow
-from crosspromo.errors import Conflict, Invalid, NotFound
+from crosspromo.errors import Invalid, NotFound
 from crosspromo.offers.models import Redemption, WebhookEndpoint
 from crosspromo.outbox import service as outbox
-from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.outbox.senders import NotConfigured
 from crosspromo.roles import Actor, Role
 from crosspromo.settings import Settings
@@ -127,44 +125,27 @@ def endpoint_of(session: Session, business: Business, endpoint_id: uuid.UUID) ->
     return endpoint
 
 
-def _of_endpoint(endpoint: WebhookEndpoint) -> Any:
+def _prefix(endpoint: WebhookEndpoint) -> str:
     # Every delivery's outbox key starts so (`announce`): an indexed prefix, no JSON look-up.
-    return (OutboxMessage.kind == "webhook") & OutboxMessage.key.startswith(
-        f"webhook:{endpoint.id}:", autoescape=True
-    )
+    return f"webhook:{endpoint.id}:"
 
 
 def deliveries(
     session: Session, endpoint: WebhookEndpoint, *, limit: int = 50, cursor: str | None = None
-) -> list[OutboxMessage]:
+) -> list[Any]:
     """The endpoint's delivery log, newest first: status, attempts, last error, sent time."""
-    query = select(OutboxMessage).where(_of_endpoint(endpoint))
-    order = (OutboxMessage.created_at, OutboxMessage.id)
-    return list(session.scalars(paging.after(query, order, cursor).limit(limit)))
+    return outbox.keyed(session, "webhook", _prefix(endpoint), limit=limit, cursor=cursor)
 
 
-def delivery_key(message: OutboxMessage) -> tuple[Any, ...]:
-    return (message.created_at, message.id)
+def delivery_key(message: Any) -> tuple[Any, ...]:
+    return outbox.page_key(message)
 
 
-def redeliver(session: Session, endpoint: WebhookEndpoint, message_id: uuid.UUID) -> OutboxMessage:
-    """Send a delivery again soon, with the same `webhook-id` (receivers drop repeats).
-
-    A delivery waiting for its next try is simply tried now; a sent or given-up one is queued
-    again with its retries counted from zero.
-    """
-    message = session.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, _of_endpoint(endpoint))
-    )
+def redeliver(session: Session, endpoint: WebhookEndpoint, message_id: uuid.UUID) -> Any:
+    """Send a delivery again soon, with the same `webhook-id` (receivers drop repeats)."""
+    message = outbox.requeue(session, "webhook", _prefix(endpoint), message_id)
     if message is None:
         raise NotFound("No such delivery.")
-    if message.leased_until is not None and message.leased_until > utcnow():
-        raise Conflict("This delivery is being sent right now.", kind="delivery-in-flight")
-    message.status = Status.pending
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    message.leased_until = None
-    session.flush()
     return message
 
 

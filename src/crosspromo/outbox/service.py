@@ -20,7 +20,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crosspromo import paging
 from crosspromo.db import utcnow
+from crosspromo.errors import Conflict
 from crosspromo.outbox.models import OutboxMessage, Status
 
 LEASE = timedelta(minutes=5)
@@ -141,3 +143,43 @@ def counts(session: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
     return {str(status.value if hasattr(status, "value") else status): n for status, n in rows}
+
+
+def _keyed(kind: str, prefix: str) -> Any:
+    return (OutboxMessage.kind == kind) & OutboxMessage.key.startswith(prefix, autoescape=True)
+
+
+def keyed(
+    session: Session, kind: str, prefix: str, *, limit: int = 50, cursor: str | None = None
+) -> list[OutboxMessage]:
+    """Messages of `kind` whose key starts with `prefix` (one endpoint's deliveries)."""
+    query = select(OutboxMessage).where(_keyed(kind, prefix))
+    order = (OutboxMessage.created_at, OutboxMessage.id)
+    return list(session.scalars(paging.after(query, order, cursor).limit(limit)))
+
+
+def page_key(message: OutboxMessage) -> tuple[Any, ...]:
+    return (message.created_at, message.id)
+
+
+def requeue(
+    session: Session, kind: str, prefix: str, message_id: uuid.UUID
+) -> OutboxMessage | None:
+    """Send a message again soon with the same id; None if there is no such message.
+
+    One waiting for its next try is tried now; a sent or given-up one is queued again with
+    its retries counted from zero. One being sent right now is refused (Conflict).
+    """
+    message = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.id == message_id, _keyed(kind, prefix))
+    )
+    if message is None:
+        return None
+    if message.leased_until is not None and message.leased_until > utcnow():
+        raise Conflict("This delivery is being sent right now.", kind="delivery-in-flight")
+    message.status = Status.pending
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.leased_until = None
+    session.flush()
+    return message

@@ -226,6 +226,15 @@ def accept(
     proposal, mine = get(session, actor, proposal_id, need=Role.owner)
     _claim(session, proposal, data.version)
     if proposal.agreed_version == data.version:
+        agreed = session.scalar(
+            select(Acceptance.option).where(
+                Acceptance.proposal_id == proposal.id,
+                Acceptance.version == data.version,
+                Acceptance.business_id == mine.id,
+            )
+        )
+        if agreed == data.option:
+            return proposal  # the agreement already holds this side's answer: no change
         raise Conflict("This version is already the agreement.", kind="already-accepted")
     terms = session.scalar(
         select(TermsVersion).where(
@@ -242,17 +251,22 @@ def accept(
             Acceptance.business_id == mine.id,
         )
     )
-    if already is not None:
+    if already is not None and already.option == data.option:
+        return proposal  # the same answer again (an author confirming its own terms): no change
+    if already is not None and already.option != ANY_OPTION:
         raise Conflict("You already accepted this version.", kind="already-accepted")
-    session.add(
-        Acceptance(
-            proposal_id=proposal.id,
-            version=data.version,
-            option=data.option,
-            business_id=mine.id,
-            user_id=user_id,
+    if already is not None:
+        already.option = data.option  # the author picks one of its own options
+    else:
+        session.add(
+            Acceptance(
+                proposal_id=proposal.id,
+                version=data.version,
+                option=data.option,
+                business_id=mine.id,
+                user_id=user_id,
+            )
         )
-    )
     # The author accepted "whichever the partner accepts": now it is this option.
     session.execute(
         update(Acceptance)

@@ -96,11 +96,19 @@ def number(value: int | float | None) -> str:
     return format_decimal(value, locale=Locale.parse(current_locale.get()))
 
 
-def day(value: date | None) -> str:
-    """A date as people read it in the page's language: "30 Nov 2026", "30 нояб. 2026 г."."""
-    if value is None:
+def day(value: date | str | None) -> str:
+    """A date as people read it in the page's language: "30 Nov 2026", "30 нояб. 2026 г."
+    (also an ISO date kept as text, as in a proposal's terms)."""
+    if value is None or value == "":
         return ""
-    return format_date(value, format="medium", locale=Locale.parse(current_locale.get()))
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            return value
+    else:
+        parsed = value
+    return format_date(parsed, format="medium", locale=Locale.parse(current_locale.get()))
 
 
 def moment(value: datetime | None, timezone: str) -> str:

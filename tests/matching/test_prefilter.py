@@ -1,0 +1,90 @@
+"""Suggestions score only the candidates that can make the list: the same list as scoring all."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy.orm import Session
+
+from crosspromo.accounts.models import Workspace
+from crosspromo.businesses.models import Business
+from crosspromo.matching import relations
+from crosspromo.matching import service as matching
+
+# The 16 categories the curated file relates most (complements, rivals, substitutes).
+_SEEN = Counter(code for r in relations.all_relations() for code in (r.a, r.b))
+CATEGORIES = sorted(_SEEN, key=lambda code: (-_SEEN[code], code))[:16]
+
+
+def _city(db: Session, seed: int, n: int = 300) -> list[Business]:
+    rng = random.Random(seed)
+    workspace = Workspace(id=uuid.uuid4(), name="city")
+    db.add(workspace)
+    found = []
+    for i in range(n):
+        placed = rng.random() > 0.05
+        far = rng.random() < 0.1  # another city
+        found.append(
+            Business(
+                workspace_id=workspace.id,
+                slug=f"b{i}",
+                name=f"Business {i}",
+                category=rng.choice(CATEGORIES),
+                price_tier=rng.randint(1, 4),
+                currency="RUB",
+                country="RU",
+                timezone="Europe/Moscow",
+                city="Москва" if not far else "Тверь",
+                lat=(56.86 if far else 55.5 + rng.random() * 0.5) if placed else None,
+                lon=(35.9 if far else 37.3 + rng.random() * 0.6) if placed else None,
+                customers_per_month=rng.randint(50, 5000),
+                tags=[],
+                online_only=rng.random() < 0.05,
+                open_to_partnerships=rng.random() < 0.9,
+            )
+        )
+    db.add_all(found)
+    db.flush()
+    matching.cached_frame(db, refresh=True)
+    return found
+
+
+def _full(db: Session, business: Business, limit: int, radius: float) -> list[tuple[str, float]]:
+    scored = matching._score(db, business, radius)
+    return [(scored.frame.ids[i].hex, float(scored.score[i])) for i in matching._top(scored, limit)]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_prefiltered_ranking_is_the_full_ranking(db: Session, seed: int) -> None:
+    city = _city(db, seed)
+    rng = random.Random(seed)
+    for business in rng.sample(city, 10):
+        for limit, radius in ((10, 15.0), (3, 5.0), (60, 30.0)):
+            got = matching.suggest(db, business=business, limit=limit, radius_km=radius)
+            assert [(s.business.id.hex, s.score) for s in got] == _full(
+                db, business, limit, radius
+            ), (business.slug, limit, radius)
+
+
+def test_someone_without_a_relation_still_fills_the_list(db: Session) -> None:
+    city = _city(db, 3, n=60)
+    business = city[0]
+    got = matching.suggest(db, business=business, limit=50, radius_km=100)
+    assert [(s.business.id.hex, s.score) for s in got] == _full(db, business, 50, 100)
+    related = {b.id for b in city if relations.between(business.category, b.category)}
+    assert any(s.business.id not in related for s in got)
+
+
+def test_the_latitude_band_holds_everyone_within_the_radius(db: Session) -> None:
+    _city(db, 4)
+    frame = matching.cached_frame(db)
+    for me in range(0, len(frame.ids), 7):
+        if frame.lat[me] != frame.lat[me]:  # no place
+            continue
+        km = matching.distance_km(frame.lat[me], frame.lon[me], frame.lat, frame.lon)
+        for radius in (1.0, 15.0, 150.0):
+            near = frame.near(me, radius)
+            assert not ((km <= radius) & ~near).any()
