@@ -29,6 +29,7 @@ PARAM = re.compile(r"\{(\w+)\}")
 # Routes with an id in the path and no typed permission, each with the reason it needs none.
 PUBLIC = {
     "/r/{token}": "the referral landing page: public, the token is the secret",
+    "/r/{token}/embed": "an offer's success-page block framed by partners: public, as /r/",
     "/invite/{token}": "an invitation: public until answered, the token is the secret",
     "/loyalty/c/{token}": "a customer's own card page: public, the token is the secret",
     "/api/v1/lead-forms/{form_id}/requests": "a lead form's public request, rate limited",

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.messaging import api as messaging_api
     from crosspromo.messaging import business_pages as messaging_business_pages
+    from crosspromo.messaging import callbacks as messaging_callbacks
     from crosspromo.messaging import pages as messaging_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leads_api.router,
         leads_pages.router,
         messaging_api.router,
+        messaging_callbacks.router,
         messaging_pages.router,
         messaging_business_pages.router,
     )

@@ -40,6 +40,8 @@ def results(db: Session, made: Any) -> dict[str, int]:
     counts = service.stats(db, made)
     counts.pop("clicked")
     counts.pop("unsubscribed")
+    for reported in ("redeemed", "delivered", "bounced", "complained"):
+        counts.pop(reported)
     return counts
 
 

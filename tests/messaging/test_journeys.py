@@ -107,3 +107,40 @@ def test_first_visit_then_the_partner_offer(
     assert not kept & set(arrived)
     text = guests[0].get_body(("plain",)).get_content()
     assert "https://promo.example/m/" in text and "Cafe" in str(guests[0]["Subject"])
+
+
+def test_the_partner_must_come_after_in_the_deal_cycle(client: TestClient, db: Session) -> None:
+    from crosspromo.errors import Invalid
+    from crosspromo.matching.models import LearnedPair
+
+    p = agree(client, db)
+    dealer, insurer = p["bakery"], p["cafe"]
+    dealer.category, insurer.category = "shop=car", "office=insurance"
+    db.flush()
+
+    def trigger(here: Any, partner: Any) -> Any:
+        return journeys.create(
+            db,
+            business_id=here.id,
+            sender_name=here.name,
+            partner_business_id=partner.id,
+            channel=Channel.email,
+            content=OFFER,
+            delay_days=5,
+        )
+
+    # curated: a car is bought before its insurance, so the insurer's offer follows a car...
+    assert trigger(dealer, insurer).delay_days == 5
+    # ... but the dealer's offer after a first insurance would come too late
+    with pytest.raises(Invalid):
+        trigger(insurer, dealer)
+    # what shared customers did outweighs the curated order once enough of them are seen
+    a, b = sorted((dealer.id, insurer.id))
+    insured_first = 45
+    a_first = insured_first if a == insurer.id else 50 - insured_first
+    db.add(
+        LearnedPair(business_a=a, business_b=b, shared=50, a_first=a_first, switched=0, lift=2.0)
+    )
+    db.flush()
+    assert journeys.comes_after(db, insurer.id, dealer.id)
+    assert not journeys.comes_after(db, dealer.id, insurer.id)

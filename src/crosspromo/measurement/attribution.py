@@ -5,6 +5,8 @@ Customer paths come from SQL over what the platform records for a campaign's off
 * `issued`     a personal code reserved for a customer (an e-mailed code's label), or the
                customer drawn into the treatment arm of the campaign's control group,
 * `email`      the e-mail that carried it (the outbox row; skipped and dead ones never left),
+* `message`    a recipient's click on a link in a business's message (newsletter, SMS,
+               Telegram) that carried one of the campaign's codes (`messaging.tracking`),
 * `click`      a visit of the code's landing page (`/r/{code}`),
 * `redemption` the code used at the honouring partner's till (reversed ones do not count),
 * `visit`      a purchase at a campaign member from imported sales that is not a conversion
@@ -18,7 +20,8 @@ the campaign's offers, inside the campaign's dates, after a touch that points at
 a redemption is such a purchase even where the partner imports no sales.
 
 Credit goes to (partner, channel) pairs; the partner of a touch is the business that made it:
-the issuer for codes, e-mails, clicks and redemptions, the visited business for a visit.
+the issuer for codes, e-mails, clicks and redemptions, the sender for a message, the visited
+business for a visit.
 
 The models: first, last, linear, time-decay (a touch's weight halves every `half_life`),
 position-based (40/20/40), the Markov chain removal effect (first order, computed exactly from
@@ -60,17 +63,26 @@ from crosspromo.campaigns.models import Campaign, Member
 from crosspromo.customers.models import Customer
 from crosspromo.errors import Invalid, NotFound
 from crosspromo.measurement.audience_models import Arm, AudienceMember
+from crosspromo.messaging import tracking
 from crosspromo.offers.models import Click, Code, Offer, Redemption
 from crosspromo.outbox.models import OutboxMessage, Status
 from crosspromo.sales.models import Transaction
 
 MODELS = ("first", "last", "linear", "time_decay", "position", "markov", "shapley")
-CHANNELS = ("issued", "email", "click", "redemption", "visit")
+CHANNELS = ("issued", "email", "message", "click", "redemption", "visit")
 SENT_LABEL = "sent to customer "  # offers.distribution marks an e-mailed code this way
 EMAIL_KEY = "offer-email:"  # offers.distribution's outbox key: offer-email:<offer>:<customer>
 DEFAULT_HALF_LIFE = timedelta(days=7)
 # Within one instant a code is issued, then e-mailed, clicked, redeemed; a purchase comes last.
-ORDER = {"issued": 0, "email": 1, "click": 2, "redemption": 3, "visit": 4, "purchase": 5}
+ORDER = {
+    "issued": 0,
+    "email": 1,
+    "message": 1,
+    "click": 2,
+    "redemption": 3,
+    "visit": 4,
+    "purchase": 5,
+}
 
 K = TypeVar("K", bound=Hashable)
 
@@ -491,7 +503,10 @@ def _touch_rows(session: Session, campaign: Campaign) -> Any:
     purchase_rows = select(
         purchase.c.person, purchase.c.at, purchase.c.kind, purchase.c.partner, purchase.c.target
     )
-    everything = union_all(issued, treated, email, click, redemption, purchase_rows).subquery()
+    message = tracking.touch_rows(session, campaign.id, _hex)
+    everything = union_all(
+        issued, treated, email, message, click, redemption, purchase_rows
+    ).subquery()
     return select(everything).order_by(everything.c.person, everything.c.at)
 
 

@@ -51,6 +51,7 @@ KPI_ROWS = (
 CHANNEL_NAMES = {
     "issued": N_("code issued"),
     "email": N_("e-mail"),
+    "message": N_("message link"),
     "click": N_("link click"),
     "redemption": N_("redemption"),
     "visit": N_("partner visit"),

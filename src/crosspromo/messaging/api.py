@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from crosspromo.auth import ManagerBusiness
 from crosspromo.errors import NotFound
-from crosspromo.messaging import contacts, exchange, flows, service
+from crosspromo.messaging import contacts, exchange, flows, formats, service
 from crosspromo.messaging.models import Contact
 from crosspromo.messaging.schemas import (
     BroadcastIn,
@@ -178,4 +178,46 @@ def decide_mention(business: ManagerBusiness, mention_id: str, body: Decision, d
         host_business_id=business.id,
         content_id=_id(mention_id, "mention"),
         approve=body.approve,
+    )
+
+
+@router.get("/poster.pdf", response_class=Response)
+def poster(
+    business: ManagerBusiness,
+    request: Request,
+    db: Db,
+    link: Annotated[str, Query(min_length=3, max_length=80)],
+    headline: Annotated[str, Query(max_length=120)] = "",
+    locale: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
+) -> Response:
+    """A printable A4 counter poster whose QR code opens one of the business's referral links."""
+    pdf = formats.poster(
+        db,
+        business_id=business.id,
+        business_name=business.name,
+        link=link,
+        public_url=request.app.state.settings.public_url,
+        headline=headline,
+        locale=locale,
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'inline; filename="poster.pdf"'},
+    )
+
+
+@router.get("/success-block")
+def success_block(
+    business: ManagerBusiness,
+    request: Request,
+    db: Db,
+    link: Annotated[str, Query(min_length=3, max_length=80)],
+) -> dict[str, str]:
+    """The iframe snippet a partner puts on its order-confirmation page for a referral link."""
+    return formats.success_snippet(
+        db,
+        business_id=business.id,
+        link=link,
+        public_url=request.app.state.settings.public_url,
     )

@@ -88,3 +88,44 @@ def stats(
     for status, n in counts.items():
         table.add_row(status, str(n))
     console.print(table)
+
+
+@messages_app.command("callbacks")
+def callbacks_urls() -> None:
+    """The addresses to give the SMS gateway and the e-mail provider for delivery reports."""
+    from crosspromo.messaging import callbacks
+
+    settings = get_settings()
+    base = settings.public_url.rstrip("/")
+    for kind in callbacks.KINDS:
+        secret = callbacks.token(kind, settings.resolved_secret_key())
+        console.print(f"{kind}: {base}/hooks/messages/{kind}/{secret}", soft_wrap=True)
+
+
+@messages_app.command("poster")
+def poster(
+    business: Annotated[str, typer.Option(help="the business id (slug) that issues the link")],
+    link: Annotated[str, typer.Option(help="the referral link's code")],
+    out: Annotated[Path, typer.Option(help="where to write the PDF")],
+    headline: Annotated[str, typer.Option(help="the big line (default: the offer)")] = "",
+    locale: Annotated[str, typer.Option(help="en or ru")] = "en",
+) -> None:
+    """A printable A4 counter poster with the QR code of a referral link."""
+    from crosspromo.messaging import formats
+
+    try:
+        with session_scope() as db:
+            mine = business_by_slug(db, business)
+            pdf = formats.poster(
+                db,
+                business_id=mine.id,
+                business_name=mine.name,
+                link=link,
+                public_url=get_settings().public_url,
+                headline=headline,
+                locale=locale,
+            )
+    except DomainError as exc:
+        fail(str(exc))
+    out.write_bytes(pdf)
+    console.print(f"Poster written to {out}", soft_wrap=True)

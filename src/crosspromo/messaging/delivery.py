@@ -138,13 +138,14 @@ def settled(
         broadcast = session.get(Broadcast, delivery.broadcast_id)
         contact = session.get(Contact, delivery.contact_id)
         if broadcast is not None and contact is not None:
-            _bounce(session, broadcast, contact)
+            stop(session, broadcast, contact, Reason.bounce)
     elif status in (Status.dead, Status.skipped):
         delivery.status = DeliveryStatus.failed
         delivery.reason = (str(failure) if failure else status.value)[:200]
 
 
-def _bounce(session: Session, broadcast: Broadcast, contact: Contact) -> None:
+def stop(session: Session, broadcast: Broadcast, contact: Contact, reason: Reason) -> None:
+    """Suppress the contact's address on the message's channel (kept once per business)."""
     digest = contacts.digest_for(contact, broadcast.channel)
     exists = session.scalar(
         select(Suppression.id).where(
@@ -159,7 +160,7 @@ def _bounce(session: Session, broadcast: Broadcast, contact: Contact) -> None:
                 business_id=broadcast.business_id,
                 channel=broadcast.channel,
                 address_hash=digest,
-                reason=Reason.bounce,
+                reason=reason,
             )
         )
 

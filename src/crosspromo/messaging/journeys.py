@@ -1,5 +1,9 @@
 """Journeys: after a customer's first purchase at a business, a partner's offer follows.
 
+Only where the partner comes after the business in the customer's deal cycle, or with it:
+what shared customers did (learned pairs) or else the curated order of the two categories
+(`matching.relations.direction`); a partner customers reach before this business is refused.
+
 A trigger owns one message; each matched contact gets one delivery of it (the unique
 (message, contact) pair makes a trigger fire at most once per customer, however often the job
 runs). Matching goes from the business's imported customers to its own contacts through the
@@ -21,9 +25,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses import service as businesses
+from crosspromo.businesses.models import Business
 from crosspromo.customers import service as customers
 from crosspromo.db import utcnow
 from crosspromo.errors import Forbidden, Invalid
+from crosspromo.matching import relations
+from crosspromo.matching.models import LearnedPair
 from crosspromo.messaging import service
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
@@ -37,6 +44,8 @@ from crosspromo.partnerships import service as partnerships
 from crosspromo.sales import service as sales
 from crosspromo.settings import Settings, get_settings
 
+# Shared customers needed before what they did outweighs the curated order of categories.
+MIN_SHARED = 20
 # A first purchase older than the delay plus this is history, not a journey to start now.
 LOOKBACK = timedelta(days=30)
 
@@ -63,6 +72,12 @@ def create(
         raise Invalid("Hours from 0 to 23.", field="quiet_from")
     if not partnerships.agreed_between(session, business_id, {partner_business_id}):
         raise Forbidden("A partner's offer follows only under an agreement with that partner.")
+    if not comes_after(session, business_id, partner_business_id):
+        raise Invalid(
+            "Customers of this partner usually buy there before they buy from you: "
+            "its offer after a first purchase here would come too late.",
+            field="partner_business_id",
+        )
     message = service.create(
         session,
         business_id=business_id,
@@ -85,6 +100,24 @@ def create(
     session.add(trigger)
     session.flush()
     return trigger
+
+
+def comes_after(session: Session, business_id: uuid.UUID, partner_id: uuid.UUID) -> bool:
+    """Whether the partner may follow a first purchase here: what shared customers did
+    (learned, once `MIN_SHARED` people bought at both) or else the curated order of the two
+    categories; refused only where the partner comes before ("together" and unknown pass)."""
+    a_id, b_id = sorted((business_id, partner_id))
+    learned = session.scalar(
+        select(LearnedPair).where(LearnedPair.business_a == a_id, LearnedPair.business_b == b_id)
+    )
+    if learned is not None and learned.shared >= MIN_SHARED:
+        here_first = learned.a_first if a_id == business_id else learned.shared - learned.a_first
+        return here_first * 2 >= learned.shared
+    here = session.get(Business, business_id)
+    partner = session.get(Business, partner_id)
+    if here is None or partner is None:
+        return False
+    return relations.direction(here.category, partner.category) != "before"
 
 
 def quiet(trigger: Trigger, local: datetime) -> bool:

@@ -129,6 +129,14 @@ class DeliveryStatus(enum.StrEnum):
     failed = "failed"  # the outbox gave up
 
 
+class Outcome(enum.StrEnum):
+    """What the provider reported after accepting the message (delivery status callbacks)."""
+
+    delivered = "delivered"
+    bounced = "bounced"
+    complained = "complained"
+
+
 class Delivery(IdMixin, Base):
     """One broadcast to one contact: created once, sent by whichever worker claims it."""
 
@@ -149,6 +157,9 @@ class Delivery(IdMixin, Base):
     # The weekly cap was charged for this delivery: a retry does not charge it again.
     capped: Mapped[bool] = mapped_column(default=False)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The provider's latest report (a bounce or complaint is never overwritten by "delivered").
+    outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome), default=None)
+    outcome_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class WeeklyCount(Base):

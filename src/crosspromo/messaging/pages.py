@@ -9,10 +9,11 @@ from fastapi import APIRouter, Form, Path, Request
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
-from crosspromo.errors import Invalid
+from crosspromo.errors import Invalid, NotFound
 from crosspromo.identifiers import identifier_hash
 from crosspromo.messaging import contacts, service
 from crosspromo.messaging.models import Channel, Contact
+from crosspromo.offers import referrals
 from crosspromo.web.deps import Csrf, Db, Page, WebContext
 from crosspromo.web.i18n import N_, pick_locale, translations
 
@@ -109,3 +110,15 @@ def follow(
         visitor_hash=identifier_hash("visitor", address, request.app.state.secret_key),
     )
     return RedirectResponse(target, status_code=302)
+
+
+@router.get("/r/{token}/embed")
+def success_block(request: Request, token: str, web: Page, db: Db) -> Response:
+    """The success-page block a partner frames on its order-confirmation page: the offer and a
+    button to its referral link, where the visit is logged like any referral click."""
+    try:
+        link = referrals.find(db, token)
+    except NotFound:
+        return Response(status_code=404)
+    url = str(request.base_url).rstrip("/") + f"/r/{link.display}"
+    return page(request, web, "messaging/success_block.html", link=link, url=url)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
-from crosspromo.messaging import exchange, render
+from crosspromo.messaging import exchange, render, tracking
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
     Broadcast,
@@ -26,6 +26,7 @@ from crosspromo.messaging.models import (
     ContentStatus,
     Delivery,
     DeliveryStatus,
+    Outcome,
     Preferences,
 )
 from crosspromo.outbox import service as outbox
@@ -254,6 +255,15 @@ def stats(session: Session, broadcast: Broadcast) -> dict[str, int]:
         )
         or 0
     )
+    counts.update({outcome.value: 0 for outcome in Outcome})
+    reported = session.execute(
+        select(Delivery.outcome, func.count())
+        .where(Delivery.broadcast_id == broadcast.id, Delivery.outcome.is_not(None))
+        .group_by(Delivery.outcome)
+    ).all()
+    for outcome, n in reported:
+        counts[str(outcome)] = int(n)
+    counts["redeemed"] = tracking.redeemed(session, broadcast)
     # Recipients who withdrew consent on this channel after it was sent to them.
     counts["unsubscribed"] = int(
         session.scalar(

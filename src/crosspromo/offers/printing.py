@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from crosspromo.web.fonts import font_path
 
@@ -83,6 +83,18 @@ def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     return len(qr.matrix), runs
 
 
+def draw_qr(pdf: Any, url: str, x: float, y: float, side: float) -> float:
+    """Draw the QR code of `url` into an fpdf2 page at (x, y) mm; the size of one module."""
+    modules, runs = qr_runs(url)
+    m = side / modules
+    k = pdf.k
+    top = (pdf.h - y) * k
+    body = " ".join(f"{c} {r} {n} 1 re" for r, c, n in runs)
+    # One path and one fill per code, in module units; a rect per run is ~10x slower.
+    pdf._out(f"q 0 g {m * k:.4f} 0 0 {-m * k:.4f} {x * k:.2f} {top:.2f} cm {body} f Q")
+    return m
+
+
 class _Sheet:
     def __init__(self, layout: Layout, locale: str) -> None:
         if layout not in GEOMETRY:
@@ -142,14 +154,7 @@ class _Sheet:
 
     def qr(self, url: str, x: float, y: float, side: float) -> float:
         """Draw the QR code of `url`; return the size of one module in mm."""
-        modules, runs = qr_runs(url)
-        m = side / modules
-        k = self.pdf.k
-        top = (self.pdf.h - y) * k
-        body = " ".join(f"{c} {r} {n} 1 re" for r, c, n in runs)
-        # One path and one fill per code, in module units; a rect per run is ~10x slower.
-        self.pdf._out(f"q 0 g {m * k:.4f} 0 0 {-m * k:.4f} {x * k:.2f} {top:.2f} cm {body} f Q")
-        return m
+        return draw_qr(self.pdf, url, x, y, side)
 
     def cut_lines(self) -> None:
         pdf, g = self.pdf, self.g

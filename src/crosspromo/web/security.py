@@ -45,20 +45,22 @@ COMMON = [
 ]
 
 
-# A lead form's embedded version (`/l/<form>/embed`) is made to be framed by partners' sites.
+# A lead form's embedded version (`/l/<form>/embed`) and an offer's success-page block
+# (`/r/<code>/embed`) are made to be framed by partners' sites.
 EMBED_POLICY = PAGES_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
 
 
 def _embedded(path: str) -> bool:
-    return path.startswith("/l/") and path.endswith("/embed")
+    return path.startswith(("/l/", "/r/")) and path.endswith("/embed")
 
 
 def headers_for(path: str) -> list[tuple[bytes, bytes]]:
     """The security headers a response to this path carries."""
     if _embedded(path):
+        framed = b"no-referrer" if path.startswith("/r/") else b"strict-origin-when-cross-origin"
         return [
             (b"content-security-policy", EMBED_POLICY.encode()),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"referrer-policy", framed),
             *[(k, v) for k, v in COMMON if k != b"x-frame-options"],
         ]
     policy = DOCS_POLICY if path.startswith("/api/docs") else PAGES_POLICY
