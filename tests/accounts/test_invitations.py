@@ -169,6 +169,6 @@ def test_two_people_using_one_link_at_once_one_joins(db: Session, settings: Any)
     for t in threads:
         t.join()
     engine.dispose()
-    assert sorted(outcomes) == ["team-invitation-used"] * 3 + ["joined"]
+    assert sorted(outcomes) == sorted(["team-invitation-used"] * 3 + ["joined"])
     members = service.members(db, workspace_id=bakery.workspace_id)
     assert len(members) == 2

@@ -138,7 +138,8 @@ def test_kpi_page_shows_periods_and_records_indicators(
     url = f"/b/{business.id}/kpis"
     shown = client.get(url, params={"from": "2025-12-29", "to": "2026-01-18", "by": "week"})
     assert shown.status_code == 200, shown.text
-    assert "2026-01-05 — 2026-01-11" in shown.text and "partial" in shown.text
+    # dates as people read them (Babel, the page's language)
+    assert "Jan 5, 2026 — Jan 11, 2026" in shown.text and "partial" in shown.text
     saved = client.post(
         url + "/indicators",
         data={"csrf_token": token, "indicator": "complaints", "date": "06.01.2026", "value": "5"},
