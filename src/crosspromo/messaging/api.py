@@ -24,6 +24,7 @@ from crosspromo.messaging.schemas import (
     PreferencesIn,
     Preview,
     Queued,
+    SuccessBlockOut,
     SuppressionIn,
 )
 from crosspromo.paging import Page
@@ -207,17 +208,19 @@ def poster(
     )
 
 
-@router.get("/success-block")
+@router.get("/success-block", response_model=SuccessBlockOut)
 def success_block(
     business: ManagerBusiness,
     request: Request,
     db: Db,
     link: Annotated[str, Query(min_length=3, max_length=80)],
-) -> dict[str, str]:
+) -> SuccessBlockOut:
     """The iframe snippet a partner puts on its order-confirmation page for a referral link."""
-    return formats.success_snippet(
-        db,
-        business_id=business.id,
-        link=link,
-        public_url=request.app.state.settings.public_url,
+    return SuccessBlockOut(
+        **formats.success_snippet(
+            db,
+            business_id=business.id,
+            link=link,
+            public_url=request.app.state.settings.public_url,
+        )
     )

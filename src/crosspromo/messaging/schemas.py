@@ -137,3 +137,10 @@ class MentionOut(BaseModel):
 class Decision(Input):
     model_config = ConfigDict(extra="forbid")
     approve: bool
+
+
+class SuccessBlockOut(BaseModel):
+    """The embeddable success-page block of a referral link."""
+
+    url: str = Field(description="the framable page the snippet shows")
+    snippet: str = Field(description="HTML to paste on the order-confirmation page")
