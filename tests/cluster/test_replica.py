@@ -89,7 +89,9 @@ def caught_up(primary_url: str, replica_url: str) -> bool:
     ]
     try:
         with engines[0].connect() as conn:
-            lsn = conn.execute(text("SELECT pg_current_wal_lsn()::text")).scalar_one()
+            # the insert position: the test server commits asynchronously, so WAL already
+            # written by a commit may not have reached the write position yet
+            lsn = conn.execute(text("SELECT pg_current_wal_insert_lsn()::text")).scalar_one()
         with engines[1].connect() as conn:
             behind = conn.execute(
                 text("SELECT pg_wal_lsn_diff(CAST(:lsn AS pg_lsn), pg_last_wal_replay_lsn())"),
@@ -111,7 +113,7 @@ def test_reads_go_to_the_replica_and_writers_read_their_writes(
     owner = key(db, bakery, Role.owner)
     business_id = str(bakery.id)
     wait_for(lambda: caught_up(database_url, replica_url), "the replica to catch up")
-    assert name_on(replica_url, business_id) == "Bakery"
+    wait_for(lambda: name_on(replica_url, business_id) == "Bakery", "the business on the replica")
 
     settings = Settings(
         database_url=database_url,
