@@ -634,6 +634,26 @@ def _tell_sender(session: Session, lead: Lead, partner_id: uuid.UUID, status: st
     )
 
 
+# What a follow-up or handed-off lead copies of its customer: where, when, who, how to reach.
+CUSTOMER_FIELDS = (
+    "address",
+    "district",
+    "lat",
+    "lon",
+    "wanted",
+    "name",
+    "phone",
+    "email",
+    "phone_hash",
+    "email_hash",
+    "locale",
+)
+
+
+def _customer_of(lead: Lead) -> dict[str, Any]:
+    return {k: getattr(lead, k) for k in CUSTOMER_FIELDS}
+
+
 def _next_step(session: Session, lead: Lead, form: LeadForm, now: datetime) -> Lead | None:
     """A won step with more steps in the customer's deal cycle: the next one, routed."""
     if not lead.later_steps:
@@ -644,25 +664,10 @@ def _next_step(session: Session, lead: Lead, form: LeadForm, now: datetime) -> L
         parent_id=lead.id,
         category=lead.later_steps[0],
         later_steps=lead.later_steps[1:],
-        **{
-            k: getattr(lead, k)
-            for k in (
-                "need",
-                "address",
-                "district",
-                "lat",
-                "lon",
-                "wanted",
-                "name",
-                "phone",
-                "email",
-                "phone_hash",
-                "email_hash",
-                "consent_business_ids",
-                "consent_at",
-                "locale",
-            )
-        },
+        need=lead.need,
+        consent_business_ids=lead.consent_business_ids,
+        consent_at=lead.consent_at,
+        **_customer_of(lead),
         status=Status.new,
         created_at=now,
     )
@@ -864,22 +869,7 @@ def hand_off(
         category=data.category,
         later_steps=[],
         need=data.note or lead.need,
-        **{
-            k: getattr(lead, k)
-            for k in (
-                "address",
-                "district",
-                "lat",
-                "lon",
-                "wanted",
-                "name",
-                "phone",
-                "email",
-                "phone_hash",
-                "email_hash",
-                "locale",
-            )
-        },
+        **_customer_of(lead),
         consent_business_ids=list(lead.consent_business_ids),
         consent_at=lead.consent_at if consented else None,
         consent_token_hash=_token_hash(token) if token else None,
