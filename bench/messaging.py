@@ -159,7 +159,7 @@ def pipeline(url: str, emails: int, port: int, counter: Any) -> tuple[float, flo
             "Cafe <noreply@localhost>", person.email, parts["subject"], parts["text"], parts["html"]
         )
         raws.append(
-            (person.email, render.email_message(mail, message_id=str(person.id)).as_bytes())
+            (person.email, render.email_bytes(mail, message_id=str(person.id)))
         )
     before = counter.value
     start = time.perf_counter()

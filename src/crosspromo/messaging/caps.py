@@ -6,13 +6,20 @@ row lock makes a second worker wait and re-check the condition after the first c
 SQLite writers take turns, so two workers never both send the message that breaks a cap. Keys
 are charged in sorted order (no deadlock between two workers) and a refused charge gives back
 the ones already taken in the same transaction.
+
+A worker sending a batch charges it with `charge_many`: every key of the batch is created if
+new and locked (`SELECT ... FOR UPDATE` in sorted key order on PostgreSQL; on SQLite the
+insert already holds the one write lock), the messages are decided in order against the
+counts read under that lock, and the new counts are written back in one statement. The lock
+is held until the batch's transaction commits, so the guarantee is the same as one by one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -61,3 +68,44 @@ def used(session: Session, key: str, *, now: datetime) -> int:
     """Messages counted under `key` this week."""
     found = session.get(WeeklyCount, (key, week_of(now)))
     return found.count if found else 0
+
+
+def charge_many(session: Session, requests: list[dict[str, int]], *, now: datetime) -> list[bool]:
+    """`charge` for a batch of messages in a few statements: for each, whether it was counted
+    (every one of its keys under its cap, in the batch's order) or refused (none counted)."""
+    week = week_of(now)
+    keys = sorted({key for limits in requests for key in limits})
+    if not keys:
+        return [True] * len(requests)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(WeeklyCount)
+        .values([{"key": key, "week": week, "count": 0} for key in keys])
+        .on_conflict_do_nothing(index_elements=["key", "week"])
+    )
+    locked = (
+        select(WeeklyCount.key, WeeklyCount.count)
+        .where(WeeklyCount.week == week, WeeklyCount.key.in_(keys))
+        .order_by(WeeklyCount.key)
+    )
+    if dialect is postgresql:
+        locked = locked.with_for_update()
+    counts = {key: count for key, count in session.execute(locked).all()}
+    start = dict(counts)
+    decided = []
+    for limits in requests:
+        fits = all(counts[key] < cap for key, cap in limits.items())
+        if fits:
+            for key in limits:
+                counts[key] += 1
+        decided.append(fits)
+    changed = [{"k": key, "c": counts[key]} for key in keys if counts[key] != start[key]]
+    if changed:
+        table = cast(Table, WeeklyCount.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.key == bindparam("k"), table.c.week == week)
+            .values(count=bindparam("c")),
+            changed,
+        )
+    return decided

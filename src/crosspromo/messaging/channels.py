@@ -11,6 +11,8 @@ from __future__ import annotations
 import smtplib
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any, Protocol
 
 import httpx
@@ -28,17 +30,28 @@ _pace = MovingWindowRateLimiter(MemoryStorage())
 
 
 class Adapter(Protocol):
-    def __call__(self, settings: Settings, message_id: str, message: dict[str, Any]) -> None: ...
+    def __call__(
+        self,
+        settings: Settings,
+        message_id: str,
+        message: dict[str, Any],
+        client: httpx.Client | None = None,
+    ) -> None: ...
 
 
-def pace(channel: Channel, settings: Settings) -> None:
-    """Wait until the provider's rate lets one more message go from this process."""
+def pace(channel: Channel, settings: Settings, count: int = 1) -> None:
+    """Wait until the provider's rate lets `count` more messages go from this process."""
     rate = parse(getattr(settings, f"message_rate_{channel.value}"))
-    while not _pace.hit(rate, channel.value):
-        time.sleep(0.05)
+    while count > 0:
+        step = min(count, rate.amount)
+        while not _pace.hit(rate, channel.value, cost=step):
+            time.sleep(0.05)
+        count -= step
 
 
-def send_email(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
+def send_email(
+    settings: Settings, message_id: str, message: dict[str, Any], client: httpx.Client | None = None
+) -> None:
     """Over SMTP: plain and HTML parts, List-Unsubscribe headers, DKIM when configured."""
     if not settings.smtp_host:
         raise NotConfigured("no SMTP host configured (CROSSPROMO_SMTP_HOST)")
@@ -51,7 +64,7 @@ def send_email(settings: Settings, message_id: str, message: dict[str, Any]) -> 
         headers=message.get("headers", {}),
     )
     domain = settings.dkim_domain or "crosspromo"
-    raw = render.email_message(mail, message_id=message_id, domain=domain).as_bytes()
+    raw = render.email_bytes(mail, message_id=message_id, domain=domain)
     if settings.dkim_selector and settings.dkim_domain and settings.dkim_key_file:
         raw = render.sign(
             raw,
@@ -118,7 +131,19 @@ def close() -> None:
         _connections.clear()
 
 
-def send_sms(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
+@contextmanager
+def _client(shared: httpx.Client | None) -> Iterator[httpx.Client]:
+    """The batch's client (one kept-alive connection per provider), else one for this message."""
+    if shared is not None:
+        yield shared
+        return
+    with httpx.Client(timeout=TIMEOUT) as client:
+        yield client
+
+
+def send_sms(
+    settings: Settings, message_id: str, message: dict[str, Any], client: httpx.Client | None = None
+) -> None:
     """A POST to the configured gateway with the configured field names."""
     if not settings.sms_gateway_url:
         raise NotConfigured("no SMS gateway configured (CROSSPROMO_SMS_GATEWAY_URL)")
@@ -133,25 +158,27 @@ def send_sms(settings: Settings, message_id: str, message: dict[str, Any]) -> No
     auth = settings.sms_gateway_auth.get_secret_value()
     if auth:
         headers["Authorization"] = auth
-    with httpx.Client(timeout=TIMEOUT) as client:
+    with _client(client) as http:
         if settings.sms_gateway_json:
-            response = client.post(settings.sms_gateway_url, json=fields, headers=headers)
+            response = http.post(settings.sms_gateway_url, json=fields, headers=headers)
         else:
-            response = client.post(settings.sms_gateway_url, data=fields, headers=headers)
+            response = http.post(settings.sms_gateway_url, data=fields, headers=headers)
     if response.status_code in (400, 404, 422):
         raise Refused(f"gateway refused the number ({response.status_code})")
     response.raise_for_status()
 
 
-def send_telegram(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
+def send_telegram(
+    settings: Settings, message_id: str, message: dict[str, Any], client: httpx.Client | None = None
+) -> None:
     """`sendMessage` of the Bot API; a blocked bot or an unknown chat is a refusal."""
     token = settings.telegram_bot_token.get_secret_value()
     if not token:
         raise NotConfigured("no Telegram bot configured (CROSSPROMO_TELEGRAM_BOT_TOKEN)")
     url = f"{settings.telegram_api_url.rstrip('/')}/bot{token}/sendMessage"
     body = {"chat_id": message["to"], "text": message["text"], "disable_web_page_preview": True}
-    with httpx.Client(timeout=TIMEOUT) as client:
-        response = client.post(url, json=body)
+    with _client(client) as http:
+        response = http.post(url, json=body)
     if response.status_code in (400, 403):
         raise Refused(f"Telegram refused the chat ({response.status_code})")
     response.raise_for_status()
@@ -171,3 +198,27 @@ def send(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
     channel = Channel(message["channel"])
     pace(channel, settings)
     ADAPTERS[channel](settings, message_id, message)
+
+
+def send_many(
+    settings: Settings, messages: list[tuple[str, dict[str, Any]]]
+) -> list[Exception | None]:
+    """Send a batch, paced once per provider, e-mail over the kept SMTP connection and the
+    rest over one HTTP client; for each message its failure, or None when it went."""
+    failures: list[Exception | None] = [None] * len(messages)
+    for channel in Channel:
+        mine = [i for i, (_, message) in enumerate(messages) if message["channel"] == channel]
+        if not mine:
+            continue
+        pace(channel, settings, len(mine))
+        with ExitStack() as stack:
+            client = None
+            if channel is not Channel.email:
+                client = stack.enter_context(httpx.Client(timeout=TIMEOUT))
+            for i in mine:
+                message_id, message = messages[i]
+                try:
+                    ADAPTERS[channel](settings, message_id, message, client)
+                except Exception as exc:  # recorded per message; the outbox retries it
+                    failures[i] = exc
+    return failures

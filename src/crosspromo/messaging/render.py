@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import email.policy
 import functools
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email import base64mime
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -68,7 +71,8 @@ PLAIN_FILTERS = {"upper", "lower", "title", "capitalize", "trim", "default", "d"
 INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 # CRLF line ends as SMTP wants them (smtplib sends bytes untouched); headers fold at the
 # RFC 5322 limit so a long List-Unsubscribe URL stays one readable URL, not encoded words.
-SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
+LINE_LIMIT = 998
+SMTP_POLICY = email.policy.SMTP.clone(max_line_length=LINE_LIMIT)
 
 
 def check(channel: Channel, content: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -194,11 +198,57 @@ def fill(parts: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
     for part, source in parts.items():
         if not source:
             done[part] = ""
-            continue
-        done[part] = _compiled(part == "html", source).render(**values)
-    if done.get("html"):
-        done["html"] = INLINER.inline(done["html"])
+        elif part == "html":
+            template, inline_each = _html_template(source)
+            done[part] = template.render(**values)
+            if inline_each:
+                done[part] = INLINER.inline(done[part])
+        else:
+            done[part] = _compiled(False, source).render(**values)
     return done
+
+
+# `{{ ... }}` in an HTML template: masked while the CSS is inlined into the template itself.
+EXPRESSION = re.compile(r"\{\{.*?\}\}", re.S)
+SAMPLE: dict[str, Any] = {
+    "name": "Anna",
+    "business": "Cafe",
+    "unsubscribe_url": "https://example.org/u/sample/unsubscribe?channel=email",
+    "preferences_url": "https://example.org/u/sample",
+    "link": lambda url: f"https://example.org/m/sample/{len(url)}",
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _html_template(source: str) -> tuple[Template, bool]:
+    """The HTML template with its CSS inlined once, and whether each copy must be inlined still.
+
+    Inlining the template instead of every recipient's copy is valid when the markup is the
+    same for everyone: only `{{ }}` expressions (values escaped, so no tags), no `{% %}`
+    blocks that could add or drop elements. It is checked once: the sample recipient's copy
+    must come out exactly as inlining it afterwards would make it; otherwise each copy is
+    inlined (correct, slower).
+    """
+    plain = _compiled(True, source)
+    if "{%" in source or "{#" in source:
+        return plain, True
+    marker = "cpx" + secrets.token_hex(6)
+    found = EXPRESSION.findall(source)
+    slots = [f"{marker}{i}x" for i in range(len(found))]
+    numbered = iter(slots)
+    masked = EXPRESSION.sub(lambda _: next(numbered), source)
+    inlined = INLINER.inline(masked)
+    where = [inlined.find(slot) for slot in slots]
+    if any(inlined.count(slot) != 1 for slot in slots) or where != sorted(where):
+        return plain, True
+    for slot, expression in zip(slots, found, strict=True):
+        inlined = inlined.replace(slot, expression)
+    try:
+        once = HTML_ENV.from_string(inlined)
+        same = once.render(SAMPLE) == INLINER.inline(plain.render(SAMPLE))
+    except (TemplateError, TypeError, ValueError, ArithmeticError):
+        return plain, True
+    return (once, False) if same else (plain, True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -233,6 +283,63 @@ def email_message(mail: Email, *, message_id: str, domain: str = "crosspromo") -
     return message
 
 
+# MIME parts of every e-mail: the boundary can never occur in base64 lines.
+BOUNDARY = "=_crosspromo_" + secrets.token_hex(12)
+# Header values written as they are (the library would write them the same, tested), so the
+# common case skips its parser, which costs more than rendering and sending the message.
+PLAIN_VALUE = re.compile(r"[!-~]+(?: [!-~]+)*")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+PLAIN_MESSAGE_ID = re.compile(r"<[A-Za-z0-9.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*>")
+ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
+
+
+def header(name: str, value: str) -> bytes:
+    """One header line as the SMTP policy folds it."""
+    lowered = name.lower()
+    if lowered in ADDRESS_HEADERS:
+        plain = PLAIN_ADDRESS.fullmatch(value) is not None
+    elif lowered == "message-id":
+        plain = PLAIN_MESSAGE_ID.fullmatch(value) is not None
+    else:
+        plain = PLAIN_VALUE.fullmatch(value) is not None and "=?" not in value
+    if plain and len(name) + 2 + len(value) <= LINE_LIMIT:
+        return f"{name}: {value}\r\n".encode("ascii")
+    return _folded(name, value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(name: str, value: str) -> bytes:
+    return SMTP_POLICY.fold_binary(*SMTP_POLICY.header_store_parse(name, value))
+
+
+def _text_part(text: str, subtype: str) -> bytes:
+    # As the library's set_content: lines ended by CRLF, then base64 (76-character lines).
+    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    ).encode("ascii") + base64mime.body_encode(data, 76, "\r\n").encode("ascii")
+
+
+def email_bytes(mail: Email, *, message_id: str, domain: str = "crosspromo") -> bytes:
+    """The e-mail of `email_message`, written from parts the library encodes (headers, base64
+    bodies) without building its object tree per recipient, ready for SMTP."""
+    head = [
+        header("From", mail.sender),
+        header("To", mail.to),
+        header("Subject", mail.subject),
+        header("Message-ID", f"<{message_id}@{domain}>"),
+        *(header(name, value) for name, value in mail.headers.items()),
+        b"MIME-Version: 1.0\r\n",
+    ]
+    if not mail.html:
+        return b"".join(head) + _text_part(mail.text, "plain")
+    start, end = f"--{BOUNDARY}\r\n".encode(), f"--{BOUNDARY}--\r\n".encode()
+    kind = f'Content-Type: multipart/alternative; boundary="{BOUNDARY}"\r\n\r\n'.encode()
+    parts = [start, _text_part(mail.text, "plain"), start, _text_part(mail.html, "html"), end]
+    return b"".join([*head, kind, *parts])
+
+
 def sign(raw: bytes, *, selector: str, domain: str, private_key: bytes) -> bytes:
     """The message with a DKIM-Signature (relaxed/relaxed) over its main headers."""
     headers = [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe"]
@@ -248,10 +355,12 @@ def sign(raw: bytes, *, selector: str, domain: str, private_key: bytes) -> bytes
     return bytes(signature) + raw
 
 
+@functools.lru_cache(maxsize=256)
 def sender_address(name: str, mail_from: str) -> str:
     """The business's name shown on the install's own address (SPF and DKIM stay ours)."""
     return formataddr((name, parseaddr(mail_from)[1] or "noreply@localhost"))
 
 
+@functools.lru_cache(maxsize=256)
 def bare_address(value: str) -> str:
     return parseaddr(value)[1]

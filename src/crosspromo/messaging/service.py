@@ -176,17 +176,17 @@ def enqueue(
     )
     if held_out:
         return
-    for contact_id in contact_ids:
-        outbox.enqueue(
-            session,
-            kind=KIND,
-            key=f"message:{broadcast.id}:{contact_id}",
-            payload={
-                "broadcast_id": str(broadcast.id),
-                "contact_id": str(contact_id),
-                **payload,
-            },
-        )
+    outbox.enqueue_many(
+        session,
+        kind=KIND,
+        messages=[
+            (
+                f"message:{broadcast.id}:{contact_id}",
+                {"broadcast_id": str(broadcast.id), "contact_id": str(contact_id), **payload},
+            )
+            for contact_id in contact_ids
+        ],
+    )
 
 
 def queue(

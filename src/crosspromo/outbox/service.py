@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,42 +55,47 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim(
-    session: Session, *, limit: int = 20, now: datetime | None = None, lease: timedelta = LEASE
+    session: Session,
+    *,
+    limit: int = 20,
+    now: datetime | None = None,
+    lease: timedelta = LEASE,
+    kinds: Collection[str] | None = None,
+    exclude: Collection[str] = (),
 ) -> list[uuid.UUID]:
-    """Lease up to `limit` due messages to this worker; commit before sending.
+    """Lease up to `limit` due messages to this worker in one statement; commit before sending.
 
     A worker that dies holding a lease leaves its messages to the others once it expires: the
-    one it was sending may go twice (at least once), the rest exactly once.
+    one it was sending may go twice (at least once), the rest exactly once. `kinds` and
+    `exclude` pick which kinds of message this claim takes.
     """
     now = now or utcnow()
+    free = or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now)
     due = (
         select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == Status.pending,
-            OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
-        )
+        .where(OutboxMessage.status == Status.pending, OutboxMessage.next_attempt_at <= now, free)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     )
+    if kinds is not None:
+        due = due.where(OutboxMessage.kind.in_(list(kinds)))
+    if exclude:
+        due = due.where(OutboxMessage.kind.not_in(list(exclude)))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    claimed = []
-    for message_id in list(session.scalars(due)):
-        # The same condition again: on SQLite another worker may have leased it meanwhile.
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.status == Status.pending,
-                or_(OutboxMessage.leased_until.is_(None), OutboxMessage.leased_until < now),
-            )
-            .values(leased_until=now + lease, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(message_id)
-    return claimed
+    # One UPDATE ... RETURNING for the whole batch. The due rows come from a materialised CTE:
+    # as an `IN (subquery)` PostgreSQL may run the LIMIT ... SKIP LOCKED more than once and
+    # lease more than `limit`. The conditions again, because on SQLite the CTE is not a lock
+    # (there the write itself makes claims take turns).
+    chosen = due.cte("due").prefix_with("MATERIALIZED")
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == chosen.c.id, OutboxMessage.status == Status.pending, free)
+        .values(leased_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 def load(session: Session, ids: Sequence[uuid.UUID]) -> list[OutboxMessage]:
@@ -119,6 +124,43 @@ def settle(
         message.status = Status.dead
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+
+
+def settle_done(session: Session, ids: Sequence[uuid.UUID], *, status: Status) -> None:
+    """Record many attempts that succeeded (sent) or had nothing to do (skipped), in one UPDATE."""
+    if ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(ids)))
+            .values(status=status, sent_at=utcnow(), leased_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def enqueue_many(
+    session: Session, *, kind: str, messages: Sequence[tuple[str, dict[str, Any]]]
+) -> None:
+    """`enqueue` for many (key, payload) at once: one INSERT, keys already there kept once."""
+    if not messages:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "kind": kind,
+            "key": key[:300],
+            "payload": payload,
+            "status": Status.pending,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "created_at": now,
+        }
+        for key, payload in messages
+    ]
+    statement = dialect.insert(OutboxMessage).values(rows)
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def purge_sent(session: Session, *, keep: timedelta, now: datetime | None = None) -> int:

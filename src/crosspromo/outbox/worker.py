@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -46,23 +47,30 @@ SETTLED: dict[str, Settled] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
+# A kind that sends many messages at once (one claim, one connection, bulk writes: e-mail
+# broadcasts) registers its batch size and handler; it gets the claimed ids, sends them and
+# settles each, and returns how many it handled. Other kinds go one by one.
+Batch = Callable[[sessionmaker[Session], Settings, list[uuid.UUID]], int]
+BATCHES: dict[str, tuple[int, Batch]] = {}
 # A Redis job lock outlives a crashed worker by at most this long.
 JOB_LOCK_SECONDS = 600
 
 
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
-    with unit_of_work(factory) as session:
-        ids = service.claim(
-            session, limit=limit, lease=timedelta(seconds=settings.outbox_lease_seconds)
-        )
+    lease = timedelta(seconds=settings.outbox_lease_seconds)
     done = 0
+    for kind, (size, batch) in BATCHES.items():
+        with unit_of_work(factory) as session:
+            claimed = service.claim(session, limit=size, lease=lease, kinds=[kind])
+        if claimed:
+            done += batch(factory, settings, claimed)
+    with unit_of_work(factory) as session:
+        ids = service.claim(session, limit=limit, lease=lease, exclude=list(BATCHES))
     for message_id in ids:
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
             kind, payload = message.kind, dict(message.payload)
-        error: str | None = None
-        status = Status.sent
         failure: BaseException | None = None
         try:
             prepare = PREPARERS.get(kind)
@@ -70,26 +78,37 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 with unit_of_work(factory) as session:
                     payload = prepare(session, payload)
             SENDERS[kind](settings, str(message_id), payload)
-        except NotConfigured as exc:
-            status, error, failure = Status.skipped, None, exc
-            log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
-            error, failure = mask(f"{type(exc).__name__}: {exc}"), exc
-            log.warning("outbox %s failed: %s", message_id, error)
+            failure = exc
         with unit_of_work(factory) as session:
-            message = service.load(session, [message_id])[0]
-            service.settle(
-                session,
-                message,
-                error=error,
-                status=status,
-                max_attempts=settings.outbox_max_attempts,
-            )
-            after = SETTLED.get(kind)
-            if after is not None:
-                after(session, payload, message.status, failure)
+            record(session, settings, message_id, kind, payload, failure)
         done += 1
     return done
+
+
+def record(
+    session: Session,
+    settings: Settings,
+    message_id: uuid.UUID,
+    kind: str,
+    payload: dict[str, Any],
+    failure: BaseException | None,
+) -> None:
+    """Settle one attempt: sent, skipped (NotConfigured), or failed and retried later."""
+    status, error = Status.sent, None
+    if isinstance(failure, NotConfigured):
+        status = Status.skipped
+        log.info("outbox %s skipped: %s", message_id, mask(str(failure)))
+    elif failure is not None:
+        error = mask(f"{type(failure).__name__}: {failure}")
+        log.warning("outbox %s failed: %s", message_id, error)
+    message = service.load(session, [message_id])[0]
+    service.settle(
+        session, message, error=error, status=status, max_attempts=settings.outbox_max_attempts
+    )
+    after = SETTLED.get(kind)
+    if after is not None:
+        after(session, payload, message.status, failure)
 
 
 def job_name(job: Callable[..., Any]) -> str:
