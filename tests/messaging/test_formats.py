@@ -107,3 +107,39 @@ def test_success_page_block_is_framable_and_leads_to_the_link(
     # the button's visit is logged like any referral click
     db.expire_all()
     assert db.scalar(select(Code.clicks).where(Code.kind == CodeKind.link)) == 1
+
+
+def test_formats_page_shows_the_poster_the_snippet_and_a_live_preview(
+    client: TestClient, db: Session
+) -> None:
+    from tests.conftest import sign_in
+
+    p, code = _linked(client, db)
+    bakery = p["bakery"]
+    sign_in(client, "a@example.com")
+    client.cookies.set("locale", "ru")
+    base = f"/b/{bakery.id}/messages"
+    overview = client.get(base)
+    assert f'href="{base}/formats"' in overview.text and f'href="{base}/calendar"' in overview.text
+    shown = client.get(f"{base}/formats")
+    assert shown.status_code == 200
+    assert "Плакат и блок для страницы заказа" in shown.text
+    # the page itself stays unframable; its preview frames the block from this site
+    assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+    preview = shown.text.split('class="embed-preview"')[0].rsplit("<iframe", 1)[1]
+    path = preview.split('src="', 1)[1].split('"', 1)[0]
+    assert path.startswith("/r/") and path.endswith("/embed")
+    snippet = shown.text.split("<textarea", 1)[1].split("</textarea>", 1)[0]
+    assert "&lt;iframe src=&#34;http" in snippet and f"{path}&#34;" in snippet  # to copy
+    block = client.get(path)
+    assert (
+        block.status_code == 200 and "frame-ancestors *" in block.headers["content-security-policy"]
+    )
+    pdf = client.get(f"{base}/formats/poster.pdf", params={"link": code, "locale": "ru"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    assert client.get(f"{base}/formats/poster.pdf", params={"link": "NOPE-NOPE"}).status_code == 404
+    # the cafe has no links of its own: the page says so
+    sign_in(client, "b@example.com")
+    empty = client.get(f"/b/{p['cafe'].id}/messages/formats")
+    assert empty.status_code == 200 and "реферальных ссылок" in empty.text

@@ -88,3 +88,34 @@ def test_preferences_page_in_the_contact_language(
     assert given.granted and given.source == "preferences page"
     assert given.wording.startswith("Я согласен")
     assert client.get("/u/unknown-token").status_code == 404
+
+
+def test_send_calendar_shows_messages_on_their_day(
+    client: TestClient, db: Session, cafe: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from crosspromo.messaging import service
+    from crosspromo.messaging.models import BroadcastStatus, Channel
+
+    consenting(db, cafe.id, 2)
+    made = service.create(
+        db,
+        business_id=cafe.id,
+        sender_name=cafe.name,
+        channel=Channel.sms,
+        content={"en": {"text": "Hi {{ name }}"}},
+    )
+    # 21:30 UTC on 30 Nov is already 1 Dec in Perm (UTC+5), the cafe's zone
+    made.status, made.recipients = BroadcastStatus.queued, 2
+    made.queued_at = datetime(2026, 11, 30, 21, 30, tzinfo=UTC)
+    cafe.timezone = "Asia/Yekaterinburg"
+    db.commit()
+    sign_in(client, "cafe@example.com")
+    base = f"/b/{cafe.id}/messages/calendar"
+    november = client.get(base, params={"month": "2026-11"})
+    assert november.status_code == 200 and str(made.id) not in november.text
+    december = client.get(base, params={"month": "2026-12"})
+    assert str(made.id) in december.text and 'href="?month=2026-11"' in december.text
+    client.cookies.set("locale", "ru")
+    assert "Календарь рассылок" in client.get(base, params={"month": "junk"}).text

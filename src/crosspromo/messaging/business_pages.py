@@ -1,20 +1,24 @@
 """A business's message pages: contacts and consents at a glance, the message editor with a
-preview in both languages and a test send, each message's results."""
+preview in both languages and a test send, each message's results, the send calendar, and the
+shop-side formats (counter poster, success-page block)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import date, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from crosspromo import clock
 from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.identifiers import IdentifierError, normalize_email
-from crosspromo.messaging import flows, service
+from crosspromo.messaging import flows, formats, service
 from crosspromo.messaging.models import Channel
 from crosspromo.outbox import service as outbox
 from crosspromo.web import flash
@@ -71,6 +75,111 @@ def messages_page(
 def editor(request: Request, business: ManagerBusinessPage, web: SignedIn) -> Response:
     return page(
         request, web, "messaging/editor.html", business=business, form={}, error="", shown=None
+    )
+
+
+def _month(value: str, today: date) -> date:
+    """The month asked for ("2026-11"), else this month."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+@router.get("/b/{business_id}/messages/calendar")
+def calendar(
+    request: Request,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    month: Annotated[str, Query(max_length=7)] = "",
+) -> Response:
+    """The send calendar: a month of the business's messages by the day they were sent, in
+    its time zone."""
+    first = _month(month, clock.local_today(business))
+    since, until = clock.month_window(business, first)
+    by_day: dict[date, list[Any]] = {}
+    for message in service.sent_between(db, business_id=business.id, since=since, until=until):
+        assert message.queued_at is not None  # sent_between picks queued ones
+        by_day.setdefault(clock.local_date(message.queued_at, business.timezone), []).append(
+            message
+        )
+    start = first - timedelta(days=first.weekday())
+    end = clock.shift_months(first, 1)
+    weeks = []
+    while start < end:
+        weeks.append([start + timedelta(days=i) for i in range(7)])
+        start += timedelta(days=7)
+    return page(
+        request,
+        web,
+        "messaging/calendar.html",
+        business=business,
+        month=first,
+        weeks=weeks,
+        by_day=by_day,
+        earlier=clock.shift_months(first, -1).strftime("%Y-%m"),
+        later=clock.shift_months(first, 1).strftime("%Y-%m"),
+    )
+
+
+@router.get("/b/{business_id}/messages/formats")
+def shop_formats(
+    request: Request,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    link: Annotated[str, Query(max_length=80)] = "",
+) -> Response:
+    """The counter poster and the success-page block of one referral link: download, copy and
+    a live preview of the block as a partner's page frames it."""
+    links = formats.referral_links(db, business.id)
+    chosen = link or (links[0][0] if links else "")
+    block = None
+    if chosen:
+        block = formats.success_snippet(
+            db,
+            business_id=business.id,
+            link=chosen,
+            public_url=request.app.state.settings.public_url,
+        )
+    return page(
+        request,
+        web,
+        "messaging/formats.html",
+        business=business,
+        links=links,
+        chosen=chosen,
+        block=block,
+        # Framed from this site in the preview; partners frame the full URL.
+        preview=urlsplit(block["url"]).path if block else "",
+    )
+
+
+@router.get("/b/{business_id}/messages/formats/poster.pdf")
+def poster(
+    request: Request,
+    business: ManagerBusinessPage,
+    db: Db,
+    link: Annotated[str, Query(min_length=3, max_length=80)],
+    headline: Annotated[str, Query(max_length=120)] = "",
+    locale: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
+) -> Response:
+    """The A4 counter poster of a referral link, as a download."""
+    pdf = formats.poster(
+        db,
+        business_id=business.id,
+        business_name=business.name,
+        link=link,
+        public_url=request.app.state.settings.public_url,
+        headline=headline,
+        locale=locale,
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="poster.pdf"'},
     )
 
 

@@ -21,6 +21,7 @@ from crosspromo.web.fonts import FONT, a4_document
 MARGIN = 15.0
 QR_SIDE = 120.0
 MAX_HEADLINE = 120
+LINKS_SHOWN = 100
 WORDS = {
     "en": {"scan": "Scan the code with your phone's camera", "or": "or open"},
     "ru": {"scan": "Наведите камеру телефона на код", "or": "или откройте"},
@@ -43,6 +44,18 @@ def link_of(session: Session, business_id: uuid.UUID, link: str) -> tuple[Code, 
     if found is None:
         raise NotFound("No such referral link of this business.")
     return found.Code, found.Offer
+
+
+def referral_links(session: Session, business_id: uuid.UUID) -> list[tuple[str, str]]:
+    """The business's referral links as (code as people read it, offer title), newest first."""
+    rows = session.execute(
+        select(Code, Offer)
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(Code.kind == CodeKind.link, Offer.issuer_business_id == business_id)
+        .order_by(Code.created_at.desc(), Code.id)
+        .limit(LINKS_SHOWN)
+    ).all()
+    return [(display_code(row.Code, row.Offer), row.Offer.title) for row in rows]
 
 
 def success_snippet(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -33,6 +33,8 @@ from crosspromo.outbox import service as outbox
 
 KIND = "message"  # the outbox kind the worker sends through `delivery.py`
 BATCH = 1_000
+# Messages shown in one month of the send calendar (a month of daily messages fits).
+CALENDAR_LIMIT = 500
 
 
 def create(
@@ -304,6 +306,24 @@ def page(
     query = paging.after(query, (Broadcast.created_at, Broadcast.id), cursor)
     rows = list(session.scalars(query.limit(limit + 1)))
     return paging.page(rows, limit, lambda b: (b.created_at, b.id))
+
+
+def sent_between(
+    session: Session, *, business_id: uuid.UUID, since: datetime, until: datetime
+) -> list[Broadcast]:
+    """The business's messages queued in [since, until), in order (the send calendar)."""
+    return list(
+        session.scalars(
+            select(Broadcast)
+            .where(
+                Broadcast.business_id == business_id,
+                Broadcast.queued_at >= since,
+                Broadcast.queued_at < until,
+            )
+            .order_by(Broadcast.queued_at, Broadcast.id)
+            .limit(CALENDAR_LIMIT)
+        )
+    )
 
 
 def contacts_page(
