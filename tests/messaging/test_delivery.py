@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import dkim
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -375,3 +376,41 @@ def test_smtp_outage_then_recovery_loses_nothing(
     client.post(f"/u/{people[0].token}/unsubscribe?channel=email")
     db.expire_all()
     assert service.stats(db, made)["unsubscribed"] == 1
+
+
+class Killed(BaseException):
+    """The worker dies (not an error it could record)."""
+
+
+def test_a_worker_killed_mid_batch_repeats_only_the_unrecorded_chunk(
+    db: Session,
+    cafe: Any,
+    channels_settings: Settings,
+    mailbox: tuple[Mailbox, int],
+    monkeypatch: Any,
+) -> None:
+    box, _ = mailbox
+    consenting(db, cafe.id, 6)
+    made = broadcast_to(db, channels_settings, cafe, Channel.email)
+    monkeypatch.setattr(delivery, "SETTLE_EVERY", 2)
+    real, calls = channels.send_many, []
+
+    def dies_after_the_second_send(settings: Settings, messages: Any) -> Any:
+        done = real(settings, messages)
+        calls.append(len(messages))
+        if len(calls) == 2:
+            raise Killed  # the provider has these two; nothing recorded them
+        return done
+
+    monkeypatch.setattr(channels, "send_many", dies_after_the_second_send)
+    with pytest.raises(Killed):
+        tick(channels_settings)
+    assert len(box.to()) == 4
+    monkeypatch.setattr(channels, "send_many", real)
+    assert tick(channels_settings) == 0  # the batch is leased still
+    db.execute(update(OutboxMessage).values(leased_until=utcnow() - timedelta(seconds=1)))
+    db.commit()
+    assert tick(channels_settings) == 4  # the two unrecorded and the two never sent
+    ids = [str(m["Message-ID"]) for m in box.messages]
+    assert len(set(ids)) == 6 and len(ids) == 8
+    assert results(db, made)["sent"] == 6

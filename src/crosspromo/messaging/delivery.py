@@ -32,9 +32,11 @@ from crosspromo.outbox.models import Status
 from crosspromo.outbox.senders import NotConfigured, Refused
 from crosspromo.settings import Settings
 
-# Messages a worker claims, prepares, sends and records together: at the default e-mail rate
-# (20/s) a batch takes 10 s, well inside the 5-minute lease.
+# Messages a worker claims and prepares together: at the default e-mail rate (20/s) a batch
+# takes 10 s, well inside the 5-minute lease. Outcomes are recorded every SETTLE_EVERY sends,
+# so a worker killed mid-batch repeats at most that many (same Message-ID), not the batch.
 BATCH = 200
+SETTLE_EVERY = 20
 
 
 def unsubscribe_url(public_url: str, contact: Contact, channel: Channel) -> str:
@@ -212,35 +214,45 @@ def send(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
 
 
 def send_batch(factory: sessionmaker[Session], settings: Settings, ids: list[uuid.UUID]) -> int:
-    """The worker's batch: prepare all in one transaction, send over one connection per
-    provider, then record every outcome in one transaction (bulk for the common case)."""
+    """The worker's batch: prepare all in one transaction (skips settled there), then send
+    over one connection per provider, recording the outcomes every `SETTLE_EVERY` messages."""
     with unit_of_work(factory) as session:
         claimed = outbox.load(session, ids)
-        order = [m.id for m in claimed]
         prepared = prepare_batch(session, [dict(m.payload) for m in claimed])
-    going = [(str(i), m) for i, m in zip(order, prepared, strict=True) if "skip" not in m]
-    failures = dict(zip([i for i, _ in going], channels.send_many(settings, going), strict=True))
-    with unit_of_work(factory) as session:
-        skipped = [i for i, m in zip(order, prepared, strict=True) if "skip" in m]
-        sent = [i for i in order if str(i) in failures and failures[str(i)] is None]
+        pairs = list(zip([m.id for m in claimed], prepared, strict=True))
+        skipped = [message_id for message_id, message in pairs if "skip" in message]
         outbox.settle_done(session, skipped, status=Status.skipped)
-        outbox.settle_done(session, sent, status=Status.sent)
-        went = set(sent)
-        done = [
-            uuid.UUID(m["delivery_id"]) for i, m in zip(order, prepared, strict=True) if i in went
-        ]
-        if done:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_(done), Delivery.status == DeliveryStatus.queued)
-                .values(status=DeliveryStatus.sent, sent_at=utcnow())
-                .execution_options(synchronize_session=False)
+    going = [(message_id, message) for message_id, message in pairs if "skip" not in message]
+    for start in range(0, len(going), SETTLE_EVERY):
+        chunk = going[start : start + SETTLE_EVERY]
+        failures = channels.send_many(settings, [(str(i), m) for i, m in chunk])
+        with unit_of_work(factory) as session:
+            _record(session, settings, chunk, failures)
+    return len(pairs)
+
+
+def _record(
+    session: Session,
+    settings: Settings,
+    chunk: list[tuple[uuid.UUID, dict[str, Any]]],
+    failures: list[Exception | None],
+) -> None:
+    """The sent ones marked in two UPDATEs; each failure settled on its own (retry, refusal)."""
+    sent = [(i, m) for (i, m), failure in zip(chunk, failures, strict=True) if failure is None]
+    outbox.settle_done(session, [i for i, _ in sent], status=Status.sent)
+    if sent:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_([uuid.UUID(m["delivery_id"]) for _, m in sent]),
+                Delivery.status == DeliveryStatus.queued,
             )
-        for message_id, message in zip(order, prepared, strict=True):
-            failure = failures.get(str(message_id))
-            if failure is not None:
-                worker.record(session, settings, message_id, service.KIND, message, failure)
-    return len(order)
+            .values(status=DeliveryStatus.sent, sent_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    for (message_id, message), failure in zip(chunk, failures, strict=True):
+        if failure is not None:
+            worker.record(session, settings, message_id, service.KIND, message, failure)
 
 
 def settled(
