@@ -157,32 +157,6 @@ def shop_formats(
     )
 
 
-@router.get("/b/{business_id}/messages/formats/poster.pdf")
-def poster(
-    request: Request,
-    business: ManagerBusinessPage,
-    db: Db,
-    link: Annotated[str, Query(min_length=3, max_length=80)],
-    headline: Annotated[str, Query(max_length=120)] = "",
-    locale: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
-) -> Response:
-    """The A4 counter poster of a referral link, as a download."""
-    pdf = formats.poster(
-        db,
-        business_id=business.id,
-        business_name=business.name,
-        link=link,
-        public_url=request.app.state.settings.public_url,
-        headline=headline,
-        locale=locale,
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": 'attachment; filename="poster.pdf"'},
-    )
-
-
 @router.post("/b/{business_id}/messages/preview", dependencies=[Csrf])
 def preview(
     request: Request, business: ManagerBusinessPage, web: SignedIn, form: PostedForm

@@ -32,20 +32,7 @@ MAX_DELAY = timedelta(hours=6)
 
 def enqueue(session: Session, *, kind: str, key: str, payload: dict[str, Any]) -> None:
     """Add a message unless one with the same key exists; part of the caller's transaction."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    values = {
-        "id": uuid.uuid4(),
-        "kind": kind,
-        "key": key[:300],
-        "payload": payload,
-        "status": Status.pending,
-        "attempts": 0,
-        "next_attempt_at": utcnow(),
-        "last_error": "",
-        "created_at": utcnow(),
-    }
-    statement = dialect.insert(OutboxMessage).values(**values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    enqueue_many(session, kind=kind, messages=[(key, payload)])
 
 
 def backoff(attempts: int) -> timedelta:
