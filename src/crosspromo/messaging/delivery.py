@@ -10,6 +10,7 @@ edge, where the stable Message-ID (and the gateway's Idempotency-Key) let receiv
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,7 +35,8 @@ from crosspromo.settings import Settings
 
 # Messages a worker claims and prepares together: at the default e-mail rate (20/s) a batch
 # takes 10 s, well inside the 5-minute lease. Outcomes are recorded every SETTLE_EVERY sends,
-# so a worker killed mid-batch repeats at most that many (same Message-ID), not the batch.
+# so a worker killed mid-batch repeats at most two such chunks (same Message-IDs), not the
+# batch.
 BATCH = 200
 SETTLE_EVERY = 20
 
@@ -223,12 +225,25 @@ def send_batch(factory: sessionmaker[Session], settings: Settings, ids: list[uui
         skipped = [message_id for message_id, message in pairs if "skip" in message]
         outbox.settle_done(session, skipped, status=Status.skipped)
     going = [(message_id, message) for message_id, message in pairs if "skip" not in message]
-    for start in range(0, len(going), SETTLE_EVERY):
-        chunk = going[start : start + SETTLE_EVERY]
-        failures = channels.send_many(settings, [(str(i), m) for i, m in chunk])
-        with unit_of_work(factory) as session:
-            _record(session, settings, chunk, failures)
+    chunks = [going[start : start + SETTLE_EVERY] for start in range(0, len(going), SETTLE_EVERY)]
+    # One chunk is sent (waiting on the provider) while the one before is recorded (waiting on
+    # the database); never more than one ahead, so a death leaves at most two unrecorded.
+    with ThreadPoolExecutor(max_workers=1) as sender:
+        ahead = sender.submit(_send, settings, chunks[0]) if chunks else None
+        for i, chunk in enumerate(chunks):
+            assert ahead is not None
+            failures = ahead.result()
+            if i + 1 < len(chunks):
+                ahead = sender.submit(_send, settings, chunks[i + 1])
+            with unit_of_work(factory) as session:
+                _record(session, settings, chunk, failures)
     return len(pairs)
+
+
+def _send(
+    settings: Settings, chunk: list[tuple[uuid.UUID, dict[str, Any]]]
+) -> list[Exception | None]:
+    return channels.send_many(settings, [(str(i), m) for i, m in chunk])
 
 
 def _record(
