@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -53,6 +53,7 @@ def coalition_out(db: Db, coalition: Coalition) -> dict[str, Any]:
         "id": str(coalition.id),
         "name": coalition.name,
         "currency": coalition.currency,
+        "timezone": coalition.timezone,
         "point_value_minor": coalition.point_value_minor,
         "max_share_bp": coalition.max_share_bp,
         "pending_days": coalition.pending_days,
@@ -189,6 +190,7 @@ def create_coalition(actor: ApiActor, db: Db, body: CoalitionIn) -> dict[str, An
         earn_milli=body.earn_milli,
         welcome_points=body.welcome_points,
         multipliers=body.multipliers,
+        timezone=body.timezone,
     )
     return coalition_out(db, coalition)
 
@@ -267,14 +269,6 @@ def accept_rules(
     return {"version": version, "in_force": applied or coalition.rules_version >= version}
 
 
-def period(start: date, end: date) -> tuple[datetime, datetime]:
-    """Dates from and to, both included, as UTC instants [start, end + 1 day)."""
-    return (
-        datetime.combine(start, time(), tzinfo=UTC),
-        datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC),
-    )
-
-
 @router.get("/coalitions/{coalition_id}/clearing")
 def clearing_statement(
     access: ManagerCoalition,
@@ -285,12 +279,15 @@ def clearing_statement(
     format: Annotated[str, Query(pattern="^(json|csv|pdf)$")] = "json",
     lang: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
 ) -> Any:
-    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too."""
+    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too.
+
+    `from` and `to` are days in the coalition's zone (`timezone`), both included.
+    """
     access.member(parse_uuid(business_id))
     coalition = access.coalition
     if end < start or (end - start).days > 366:
         raise Invalid("The period takes 1 to 367 days.", field="to")
-    found = clearing.statement(db, coalition, *period(start, end))
+    found = clearing.statement(db, coalition, *clearing.days(coalition, start, end))
     name = f"clearing-{start.isoformat()}-{end.isoformat()}"
     if format == "pdf":
         return Response(

@@ -9,11 +9,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.businesses.models import Business
 from crosspromo.loyalty.models import (
     POINTS,
@@ -50,12 +51,25 @@ class Statement:
     lines: list[Line]
     pairs: list[tuple[uuid.UUID, uuid.UUID, int]]  # debtor, creditor, gross amount
     transfers: list[tuple[uuid.UUID, uuid.UUID, int]]  # after multilateral netting
+    timezone: str = "UTC"  # the zone of the statement's days
+
+    @property
+    def first_day(self) -> date:
+        return clock.local_date(self.start, self.timezone)
+
+    @property
+    def last_day(self) -> date:
+        """The local day of the last instant before `end` (`end` is excluded)."""
+        return clock.local_date(self.end - timedelta(microseconds=1), self.timezone)
 
     def as_dict(self) -> dict[str, object]:
         names = {line.business_id: line.slug for line in self.lines}
         return {
             "coalition_id": str(self.coalition_id),
             "currency": self.currency,
+            "timezone": self.timezone,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "members": [
@@ -111,6 +125,16 @@ def net(lines: list[Line]) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
     return transfers
 
 
+def days(coalition: Coalition, first: date, last: date) -> tuple[datetime, datetime]:
+    """Local days `first`..`last` (both included) of the coalition's zone as UTC [start, end).
+
+    The edges are local midnights (`clock.span`), so a day around a DST change is 23 or 25
+    hours long and a receipt at 23:30 local time stays on its local day.
+    """
+    period = clock.span(first, last, coalition.timezone)
+    return period.since, period.until
+
+
 def statement(session: Session, coalition: Coalition, start: datetime, end: datetime) -> Statement:
     """Per member for [start, end): issued (owes), accepted (owed), net; who owes whom."""
     lines = _member_lines(session, coalition.id)
@@ -120,8 +144,8 @@ def statement(session: Session, coalition: Coalition, start: datetime, end: date
         .where(
             Account.coalition_id == coalition.id,
             Account.kind.in_([AccountKind.payable, AccountKind.receivable]),
-            Entry.at >= start,
-            Entry.at < end,
+            Entry.at >= clock.instant(start),
+            Entry.at < clock.instant(end),
         )
         .group_by(Account.business_id, Account.counterparty_id, Account.kind)
     ).all()
@@ -146,6 +170,7 @@ def statement(session: Session, coalition: Coalition, start: datetime, end: date
         ordered,
         sorted(((d, c, a) for (d, c), a in pairs.items() if a and d and c), key=lambda p: -p[2]),
         net(ordered),
+        coalition.timezone,
     )
 
 

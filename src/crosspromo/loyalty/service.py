@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
@@ -126,6 +127,7 @@ def create_coalition(
     earn_milli: int = 50,
     welcome_points: int = 0,
     multipliers: dict[str, int] | None = None,
+    timezone: str | None = None,
     now: datetime | None = None,
 ) -> Coalition:
     """A coalition founded by `founder`, its first member, with version 1 of the rules."""
@@ -133,6 +135,13 @@ def create_coalition(
     name = name.strip()
     if not 1 <= len(name) <= 200 or any(ord(ch) < 32 for ch in name):
         raise Invalid("The name takes 1 to 200 characters.", field="name")
+    timezone = timezone or founder.timezone
+    try:
+        clock.zone(timezone)
+    except ValueError:
+        raise Invalid(
+            "Not a known time zone (IANA name, e.g. Europe/Moscow).", field="timezone"
+        ) from None
     coalition = Coalition(
         name=name,
         founder_business_id=founder.id,
@@ -142,6 +151,7 @@ def create_coalition(
         pending_days=pending_days,
         expiry_months=expiry_months,
         rules_version=1,
+        timezone=timezone,
         created_at=now,
     )
     earn = {
