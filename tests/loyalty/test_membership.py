@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from crosspromo.accounts.models import Role
+from crosspromo.loyalty import service
 from tests.campaigns.conftest import key
-from tests.conftest import make_owner
+from tests.conftest import make_owner, sign_in
+from tests.loyalty.conftest import build
 
 
 def membership(coalition_id: str, version: int = 1, **earn: Any) -> dict[str, Any]:
@@ -138,3 +141,45 @@ def test_coalition_terms_are_checked_when_sent_and_when_agreed(
     assert accept(client, s, "florist", pid, 2).json()["status"] == "agreed"
     florist = coalition(client, s, "florist").json()["members"]
     assert {m["business_id"]: m["accepted_version"] for m in florist}[str(s["florist"].id)] == 2
+
+
+def test_the_coalition_page_proposes_membership_through_a_proposal(
+    client: TestClient, db: Session
+) -> None:
+    s = build(db)
+    _, grocer = make_owner(db, "grocer@example.com", "Grocer", category="shop=greengrocer")
+    csrf = sign_in(client, "bakery@example.com")
+    dashboard = client.get(f"/b/{s['bakery'].id}/loyalty/coalitions/{s['coalition'].id}")
+    assert 'id="propose-membership"' in dashboard.text
+    form = {
+        k: v
+        for k, v in (
+            (m.group(1), m.group(2))
+            for m in re.finditer(r'name="([\w.]+)" value="([^"]*)"', dashboard.text)
+        )
+        if k.startswith("o0.") or k == "csrf_token"
+    }
+    assert form["o0.mechanic"] == "coalition" and form["o0.rules_version"] == "1"
+    sent = client.post(
+        f"/b/{s['bakery'].id}/proposals/new",
+        data=form | {"to": "Grocer", "o0.earn_milli": "70", "o0.welcome_points": "15"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    shown = client.get(sent.headers["location"], headers={"Accept-Language": "ru"})
+    assert f'data-coalition="{s["coalition"].id}"' in shown.text
+    assert "Членство в коалиции" in shown.text
+    # The grocer's owner accepts on the proposal page: the grocer is a member.
+    client.cookies.clear()
+    csrf = sign_in(client, "grocer@example.com")
+    pid = sent.headers["location"].rsplit("/", 1)[1]
+    accepted = client.post(
+        f"/b/{grocer.id}/proposals/{pid}/accept",
+        data={"csrf_token": csrf, "version": "1", "option": "0"},
+        follow_redirects=False,
+    )
+    assert accepted.status_code == 303, accepted.text
+    db.expire_all()
+    member = service.find_member(db, s["coalition"].id, grocer.id)
+    assert member is not None
+    assert (member.status.value, member.earn_milli, member.welcome_points) == ("active", 70, 15)
