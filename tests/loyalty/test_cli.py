@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from crosspromo.accounts.models import Role
 from crosspromo.cli import app
-from crosspromo.loyalty import service
+from crosspromo.loyalty import clearing, service
 from crosspromo.settings import Settings, get_settings
 from tests.campaigns.conftest import key
 from tests.loyalty.conftest import T0, build
@@ -137,3 +137,6 @@ def test_clearing_days_are_local_days_of_the_coalitions_zone(
     accepted = {m["slug"]: m["accepted_minor"] for m in after["members"]}
     assert (accepted[cafe], accepted[florist]) == (0, 2_000)
     assert sum(m["net_minor"] for m in after["members"]) == 0
+    # The dashboard's weeks are the same local days: Monday 00:30 opens ISO week 44.
+    weeks = dict(clearing.weekly(db, s["coalition"], earned, datetime(2026, 11, 1, tzinfo=UTC)))
+    assert (weeks["2026-W43"]["spent"], weeks["2026-W44"]["spent"]) == (10, 20)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crosspromo import clock
 from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
 from crosspromo.loyalty.models import (
     POINTS,
     Account,
@@ -414,19 +415,40 @@ __all__ = ["POINTS", "Line", "Position", "Report", "Statement", "check", "positi
 
 
 def weekly(
-    session: Session, coalition: Coalition, since: datetime
+    session: Session, coalition: Coalition, since: datetime, until: datetime | None = None
 ) -> list[tuple[str, dict[str, int]]]:
-    """Points issued, spent and expired per ISO week since `since`, oldest first."""
-    day = func.date(Transaction.at)
+    """Points issued, spent and expired per ISO week since `since`, oldest first.
+
+    Weeks of local days in the coalition's zone (`clock.periods`), like its clearing days.
+    """
+    until = until or utcnow()
+    first, last = (clock.local_date(t, coalition.timezone) for t in (since, until))
+    if last < first:
+        return []
+    found = clock.periods(first, last, "week", coalition.timezone)
+    edges, owner = clock.edges_of(found)
+    base = (
+        select(
+            clock.bucket(Transaction.at, edges).label("b"),
+            Transaction.kind.label("kind"),
+            Transaction.points.label("points"),
+        )
+        .where(
+            Transaction.coalition_id == coalition.id,
+            Transaction.at >= clock.instant(edges[0]),
+            Transaction.at < clock.instant(edges[-1]),
+        )
+        .subquery()
+    )
     rows = session.execute(
-        select(day, Transaction.kind, func.sum(Transaction.points))
-        .where(Transaction.coalition_id == coalition.id, Transaction.at >= since)
-        .group_by(day, Transaction.kind)
+        select(base.c.b, base.c.kind, func.sum(base.c.points)).group_by(base.c.b, base.c.kind)
     ).all()
     weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for when, kind, points in rows:
-        text = str(when)[:10]
-        year, week, _ = datetime.strptime(text, "%Y-%m-%d").isocalendar()
+    for interval, kind, points in rows:
+        index = owner[int(interval)]
+        if index is None:
+            continue
+        year, week, _ = found[index].start.isocalendar()
         label = f"{year}-W{week:02d}"
         sign = {
             TxnKind.earn: ("issued", 1),
