@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from babel.dates import format_date, get_day_names
 from babel.numbers import format_currency, format_decimal, get_currency_precision
+from slugify import slugify
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -216,20 +217,23 @@ class Sheet:
     next_after: str | None
 
 
-def coupons_pdf(
+def file_name(title: str, layout: str) -> str:
+    """ "Free croissant" -> free-croissant-coupons.pdf (Cyrillic transliterated: ASCII only)."""
+    suffix = "coupons" if layout == "a4" else f"coupons-{layout}"
+    return f"{slugify(title, max_length=60) or 'offer'}-{suffix}.pdf"
+
+
+def check_print(
     session: Session,
     actor: Actor,
     offer_id: uuid.UUID,
     *,
-    layout: printing.Layout = "a4",
+    layout: str = "a4",
     locale: str = "en",
     limit: int | None = None,
-    after: str = "",
-    public_url: str | None = None,
-) -> Sheet:
-    """Coupons with QR codes for the offer's usable codes; managers of issuer or honourer."""
+) -> tuple[Offer, dict[str, str]]:
+    """The offer if the actor manages its issuer or honourer, and the texts its coupons carry."""
     locale = _locale(locale)
-    public_url = public_url or get_settings().public_url
     if layout not in printing.GEOMETRY:
         raise Invalid("Use the layout a4 or card.", field="layout")
     if limit is not None and not 1 <= limit <= MAX_COUPONS:
@@ -244,6 +248,23 @@ def coupons_pdf(
     roles = [_member_role(actor, issuer), _member_role(actor, honouring)]
     if not any(r is not None and r.at_least(Role.manager) for r in roles):
         raise Forbidden("Only the issuing or the honouring business prints this offer.")
+    until = offer.valid_until or campaign.ends_on
+    texts = {
+        "title": offer.title,
+        "benefit": benefit_text(offer, locale),
+        "conditions": conditions_text(offer, locale),
+        "honoured_by": place(honouring),
+        "issued_by": issuer.name,
+        "valid_until": _date(until, locale) if until else text(locale, N_("until further notice")),
+    }
+    return offer, texts
+
+
+def pick_codes(
+    session: Session, offer: Offer, *, limit: int | None, after: str
+) -> tuple[list[Code], str | None]:
+    """The next printable codes (at most `limit`, else all up to MAX_COUPONS) and the cursor
+    after them when more remain."""
     want = limit if limit is not None else MAX_COUPONS
     picked: list[Code] = []
     more = False
@@ -259,21 +280,35 @@ def coupons_pdf(
             "(the last code printed).",
             field="limit",
         )
-    until = offer.valid_until or campaign.ends_on
-    common = {
-        "title": offer.title,
-        "benefit": benefit_text(offer, locale),
-        "conditions": conditions_text(offer, locale),
-        "honoured_by": place(honouring),
-        "issued_by": issuer.name,
-        "valid_until": _date(until, locale) if until else text(locale, N_("until further notice")),
-    }
-    coupons = [
-        printing.Coupon(code=display_code(c, offer), url=code_url(c, public_url), **common)
+    return picked, picked[-1].code if more and picked else None
+
+
+def coupons(
+    offer: Offer, picked: list[Code], texts: dict[str, str], public_url: str
+) -> list[printing.Coupon]:
+    return [
+        printing.Coupon(code=display_code(c, offer), url=code_url(c, public_url), **texts)
         for c in picked
     ]
-    pdf = printing.coupon_sheet(coupons, layout=layout, locale=locale)
-    return Sheet(pdf, len(coupons), picked[-1].code if more and picked else None)
+
+
+def coupons_pdf(
+    session: Session,
+    actor: Actor,
+    offer_id: uuid.UUID,
+    *,
+    layout: printing.Layout = "a4",
+    locale: str = "en",
+    limit: int | None = None,
+    after: str = "",
+    public_url: str | None = None,
+) -> Sheet:
+    """Coupons with QR codes for the offer's usable codes; managers of issuer or honourer."""
+    offer, texts = check_print(session, actor, offer_id, layout=layout, locale=locale, limit=limit)
+    picked, next_after = pick_codes(session, offer, limit=limit, after=after)
+    batch = coupons(offer, picked, texts, public_url or get_settings().public_url)
+    pdf = printing.coupon_sheet(batch, layout=layout, locale=locale)
+    return Sheet(pdf, len(batch), next_after)
 
 
 @dataclass(frozen=True)
