@@ -37,7 +37,11 @@ from crosspromo.roles import Actor, Role
 from crosspromo.settings import get_settings
 from crosspromo.web.i18n import N_, translations
 
-MAX_COUPONS = 10_000  # ~9 ms each: about 90 s of work for one request at most
+MAX_COUPONS = 10_000  # per print job: ~5 s on two cores (bench/coupons_pdf.py)
+# Per request (GET coupons.pdf): a small print stays synchronous for the cashier, ~0.2 s of
+# work; more goes to a print job so no request holds an app server's worker for long.
+AT_ONCE = 200
+JOBS_HINT = "or print up to {most:,} at once in the background: POST {url}"
 PAGE = 1_000
 SENT_LABEL = "sent to customer "
 
@@ -231,15 +235,16 @@ def check_print(
     layout: str = "a4",
     locale: str = "en",
     limit: int | None = None,
+    most: int = MAX_COUPONS,
 ) -> tuple[Offer, dict[str, str]]:
     """The offer if the actor manages its issuer or honourer, and the texts its coupons carry."""
     locale = _locale(locale)
     if layout not in printing.GEOMETRY:
         raise Invalid("Use the layout a4 or card.", field="layout")
-    if limit is not None and not 1 <= limit <= MAX_COUPONS:
+    if limit is not None and not 1 <= limit <= most:
         raise Invalid(
-            f"Print 1 to {MAX_COUPONS:,} coupons per request; "
-            "page through the rest with `after` (the last code printed).",
+            f"Print 1 to {most:,} coupons per request; "
+            f"page through the rest with `after` (the last code printed){_hint(offer_id, most)}.",
             field="limit",
         )
     offer = service.get_offer(session, actor, offer_id, need=Role.manager)
@@ -260,12 +265,19 @@ def check_print(
     return offer, texts
 
 
+def _hint(offer_id: uuid.UUID, most: int) -> str:
+    if most >= MAX_COUPONS:
+        return ""
+    url = f"/api/v1/offers/{offer_id}/print-jobs"
+    return ", " + JOBS_HINT.format(most=MAX_COUPONS, url=url)
+
+
 def pick_codes(
-    session: Session, offer: Offer, *, limit: int | None, after: str
+    session: Session, offer: Offer, *, limit: int | None, after: str, most: int = MAX_COUPONS
 ) -> tuple[list[Code], str | None]:
-    """The next printable codes (at most `limit`, else all up to MAX_COUPONS) and the cursor
-    after them when more remain."""
-    want = limit if limit is not None else MAX_COUPONS
+    """The next printable codes (at most `limit`, else all up to `most`) and the cursor after
+    them when more remain."""
+    want = limit if limit is not None else most
     picked: list[Code] = []
     more = False
     for code in _printable(session, offer, codes.normalize(after)):
@@ -275,9 +287,9 @@ def pick_codes(
         picked.append(code)
     if more and limit is None:
         raise Invalid(
-            f"This offer has more than {MAX_COUPONS:,} codes to print; print at most "
-            f"{MAX_COUPONS:,} per request with `limit`, then the next ones with `after` "
-            "(the last code printed).",
+            f"This offer has more than {most:,} codes to print; print at most "
+            f"{most:,} per request with `limit`, then the next ones with `after` "
+            f"(the last code printed){_hint(offer.id, most)}.",
             field="limit",
         )
     return picked, picked[-1].code if more and picked else None
@@ -303,9 +315,11 @@ def coupons_pdf(
     after: str = "",
     public_url: str | None = None,
 ) -> Sheet:
-    """Coupons with QR codes for the offer's usable codes; managers of issuer or honourer."""
-    offer, texts = check_print(session, actor, offer_id, layout=layout, locale=locale, limit=limit)
-    picked, next_after = pick_codes(session, offer, limit=limit, after=after)
+    """Up to AT_ONCE coupons with QR codes, rendered now; managers of issuer or honourer."""
+    offer, texts = check_print(
+        session, actor, offer_id, layout=layout, locale=locale, limit=limit, most=AT_ONCE
+    )
+    picked, next_after = pick_codes(session, offer, limit=limit, after=after, most=AT_ONCE)
     batch = coupons(offer, picked, texts, public_url or get_settings().public_url)
     pdf = printing.coupon_sheet(batch, layout=layout, locale=locale)
     return Sheet(pdf, len(batch), next_after)

@@ -33,15 +33,16 @@ def coupons_pdf(
         int | None,
         Query(
             ge=1,
-            le=10**9,  # past MAX_COUPONS the service answers, naming `after`
-            description=f"at most {distribution.MAX_COUPONS:,} per request",
+            le=10**9,  # past AT_ONCE the service answers, naming `after` and print jobs
+            description=f"at most {distribution.AT_ONCE:,} per request; more: print-jobs",
         ),
     ] = None,
     after: Annotated[str, Query(description="the last code of the previous sheet")] = "",
 ) -> Response:
     """Cut-out coupons with QR codes (A4 sheets of 10, or business cards), for a brochure stand.
 
-    The header `X-Next-After` carries the cursor for the next sheet when codes remain.
+    At most 200 at once, rendered during the request; the header `X-Next-After` carries the
+    cursor for the next sheet when codes remain. Big prints: POST `print-jobs`.
     """
     sheet = distribution.coupons_pdf(
         db,
