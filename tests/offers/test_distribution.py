@@ -419,10 +419,12 @@ def test_cli_prints_coupons_and_exports_codes(
         printed = runner.invoke(
             cli,
             ["offers", "print", offer["id"], "--business", p["cafe"].slug, "--layout", "card"]
-            + ["--locale", "ru", "--limit", "5", "-o", str(pdf)],
+            + ["--locale", "ru", "--limit", "5", "--out", str(pdf)],
         )
         assert printed.exit_code == 0, printed.output
         assert "--after" in printed.output and _pdf_text(pdf.read_bytes())[0] == 5
+        # A print job run right here, with a progress bar (tests/offers/test_print_jobs.py)
+        assert "Printing coupons" in printed.output and "5/5" in printed.output
         exported = tmp_path / "codes.csv"
         done = runner.invoke(
             cli,

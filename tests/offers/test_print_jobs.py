@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -216,37 +215,3 @@ def test_the_campaign_page_prints_a_big_offer_in_the_background(
     got = client.get(f"{url}/coupons.pdf")
     assert got.status_code == 200 and _pdf_text(got.content)[0] == 2  # 11 coupons, A4 of 10
     assert client.get(f"/b/{p['outsider'].id}/offers/{offer['id']}/print/x").status_code == 404
-
-
-def test_cli_prints_with_a_progress_bar(
-    client: TestClient,
-    settings: Settings,
-    tmp_path: Path,
-    running: dict[str, Any],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from typer.testing import CliRunner
-
-    from crosspromo.cli import app as cli
-    from crosspromo.settings import get_settings
-
-    p = running
-    offer = make_offer(client, p, p["campaign_id"])
-    _codes(client, p, offer, 12)
-    monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.resolved_database_url())
-    get_settings.cache_clear()
-    try:
-        pdf = tmp_path / "coupons.pdf"
-        printed = CliRunner().invoke(
-            cli,
-            ["offers", "print", offer["id"], "--business", p["bakery"].slug]
-            + ["--limit", "11", "--out", str(pdf)],
-        )
-        assert printed.exit_code == 0, printed.output
-        assert "Printing coupons" in printed.output and "11/11" in printed.output
-        assert "11 coupons" in printed.output and "--after" in printed.output
-        assert _pdf_text(pdf.read_bytes())[0] == 2
-    finally:
-        get_settings.cache_clear()
-    jobs = client.get(f"/api/v1/offers/{offer['id']}/print-jobs/x", headers=p["bakery_manager"])
-    assert jobs.status_code == 404
