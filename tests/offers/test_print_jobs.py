@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -18,11 +17,11 @@ from sqlalchemy.orm import Session
 from crosspromo.db import make_engine, make_sessionmaker
 from crosspromo.offers import print_jobs, print_pool
 from crosspromo.offers.models import PrintJob, PrintStatus
-from crosspromo.offers.printing import Coupon, Layout, coupon_sheet
 from crosspromo.outbox import worker
 from crosspromo.settings import Settings
 from tests.conftest import sign_in
 from tests.offers.conftest import make_offer
+from tests.offers.print_renderers import short_chunks_fail
 from tests.offers.test_distribution import _codes, _pdf_text
 from tests.offers.test_printing import coupons
 
@@ -116,14 +115,6 @@ def test_print_jobs_are_the_parties_only(
     assert refused.status_code == 422
 
 
-def _short_chunks_fail(batch: Sequence[Coupon], layout: Layout, locale: str) -> bytes:
-    """A renderer that breaks on a chunk of fewer than 10 coupons (the last of 25), wherever
-    it runs: in this process or in the pool's."""
-    if len(batch) < 10:
-        raise RuntimeError("the printer ran out of toner")
-    return coupon_sheet(batch, layout=layout, locale=locale)
-
-
 def test_a_failed_chunk_fails_the_job_with_its_reason(
     client: TestClient, running: dict[str, Any], db: Session, settings: Settings
 ) -> None:
@@ -141,12 +132,14 @@ def test_a_failed_chunk_fails_the_job_with_its_reason(
             uuid.UUID(job["id"]),
             processes=1,
             size=10,
-            renderer=_short_chunks_fail,
+            renderer=short_chunks_fail,
             progress=lambda done, total: seen.append((done, total)),
         )
+        again = print_jobs.run(make_sessionmaker(engine), uuid.UUID(job["id"]), processes=1)
     finally:
         engine.dispose()
     assert status is PrintStatus.failed and seen == [(10, 25), (20, 25)]
+    assert again is None  # a finished job is not run twice (a repeated outbox message)
     failed = client.get(job["status_url"], headers=p["bakery_manager"]).json()
     assert failed["status"] == "failed" and failed["done"] == 20 and failed["total"] == 25
     assert "chunk 3 (coupons 21–25)" in failed["error"] and "out of toner" in failed["error"]
@@ -170,7 +163,7 @@ def test_the_pool_keeps_the_order_and_reports_progress() -> None:
 
 def test_a_failed_chunk_in_the_pool_names_it() -> None:
     with pytest.raises(print_pool.ChunkFailed, match=r"chunk 3 \(coupons 21–25\).*toner"):
-        print_pool.render(coupons(25), processes=2, size=10, renderer=_short_chunks_fail)
+        print_pool.render(coupons(25), processes=2, size=10, renderer=short_chunks_fail)
 
 
 def test_a_printed_page_scans_to_its_code() -> None:
@@ -179,8 +172,11 @@ def test_a_printed_page_scans_to_its_code() -> None:
     pdfium = pytest.importorskip("pypdfium2")
     batch = coupons(10)
     body = print_pool.render(batch, processes=1)
-    page = pdfium.PdfDocument(body)[0]
-    image = page.render(scale=200 / 72).to_pil().convert("L")
+    document = pdfium.PdfDocument(body)
+    try:
+        image = document[0].render(scale=200 / 72).to_pil().convert("L")
+    finally:
+        document.close()
     found = sorted(b.text for b in zxingcpp.read_barcodes(image))
     assert found == sorted(c.url for c in batch)
 

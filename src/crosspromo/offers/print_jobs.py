@@ -98,18 +98,6 @@ def pdf(job: PrintJob) -> bytes:
     return job.pdf
 
 
-def recent(session: Session, offer_id: uuid.UUID, *, limit: int = 5) -> list[PrintJob]:
-    """The offer's latest print jobs (callers have checked the offer)."""
-    return list(
-        session.scalars(
-            select(PrintJob)
-            .where(PrintJob.offer_id == offer_id)
-            .order_by(PrintJob.created_at.desc())
-            .limit(limit)
-        )
-    )
-
-
 def _note(factory: sessionmaker[Session], job_id: uuid.UUID, **values: Any) -> None:
     """Progress in its own short transaction, so pages see it while the job runs."""
     try:
