@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from crosspromo.db import make_engine, make_sessionmaker
+from crosspromo.db import make_engine, make_sessionmaker, utcnow
 from crosspromo.offers import print_jobs, print_pool
 from crosspromo.offers.models import PrintJob, PrintStatus
 from crosspromo.outbox import worker
@@ -42,7 +43,7 @@ def work(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_print_job_lifecycle_over_the_api(
-    client: TestClient, running: dict[str, Any], work: Any
+    client: TestClient, running: dict[str, Any], work: Any, db: Session
 ) -> None:
     p = running
     offer = make_offer(client, p, p["campaign_id"])
@@ -56,6 +57,10 @@ def test_print_job_lifecycle_over_the_api(
     early = client.get(f"{job['status_url']}/coupons.pdf", headers=p["bakery_manager"])
     assert early.status_code == 409 and early.json()["type"].endswith("/print-not-ready")
 
+    # A worker took it and died: once its lease is over, the next worker runs it again.
+    left = update(PrintJob).where(PrintJob.id == uuid.UUID(job["id"]))
+    db.execute(left.values(status=PrintStatus.running, started_at=utcnow() - timedelta(hours=1)))
+    db.commit()
     work()
     # The honouring partner sees the job too: it prints for its own stand.
     done = client.get(job["status_url"], headers=p["cafe_owner"]).json()
