@@ -152,6 +152,9 @@ def test_a_failed_chunk_fails_the_job_with_its_reason(
     assert file.status_code == 409
     stored = db.scalar(select(PrintJob).where(PrintJob.id == uuid.UUID(job["id"])))
     assert stored is not None and stored.pdf is None and stored.finished_at is not None
+    # A periodic job of the worker deletes finished jobs a week old, their PDFs with them.
+    assert print_jobs.purge(db, now=utcnow() + timedelta(days=6)) == 0
+    assert print_jobs.purge(db, now=utcnow() + timedelta(days=8)) == 1
 
 
 def test_the_pool_keeps_the_order_and_reports_progress() -> None:
