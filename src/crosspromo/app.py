@@ -146,7 +146,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
-    from crosspromo.offers import distribution_api, referral_pages, statement_api, statement_pages
+    from crosspromo.offers import (
+        distribution_api,
+        print_pages,
+        referral_pages,
+        statement_api,
+        statement_pages,
+    )
     from crosspromo.offers import till as offers_till
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
@@ -176,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partnerships_pages.router,
         campaigns_pages.router,
         offers_till.router,
+        print_pages.router,
         notifications_pages.router,
         pipeline_pages.router,
         referral_pages.router,
