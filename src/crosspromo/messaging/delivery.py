@@ -10,13 +10,15 @@ edge, where the stable Message-ID (and the gateway's Idempotency-Key) let receiv
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crosspromo.businesses import service as businesses
 from crosspromo.db import utcnow
-from crosspromo.messaging import caps, channels, contacts, render, service
+from crosspromo.messaging import caps, channels, contacts, quiet, render, service
 from crosspromo.messaging.models import (
     Broadcast,
     Channel,
@@ -27,7 +29,7 @@ from crosspromo.messaging.models import (
     Suppression,
 )
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, Refused
+from crosspromo.outbox.senders import Deferred, NotConfigured, Refused
 from crosspromo.settings import Settings
 
 
@@ -55,8 +57,31 @@ def _limits(session: Session, broadcast: Broadcast, contact: Contact, cap: int) 
     return limits
 
 
-def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
-    """The message to send now, or why not (consent withdrawn, suppressed, over a cap)."""
+def quiet_until(
+    session: Session, broadcast: Broadcast, contact: Contact, payload: dict[str, Any], now: datetime
+) -> datetime | None:
+    """When the recipient's quiet hours end, if `now` falls in them: the business's hours (else
+    the platform's, carried in the payload) in the contact's zone (else the business's)."""
+    own = service.preferences(session, broadcast.business_id)
+    if own.quiet_from is not None and own.quiet_until is not None:
+        start, end = own.quiet_from, own.quiet_until
+    else:
+        start, end = payload.get("quiet") or (0, 0)
+    if start == end:
+        return None
+    zone = contact.timezone
+    if not zone:
+        found = businesses.by_ids(session, {broadcast.business_id})
+        zone = found[0].timezone if found else "UTC"
+    return quiet.next_allowed(now, zone, int(start), int(end))
+
+
+def prepare(
+    session: Session, payload: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The message to send now, or why not (consent withdrawn, suppressed, over a cap); a
+    recipient's quiet hours defer it (Deferred) to their end."""
+    now = now or utcnow()
     delivery = session.scalar(
         select(Delivery)
         .where(
@@ -81,9 +106,12 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         session, business_id=broadcast.business_id, channel=channel, digest=digest
     ):
         return _skip(delivery, "suppressed")
+    wait = quiet_until(session, broadcast, contact, payload, now)
+    if wait is not None:
+        raise Deferred(wait)
     if not delivery.capped:
         limits = _limits(session, broadcast, contact, int(payload["weekly_cap"]))
-        if not caps.charge(session, limits, now=utcnow()):
+        if not caps.charge(session, limits, now=now):
             return _skip(delivery, "weekly cap")
         delivery.capped = True
     public_url = payload["public_url"]
