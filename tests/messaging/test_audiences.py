@@ -3,10 +3,12 @@ live, saved, used as a message's audience, and never past the business's own dat
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -168,3 +170,87 @@ def test_audiences_count_save_and_choose_recipients(
     assert client.delete(f"{api}/audiences/{audience['id']}", headers=h).status_code == 204
     assert client.get(f"{api}/audiences/{audience['id']}", headers=h).status_code == 404
     assert db.query(Contact).count() == 5
+
+
+def test_the_audience_builder_page_counts_as_you_type(
+    client: TestClient, db: Session, tmp_path: Path, cafe: Any
+) -> None:
+    from tests.conftest import sign_in
+
+    _sales(db, tmp_path, cafe)
+    consenting(db, cafe.id, 4)
+    csrf = sign_in(client, "cafe@example.com")
+    base = f"/b/{cafe.id}/audiences"
+    assert client.get(base).status_code == 200
+    htmx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    counted = client.post(
+        f"{base}/count",
+        data={"visited_within_days": "30", "spend_total_min_minor": "1 000,00"},
+        headers=htmx,
+    )
+    assert counted.status_code == 200 and "Matches 1 contacts now" in counted.text
+    typo = client.post(f"{base}/count", data={"lapsed_days": "soon"}, headers=htmx)
+    assert "lapsed_days" in typo.text
+    saved = client.post(
+        base,
+        data={"name": "Big spenders", "spend_total_min_minor": "1000", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    shown = client.get(base)
+    assert "Big spenders" in shown.text and "Audience saved." in shown.text
+    editor = client.get(f"/b/{cafe.id}/messages/new")
+    assert "Big spenders" in editor.text
+    nameless = client.post(base, data={"name": " ", "csrf_token": csrf})
+    assert nameless.status_code == 422
+    ru = client.get(base, headers={"Accept-Language": "ru"})
+    assert "Аудитории" in ru.text
+
+
+def test_audiences_from_the_command_line(
+    db: Session, tmp_path: Path, cafe: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from crosspromo.cli import app as cli
+    from crosspromo.settings import get_settings
+
+    _sales(db, tmp_path, cafe)
+    consenting(db, cafe.id, 3)
+    monkeypatch.setenv("CROSSPROMO_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("CROSSPROMO_SECRET_KEY", "test-secret")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        group = ["messages", "audiences"]
+        counted = runner.invoke(
+            cli, [*group, "count", "--business", cafe.slug, "--rules", '{"lapsed_days": 30}']
+        )
+        assert counted.exit_code == 0, counted.output
+        assert "(rules)" in counted.output and "│ 1 " in counted.output
+        made = runner.invoke(
+            cli,
+            [*group, "create", "--business", cafe.slug, "--name", "Recent"]
+            + ["--rules", '{"visited_within_days": 30}'],
+        )
+        assert made.exit_code == 0, made.output
+        audience_id = made.output.split()[1]
+        listed = runner.invoke(cli, [*group, "list", "--business", cafe.slug])
+        assert "Recent" in listed.output
+        wrong = runner.invoke(
+            cli, [*group, "count", "--business", cafe.slug, "--rules", '{"spend_days": -1}']
+        )
+        assert wrong.exit_code == 1 and "spend_days" in wrong.output
+        content = tmp_path / "m.json"
+        content.write_text(json.dumps(CONTENT[Channel.email]))
+        sent = runner.invoke(
+            cli,
+            ["messages", "send", "--business", cafe.slug, "--content", str(content)]
+            + ["--audience", audience_id],
+        )
+        assert sent.exit_code == 0, sent.output
+        assert "queued to 2 contacts" in sent.output  # guest0 and guest2 visited lately
+        gone = runner.invoke(cli, [*group, "delete", audience_id, "--business", cafe.slug])
+        assert gone.exit_code == 0 and "deleted" in gone.output
+    finally:
+        get_settings.cache_clear()
