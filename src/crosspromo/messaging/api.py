@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from crosspromo.auth import ManagerBusiness
 from crosspromo.errors import NotFound
-from crosspromo.messaging import audiences, contacts, exchange, flows, formats, service
+from crosspromo.messaging import (
+    audiences,
+    contacts,
+    exchange,
+    flows,
+    formats,
+    reminders,
+    service,
+)
 from crosspromo.messaging.audiences import Rules
 from crosspromo.messaging.models import Contact
 from crosspromo.messaging.schemas import (
@@ -28,6 +36,8 @@ from crosspromo.messaging.schemas import (
     PreferencesIn,
     Preview,
     Queued,
+    ReminderIn,
+    ReminderOut,
     SuccessBlockOut,
     SuppressionIn,
 )
@@ -208,6 +218,28 @@ def delete_audience(business: ManagerBusiness, audience_id: str, db: Db) -> None
 def _with_sizes(db: Db, found: Any) -> AudienceOut:
     sizes = audiences.sizes(db, business_id=found.business_id, rules=found.rules)
     return AudienceOut.model_validate(found).model_copy(update={"sizes": sizes})
+
+
+@router.post("/reminders", response_model=ReminderOut, status_code=201)
+def create_reminder(business: ManagerBusiness, body: ReminderIn, db: Db) -> Any:
+    """A message `days_before` a code handed to a known customer, or a lot of points this
+    business issued, expires: once per customer and code or lot, with a holdout."""
+    return reminders.create(
+        db,
+        business_id=business.id,
+        sender_name=business.name,
+        kind=body.kind,
+        channel=body.channel,
+        content={k: v.model_dump() for k, v in body.content.items()},
+        days_before=body.days_before,
+        holdout_bp=body.holdout_bp,
+    )
+
+
+@router.get("/reminders", response_model=list[ReminderOut])
+def list_reminders(business: ManagerBusiness, db: Db) -> Any:
+    """The business's reminders, newest first."""
+    return reminders.listed(db, business_id=business.id)
 
 
 @router.post("/exchange/mentions", response_model=MentionOut, status_code=201)

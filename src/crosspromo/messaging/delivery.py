@@ -10,9 +10,10 @@ edge, where the stable Message-ID (and the gateway's Idempotency-Key) let receiv
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,6 +58,17 @@ def _limits(session: Session, broadcast: Broadcast, contact: Contact, cap: int) 
     return limits
 
 
+def _occasion_values(values: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A reminder's own fields for the recipient: the expiry day in their language."""
+    shown: dict[str, Any] = {}
+    if "expires_on" in values:
+        day = date.fromisoformat(str(values["expires_on"]))
+        shown["expires_on"] = format_date(day, format="long", locale=locale)
+    if "points" in values:
+        shown["points"] = int(values["points"])
+    return shown
+
+
 def quiet_until(
     session: Session, broadcast: Broadcast, contact: Contact, payload: dict[str, Any], now: datetime
 ) -> datetime | None:
@@ -87,6 +99,7 @@ def prepare(
         .where(
             Delivery.broadcast_id == uuid.UUID(payload["broadcast_id"]),
             Delivery.contact_id == uuid.UUID(payload["contact_id"]),
+            Delivery.occasion == payload.get("occasion", ""),
         )
         .with_for_update()
     )
@@ -121,6 +134,7 @@ def prepare(
         "unsubscribe_url": unsubscribe_url(public_url, contact, channel),
         "preferences_url": preferences_url(public_url, contact),
         "link": render.tracker(public_url, delivery.token, broadcast.links),
+        **_occasion_values(payload.get("values") or {}, contact.locale),
     }
     parts = render.fill(render.pick(broadcast.content, contact.locale), values)
     message: dict[str, Any] = {
@@ -195,11 +209,12 @@ def stop(session: Session, broadcast: Broadcast, contact: Contact, reason: Reaso
 
 def register() -> None:
     """Teach the outbox worker to send messages (called by `crosspromo worker`)."""
-    from crosspromo.messaging.journeys import job
+    from crosspromo.messaging import journeys, reminders
     from crosspromo.outbox import worker
 
-    if job not in worker.JOBS:
-        worker.JOBS.append(job)
+    for job in (journeys.job, reminders.job):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
     worker.PREPARERS[service.KIND] = prepare
     worker.SENDERS[service.KIND] = send
     worker.SETTLED[service.KIND] = settled

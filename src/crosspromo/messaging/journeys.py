@@ -113,10 +113,15 @@ def comes_after(session: Session, business_id: uuid.UUID, partner_id: uuid.UUID)
     return relations.direction(here.category, partner.category) != "before"
 
 
+def draw(owner_id: uuid.UUID, contact_id: uuid.UUID, holdout_bp: int) -> bool:
+    """Whether the contact is held out of a trigger or reminder: a stable draw per pair, the
+    same answer on every run."""
+    digest = hashlib.sha256(f"{owner_id}:{contact_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 10_000 < holdout_bp
+
+
 def held_out(trigger: Trigger, contact_id: uuid.UUID) -> bool:
-    """A stable draw per trigger and contact: the same answer on every run."""
-    digest = hashlib.sha256(f"{trigger.id}:{contact_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 10_000 < trigger.holdout_bp
+    return draw(trigger.id, contact_id, trigger.holdout_bp)
 
 
 def _due_contacts(session: Session, trigger: Trigger, now: datetime) -> list[uuid.UUID]:

@@ -149,12 +149,15 @@ class Delivery(IdMixin, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("broadcast_id", "contact_id"),
+        UniqueConstraint("broadcast_id", "contact_id", "occasion"),
         Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
     )
 
     broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # What a reminder is about ("code:<id>", "lot:<id>"): one delivery per contact and
+    # occasion; "" for broadcasts and journeys (one per contact).
+    occasion: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[DeliveryStatus] = mapped_column(
         _enum(DeliveryStatus), default=DeliveryStatus.queued
     )
@@ -274,3 +277,25 @@ class Audience(IdMixin, Base):
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderKind(enum.StrEnum):
+    code = "code"  # an offer code handed to a known customer, before the offer ends
+    points = "points"  # a lot of loyalty points the business issued, before it expires
+
+
+class Reminder(IdMixin, Base):
+    """A journey step: `days_before` a code or a lot of points expires, its message goes to the
+    customer holding it, once per customer and code or lot, with a holdout."""
+
+    __tablename__ = "message_reminders"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind))
+    broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column()
+    holdout_bp: Mapped[int] = mapped_column(default=1000)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Input, Int
 from crosspromo.messaging.audiences import Rules
-from crosspromo.messaging.models import Channel, Reason
+from crosspromo.messaging.models import Channel, Reason, ReminderKind
 
 Line = Annotated[str, ONE_LINE]
 Text = Annotated[str, PLAIN_TEXT]
@@ -183,3 +183,26 @@ class AudienceOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     sizes: AudienceSizes | None = None
+
+
+class ReminderIn(Input):
+    """A reminder before a held code or lot of points expires; its message may use
+    {{ expires_on }} and (points) {{ points }} besides the usual fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ReminderKind
+    channel: Channel
+    content: dict[Literal["en", "ru"], Parts]
+    days_before: Annotated[Int, Field(ge=1, le=90)]
+    holdout_bp: Annotated[Int, Field(ge=0, le=5000)] = 1000
+
+
+class ReminderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: ReminderKind
+    days_before: int
+    holdout_bp: int
+    active: bool
+    broadcast_id: uuid.UUID = Field(description="its message: results at .../messages/{id}")
+    created_at: datetime

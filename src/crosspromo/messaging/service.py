@@ -44,6 +44,7 @@ def create(
     content: dict[str, Any],
     partner_business_id: uuid.UUID | None = None,
     audience_id: uuid.UUID | None = None,
+    extra_fields: frozenset[str] = frozenset(),
 ) -> Broadcast:
     """A draft whose templates are checked now, so the worker never meets a broken one."""
     if partner_business_id == business_id:
@@ -53,7 +54,7 @@ def create(
             audiences.get(session, business_id=business_id, audience_id=audience_id)
         except NotFound:
             raise Invalid("No such audience.", field="audience_id") from None
-    checked = render.check(channel, content)
+    checked = render.check(channel, content, extra_fields)
     broadcast = Broadcast(
         business_id=business_id,
         sender_name=sender_name,
@@ -174,8 +175,10 @@ def enqueue(
     *,
     payload: dict[str, Any],
     held_out: bool = False,
+    occasion: str = "",
 ) -> None:
-    """A delivery per contact (kept once) and, unless held out, its outbox message."""
+    """A delivery per contact (kept once per occasion) and, unless held out, its outbox
+    message."""
     if not contact_ids:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -188,13 +191,14 @@ def enqueue(
             "reason": "holdout" if held_out else "",
             "capped": False,
             "token": secrets.token_urlsafe(16),
+            "occasion": occasion,
         }
         for contact_id in contact_ids
     ]
     session.execute(
         dialect.insert(Delivery)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id", "occasion"])
     )
     if held_out:
         return
@@ -202,10 +206,11 @@ def enqueue(
         outbox.enqueue(
             session,
             kind=KIND,
-            key=f"message:{broadcast.id}:{contact_id}",
+            key=f"message:{broadcast.id}:{contact_id}" + (f":{occasion}" if occasion else ""),
             payload={
                 "broadcast_id": str(broadcast.id),
                 "contact_id": str(contact_id),
+                **({"occasion": occasion} if occasion else {}),
                 **payload,
             },
         )
