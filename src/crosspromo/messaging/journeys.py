@@ -33,7 +33,6 @@ from crosspromo.matching.models import LearnedPair
 from crosspromo.messaging import service
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
-    BroadcastStatus,
     Channel,
     Contact,
     Delivery,
@@ -73,7 +72,7 @@ def create(
             "its offer after a first purchase here would come too late.",
             field="partner_business_id",
         )
-    message = service.create(
+    message = service.create_live(
         session,
         business_id=business_id,
         sender_name=sender_name,
@@ -81,8 +80,6 @@ def create(
         content=content,
         partner_business_id=partner_business_id,
     )
-    # The journey's message is live from now on; it is not a broadcast to queue by hand.
-    message.status, message.queued_at = BroadcastStatus.queued, utcnow()
     trigger = Trigger(
         business_id=business_id,
         partner_business_id=partner_business_id,
@@ -163,12 +160,7 @@ def run(session: Session, *, now: datetime | None = None, settings: Settings | N
     """Queue every due journey message (the worker's periodic job); how many were queued."""
     now = now or utcnow()
     settings = settings or get_settings()
-    payload = {
-        "public_url": settings.public_url,
-        "mail_from": settings.mail_from,
-        "weekly_cap": settings.messages_weekly_cap,
-        "quiet": [settings.messages_quiet_from, settings.messages_quiet_until],
-    }
+    payload = service.job_payload(settings)
     triggers = list(session.scalars(select(Trigger).where(Trigger.active.is_(True))))
     queued = 0
     for trigger in triggers:

@@ -33,7 +33,6 @@ from crosspromo.messaging import journeys, render, service
 from crosspromo.messaging.contacts import CONSENT_FIELD, address_hash
 from crosspromo.messaging.models import (
     Broadcast,
-    BroadcastStatus,
     Channel,
     Contact,
     Delivery,
@@ -62,7 +61,7 @@ def create(
         raise Invalid(f"Between 1 and {MAX_DAYS_BEFORE} days.", field="days_before")
     if not 0 <= holdout_bp <= 5000:
         raise Invalid("Hold out 0 to 50% of customers.", field="holdout_bp")
-    message = service.create(
+    message = service.create_live(
         session,
         business_id=business_id,
         sender_name=sender_name,
@@ -70,8 +69,6 @@ def create(
         content=content,
         extra_fields=render.REMINDER_FIELDS,
     )
-    # Live from now on, like a journey's message: not a broadcast to queue by hand.
-    message.status, message.queued_at = BroadcastStatus.queued, utcnow()
     reminder = Reminder(
         business_id=business_id,
         kind=kind,
@@ -169,12 +166,7 @@ def run(session: Session, *, now: datetime | None = None, settings: Settings | N
     """Queue every reminder now due (the worker's periodic job); how many were queued."""
     now = now or utcnow()
     settings = settings or get_settings()
-    payload = {
-        "public_url": settings.public_url,
-        "mail_from": settings.mail_from,
-        "weekly_cap": settings.messages_weekly_cap,
-        "quiet": [settings.messages_quiet_from, settings.messages_quiet_until],
-    }
+    payload = service.job_payload(settings)
     reminders = list(session.scalars(select(Reminder).where(Reminder.active.is_(True))))
     zones = {
         b.id: b.timezone for b in businesses.by_ids(session, {r.business_id for r in reminders})

@@ -30,6 +30,7 @@ from crosspromo.messaging.models import (
     Preferences,
 )
 from crosspromo.outbox import service as outbox
+from crosspromo.settings import Settings
 
 KIND = "message"  # the outbox kind the worker sends through `delivery.py`
 BATCH = 1_000
@@ -67,6 +68,24 @@ def create(
     session.add(broadcast)
     session.flush()
     return broadcast
+
+
+def create_live(session: Session, **message: Any) -> Broadcast:
+    """A journey's or reminder's message: written like any (`create`), and live from now on,
+    sent one customer at a time by its job rather than queued by hand."""
+    made = create(session, **message)
+    made.status, made.queued_at = BroadcastStatus.queued, utcnow()
+    return made
+
+
+def job_payload(settings: Settings) -> dict[str, Any]:
+    """What each outbox message of a periodic job carries from the install's settings."""
+    return {
+        "public_url": settings.public_url,
+        "mail_from": settings.mail_from,
+        "weekly_cap": settings.messages_weekly_cap,
+        "quiet": [settings.messages_quiet_from, settings.messages_quiet_until],
+    }
 
 
 def get(session: Session, *, business_id: uuid.UUID, broadcast_id: uuid.UUID) -> Broadcast:
