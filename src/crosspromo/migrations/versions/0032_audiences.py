@@ -2,7 +2,7 @@
 business, reminders before a code or points expire (a delivery per contact and occasion)
 
 Revision ID: 0032
-Revises: 0027
+Revises: 0029
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 import crosspromo.db
 
 revision = "0032"
-down_revision = "0027"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
