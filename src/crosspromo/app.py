@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.messaging import api as messaging_api
+    from crosspromo.messaging import audience_pages as messaging_audience_pages
     from crosspromo.messaging import business_pages as messaging_business_pages
     from crosspromo.messaging import callbacks as messaging_callbacks
     from crosspromo.messaging import pages as messaging_pages
@@ -203,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messaging_callbacks.router,
         messaging_pages.router,
         messaging_business_pages.router,
+        messaging_audience_pages.router,
     )
     for router in routers:
         app.include_router(router)

@@ -489,3 +489,32 @@ def email_codes(
         skipped_no_code=counts["code"],
         held_out=counts["held_out"],
     )
+
+
+def held_codes(
+    session: Session, *, issuer_business_id: uuid.UUID, ending_from: date, ending_until: date
+) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    """(code, customer, last valid day) of codes handed to the issuer's known customers and
+    still usable, whose offer ends between the two days (for reminders before expiry)."""
+    rows = session.execute(
+        select(Code.id, Code.label, Offer.valid_until)
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(
+            Offer.issuer_business_id == issuer_business_id,
+            Offer.valid_until.is_not(None),
+            Offer.valid_until >= ending_from,
+            Offer.valid_until <= ending_until,
+            Code.label.startswith(SENT_LABEL, autoescape=True),
+            (Code.max_uses.is_(None)) | (Code.uses < Code.max_uses),
+        )
+        .order_by(Code.id)
+    ).all()
+    found = []
+    for code_id, label, until in rows:
+        if until is None:
+            continue
+        try:
+            found.append((code_id, uuid.UUID(label[len(SENT_LABEL) :]), until))
+        except ValueError:
+            continue  # a label written by hand that only looks like ours
+    return found

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crosspromo.db import unit_of_work
 from crosspromo.outbox import service
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, send_email
+from crosspromo.outbox.senders import Deferred, NotConfigured, send_email
 from crosspromo.settings import Settings
 
 log = logging.getLogger("crosspromo.worker")
@@ -78,6 +78,11 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                     with unit_of_work(factory) as session:
                         payload = prepare(session, payload)
                 SENDERS[kind](settings, str(message_id), payload)
+        except Deferred as exc:
+            with unit_of_work(factory) as session:
+                service.defer(session, service.load(session, [message_id])[0], exc.until)
+            done += 1
+            continue
         except NotConfigured as exc:
             status, error, failure = Status.skipped, None, exc
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
