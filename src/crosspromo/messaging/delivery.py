@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crosspromo.businesses import service as businesses
 from crosspromo.db import unit_of_work, utcnow
-from crosspromo.messaging import caps, channels, contacts, render, service
+from crosspromo.messaging import caps, channels, contacts, quiet, render, service
 from crosspromo.messaging.models import (
     Broadcast,
     Channel,
@@ -30,7 +33,7 @@ from crosspromo.messaging.models import (
 from crosspromo.outbox import service as outbox
 from crosspromo.outbox import worker
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, Refused
+from crosspromo.outbox.senders import Deferred, NotConfigured, Refused
 from crosspromo.settings import Settings
 
 # Messages a worker claims and prepares together: at the default e-mail rate (20/s) a batch
@@ -64,32 +67,77 @@ def _limits(broadcast: Broadcast, contact: Contact, cap: int, own: int | None) -
     return limits
 
 
+def _occasion_values(values: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A reminder's own fields for the recipient: the expiry day in their language."""
+    shown: dict[str, Any] = {}
+    if "expires_on" in values:
+        day = date.fromisoformat(str(values["expires_on"]))
+        shown["expires_on"] = format_date(day, format="long", locale=locale)
+    if "points" in values:
+        shown["points"] = int(values["points"])
+    return shown
+
+
+def quiet_until(
+    session: Session,
+    broadcast: Broadcast,
+    contact: Contact,
+    payload: dict[str, Any],
+    now: datetime,
+    business_zone: str | None = None,
+) -> datetime | None:
+    """When the recipient's quiet hours end, if `now` falls in them: the business's hours (else
+    the platform's, carried in the payload) in the contact's zone (else the business's)."""
+    own = service.preferences(session, broadcast.business_id)
+    if own.quiet_from is not None and own.quiet_until is not None:
+        start, end = own.quiet_from, own.quiet_until
+    else:
+        start, end = payload.get("quiet") or (0, 0)
+    if start == end:
+        return None
+    zone = contact.timezone or business_zone
+    if not zone:
+        found = businesses.by_ids(session, {broadcast.business_id})
+        zone = found[0].timezone if found else "UTC"
+    return quiet.next_allowed(now, zone, int(start), int(end))
+
+
 def _by_id(session: Session, model: Any, ids: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
     return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
 
 
-def prepare_batch(session: Session, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def prepare_batch(
+    session: Session, payloads: list[dict[str, Any]], *, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """For each claimed payload, the message to send now or why not (consent withdrawn,
-    suppressed, over a cap), with one read per table and one cap charge for the batch."""
+    suppressed, over a cap) or when (`defer`: the recipient's quiet hours), with one read per
+    table and one cap charge for the batch."""
+    now = now or utcnow()
     pairs = [(uuid.UUID(p["broadcast_id"]), uuid.UUID(p["contact_id"])) for p in payloads]
+    occasions = [str(p.get("occasion", "")) for p in payloads]
     wanted: dict[uuid.UUID, set[uuid.UUID]] = {}
     for broadcast_id, contact_id in pairs:
         wanted.setdefault(broadcast_id, set()).add(contact_id)
-    found: dict[tuple[uuid.UUID, uuid.UUID], Delivery] = {}
+    found: dict[tuple[uuid.UUID, uuid.UUID, str], Delivery] = {}
     for broadcast_id, contact_ids in wanted.items():
         rows = session.scalars(
             select(Delivery)
-            .where(Delivery.broadcast_id == broadcast_id, Delivery.contact_id.in_(contact_ids))
+            .where(
+                Delivery.broadcast_id == broadcast_id,
+                Delivery.contact_id.in_(contact_ids),
+                Delivery.occasion.in_(set(occasions)),
+            )
             .order_by(Delivery.id)
             .with_for_update()
         )
-        found.update({(row.broadcast_id, row.contact_id): row for row in rows})
+        found.update({(row.broadcast_id, row.contact_id, row.occasion): row for row in rows})
+    keyed = [(b, c, o) for (b, c), o in zip(pairs, occasions, strict=True)]
     broadcasts = _by_id(session, Broadcast, set(wanted))
     people = _by_id(session, Contact, {contact_id for _, contact_id in pairs})
     messages: list[dict[str, Any]] = [{} for _ in payloads]
     going: list[int] = []
     for i, pair in enumerate(pairs):
-        delivery = found.get(pair)
+        delivery = found.get(keyed[i])
         if delivery is None:
             messages[i] = {"skip": "the message was deleted"}
         elif delivery.status is not DeliveryStatus.queued:
@@ -109,9 +157,28 @@ def prepare_batch(session: Session, payloads: list[dict[str, Any]]) -> list[dict
     stopped = _suppressed(session, [(broadcasts[pairs[i][0]], people[pairs[i][1]]) for i in going])
     for i, stop in zip(going, stopped, strict=True):
         if stop:
-            messages[i] = _skip(found[pairs[i]], "suppressed")
+            messages[i] = _skip(found[keyed[i]], "suppressed")
     going = [i for i, stop in zip(going, stopped, strict=True) if not stop]
-    charge = [i for i in going if not found[pairs[i]].capped]
+    zones = {
+        b.id: b.timezone
+        for b in businesses.by_ids(session, {x.business_id for x in broadcasts.values()})
+    }
+    waiting = []
+    for i in going:
+        broadcast = broadcasts[pairs[i][0]]
+        wait = quiet_until(
+            session,
+            broadcast,
+            people[pairs[i][1]],
+            payloads[i],
+            now,
+            zones.get(broadcast.business_id),
+        )
+        if wait is not None:
+            messages[i] = {"defer": wait}
+            waiting.append(i)
+    going = [i for i in going if i not in set(waiting)]
+    charge = [i for i in going if not found[keyed[i]].capped]
     own = {
         b.id: service.preferences(session, b.business_id).weekly_cap for b in broadcasts.values()
     }
@@ -126,19 +193,19 @@ def prepare_batch(session: Session, payloads: list[dict[str, Any]]) -> list[dict
             )
             for i in charge
         ],
-        now=utcnow(),
+        now=now,
     )
     refused = set()
     for i, ok in zip(charge, fits, strict=True):
         if ok:
-            found[pairs[i]].capped = True
+            found[keyed[i]].capped = True
         else:
-            messages[i] = _skip(found[pairs[i]], "weekly cap")
+            messages[i] = _skip(found[keyed[i]], "weekly cap")
             refused.add(i)
     for i in going:
         if i not in refused:
             messages[i] = _message(
-                broadcasts[pairs[i][0]], people[pairs[i][1]], found[pairs[i]], payloads[i]
+                broadcasts[pairs[i][0]], people[pairs[i][1]], found[keyed[i]], payloads[i]
             )
     return messages
 
@@ -181,6 +248,7 @@ def _message(
         "unsubscribe_url": unsubscribe_url(public_url, contact, channel),
         "preferences_url": preferences_url(public_url, contact),
         "link": render.tracker(public_url, delivery.token, broadcast.links),
+        **_occasion_values(payload.get("values") or {}, contact.locale),
     }
     parts = render.fill(render.pick(broadcast.content, contact.locale), values)
     message: dict[str, Any] = {
@@ -203,9 +271,15 @@ def _message(
     return message
 
 
-def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
-    """The message to send now, or why not: `prepare_batch` of one."""
-    return prepare_batch(session, [payload])[0]
+def prepare(
+    session: Session, payload: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The message to send now, or why not: `prepare_batch` of one; a recipient's quiet hours
+    defer it (Deferred) to their end."""
+    message = prepare_batch(session, [payload], now=now)[0]
+    if "defer" in message:
+        raise Deferred(message["defer"])
+    return message
 
 
 def send(settings: Settings, message_id: str, message: dict[str, Any]) -> None:
@@ -221,10 +295,14 @@ def send_batch(factory: sessionmaker[Session], settings: Settings, ids: list[uui
     with unit_of_work(factory) as session:
         claimed = outbox.load(session, ids)
         prepared = prepare_batch(session, [dict(m.payload) for m in claimed])
+        order = {m.id: n for n, m in enumerate(claimed)}
         pairs = list(zip([m.id for m in claimed], prepared, strict=True))
         skipped = [message_id for message_id, message in pairs if "skip" in message]
         outbox.settle_done(session, skipped, status=Status.skipped)
-    going = [(message_id, message) for message_id, message in pairs if "skip" not in message]
+        for message in claimed:
+            if "defer" in prepared[order[message.id]]:
+                outbox.defer(session, message, prepared[order[message.id]]["defer"])
+    going = [(i, m) for i, m in pairs if "skip" not in m and "defer" not in m]
     chunks = [going[start : start + SETTLE_EVERY] for start in range(0, len(going), SETTLE_EVERY)]
     # One chunk is sent (waiting on the provider) while the one before is recorded (waiting on
     # the database); never more than one ahead, so a death leaves at most two unrecorded.
@@ -315,9 +393,10 @@ def stop(session: Session, broadcast: Broadcast, contact: Contact, reason: Reaso
 
 def register() -> None:
     """Teach the outbox worker to send messages in batches (called by `crosspromo worker`)."""
-    from crosspromo.messaging.journeys import job
+    from crosspromo.messaging import journeys, reminders
 
-    if job not in worker.JOBS:
-        worker.JOBS.append(job)
+    for job in (journeys.job, reminders.job):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
     worker.BATCHES[service.KIND] = (BATCH, send_batch)
     worker.SETTLED[service.KIND] = settled
