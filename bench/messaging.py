@@ -149,6 +149,9 @@ def pipeline(
         smtp_port=port,
         message_rate_email="1000000/second",
         messages_weekly_cap=5,
+        # No quiet hours: the bench sends now, whatever the hour in the business's zone.
+        messages_quiet_from=0,
+        messages_quiet_until=0,
         **(dkim if dkim_key else {}),
     )
     delivery.register()
