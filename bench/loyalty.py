@@ -465,6 +465,7 @@ def bench_balance(url: str, cards: int) -> list[tuple[str, float, float]]:
                         "number": number,
                         "locale": "en",
                         "consent_at": NOW,
+                        "activated_at": NOW,
                         "marketing_consent": False,
                         "link_hash": uuid.uuid4().hex + uuid.uuid4().hex,
                         "ops": 0,
