@@ -49,6 +49,14 @@ def _panel(
     )
 
 
+def _replayed(answer: dict[str, Any]) -> DomainError | None:
+    """A refusal remembered under the form's one-time token, as the error it was."""
+    if "type" not in answer:
+        return None
+    kind = str(answer["type"]).rsplit("/", 1)[-1]
+    return DomainError(str(answer.get("detail", "")), kind=kind, status=409)
+
+
 @router.get("/b/{business_id}/loyalty")
 def till(
     request: Request,
@@ -146,11 +154,10 @@ def act(
     except DomainError as exc:
         return _panel(request, web, db, business, status=exc.status, refusal=exc, form=form)
     except ValueError:
-        refusal = DomainError("Points take a whole number.", kind="validation", status=422)
-        return _panel(request, web, db, business, status=422, refusal=refusal, form=form)
-    if "type" in done:  # a remembered refusal, replayed
-        kind = str(done["type"]).rsplit("/", 1)[-1]
-        refusal = DomainError(str(done.get("detail", "")), kind=kind, status=409)
+        not_whole = DomainError("Points take a whole number.", kind="validation", status=422)
+        return _panel(request, web, db, business, status=422, refusal=not_whole, form=form)
+    refusal = _replayed(done)
+    if refusal is not None:
         return _panel(request, web, db, business, status=409, refusal=refusal, form=form)
     return _panel(request, web, db, business, done=done, replayed=replayed, form={"card": card})
 
@@ -214,9 +221,8 @@ def activation(
         return _panel(
             request, web, db, business, status=exc.status, refusal=exc, form=form, found=shown
         )
-    if "type" in activated:  # a remembered refusal, replayed
-        kind = str(activated["type"]).rsplit("/", 1)[-1]
-        refusal = DomainError(str(activated.get("detail", "")), kind=kind, status=409)
+    refusal = _replayed(activated)
+    if refusal is not None:
         return _panel(request, web, db, business, status=409, refusal=refusal, form=form)
     link = get_settings().public_url.rstrip("/") + activated["link"]
     return _panel(
@@ -254,9 +260,9 @@ def print_cards(
         instance=request.url.path,
         run=lambda: flows.print_cards(db, web.actor, cid, data),
     )
-    if "type" in printed:  # a remembered refusal, replayed
-        kind = str(printed["type"]).rsplit("/", 1)[-1]
-        raise DomainError(str(printed.get("detail", "")), kind=kind, status=409)
+    refusal = _replayed(printed)
+    if refusal is not None:
+        raise refusal
     return _pdf(flows.cards_pdf(db, printed), f"cards-{count}")
 
 
