@@ -123,6 +123,13 @@ def test_blank_cards_printed_then_activated_at_a_till(client: TestClient, db: Se
     assert pdf.headers["content-type"] == "application/pdf"  # the same cards, not 3 more
     assert sorted(scanned(pdf.content, 0)) == sorted(numbers)
     assert "Активируйте" in PdfReader(io.BytesIO(pdf.content)).pages[1].extract_text()
+    listed = client.post(
+        path,
+        params={"format": "csv"},
+        headers=s["bakery_key"] | {"Idempotency-Key": "p1"},
+        json=body,
+    )
+    assert listed.text.splitlines()[1:] == [f"{n},{n},yes" for n in numbers]  # for a card printer
     earn = {
         "business_id": str(s["cafe"].id),
         "card": numbers[0],
