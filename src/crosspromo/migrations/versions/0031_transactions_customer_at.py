@@ -2,13 +2,13 @@
 per customer from the index alone
 
 Revision ID: 0031
-Revises: 0027
+Revises: 0029
 """
 
 from alembic import op
 
 revision = "0031"
-down_revision = "0027"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
