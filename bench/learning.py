@@ -316,23 +316,10 @@ def ours(url: str, out: Any) -> None:
     out.put((elapsed, _peak_mb() - before, server, work_mem, found))
 
 
-DUCK = """
-WITH visits AS (
-  SELECT c.person, c.business, MIN(t.at) AS first_at, MAX(t.at) AS last_at
-  FROM customers c JOIN transactions t ON t.customer_id = c.id
-  GROUP BY c.person, c.business
-)
-SELECT a.business, b.business, COUNT(*),
-       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN abs(epoch(a.first_at) - epoch(b.first_at)) <= 14 * 86400 THEN 1 ELSE 0 END)
-FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
-GROUP BY a.business, b.business
-"""
-
-
 def duck(path: str, out: Any) -> None:
     import duckdb
+
+    from crosspromo.matching.learned import CLOSE_DAYS, REFERENCE
 
     before = _peak_mb()
     con = duckdb.connect()
@@ -343,7 +330,7 @@ def duck(path: str, out: Any) -> None:
     )
     loaded = _peak_mb()
     began = time.perf_counter()
-    rows = con.execute(DUCK).fetchall()
+    rows = con.execute(REFERENCE, {"days": CLOSE_DAYS}).fetchall()
     elapsed = time.perf_counter() - began
     found = (len(rows), sum(r[2] for r in rows), sum(r[3] + r[4] + r[5] for r in rows))
     out.put((elapsed, _peak_mb() - loaded, 0.0, f"loaded {loaded - before:.0f} MB", found))

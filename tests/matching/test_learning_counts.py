@@ -21,21 +21,6 @@ from crosspromo.matching import learned
 from crosspromo.sales.models import Transaction
 from tests.matching import cities
 
-DUCK = """
-WITH visits AS (
-  SELECT c.person, c.business, MIN(t.at) AS first_at, MAX(t.at) AS last_at
-  FROM customers c JOIN transactions t ON t.customer_id = c.id
-  GROUP BY c.person, c.business
-)
-SELECT a.business, b.business, COUNT(*),
-       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN abs(epoch(a.first_at) - epoch(b.first_at)) <= $days * 86400
-           THEN 1 ELSE 0 END)
-FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
-GROUP BY a.business, b.business
-"""
-
 
 def _awkward(db: Session) -> None:
     """People the city does not have, at its first three businesses."""
@@ -101,7 +86,7 @@ def _duckdb(db: Session) -> set[tuple[str, str, int, int, int, int]]:
         "INSERT INTO transactions VALUES (?, ?)",
         [(c.hex, at.astimezone(UTC).replace(tzinfo=None)) for c, at in receipts if c],
     )
-    rows = truth.execute(DUCK, {"days": learned.CLOSE_DAYS}).fetchall()
+    rows = truth.execute(learned.REFERENCE, {"days": learned.CLOSE_DAYS}).fetchall()
     return {(a, b, int(n), int(f), int(s), int(c)) for a, b, n, f, s, c in rows}
 
 

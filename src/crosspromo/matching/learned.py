@@ -104,6 +104,23 @@ SELECT a.business, b.business, COUNT(*) AS shared,
 {where}
 GROUP BY a.business, b.business
 """
+# What pair_counts counts, written plainly (DuckDB's dialect; `$days` is CLOSE_DAYS): the
+# reference the tests and bench/learning.py compare it with, from tables customers(id,
+# business, person) and transactions(customer_id, at).
+REFERENCE = """
+WITH visits AS (
+  SELECT c.person, c.business, MIN(t.at) AS first_at, MAX(t.at) AS last_at
+  FROM customers c JOIN transactions t ON t.customer_id = c.id
+  GROUP BY c.person, c.business
+)
+SELECT a.business, b.business, COUNT(*),
+       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN abs(epoch(a.first_at) - epoch(b.first_at)) <= $days * 86400
+           THEN 1 ELSE 0 END)
+FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
+GROUP BY a.business, b.business
+"""
 _AUDIENCE = """
 SELECT c.business_id, COUNT(DISTINCT COALESCE(c.email_hash, c.phone_hash)) FROM customers c
 WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL
