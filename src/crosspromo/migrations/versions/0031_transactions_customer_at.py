@@ -2,13 +2,13 @@
 per customer from the index alone
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0032
 """
 
 from alembic import op
 
 revision = "0031"
-down_revision = "0029"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
