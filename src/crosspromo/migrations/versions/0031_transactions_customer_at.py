@@ -8,7 +8,7 @@ Revises: 0032
 from alembic import op
 
 revision = "0031"
-down_revision = "0032"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
