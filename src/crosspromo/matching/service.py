@@ -6,18 +6,18 @@ Candidates are scored together with numpy; reasons are written only for the ones
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
+from crosspromo.db import utcnow
 from crosspromo.errors import NotFound
 from crosspromo.matching import (
     aggregates,
@@ -71,6 +71,7 @@ from crosspromo.matching.explain import (
     Phrase,
     Reason,
 )
+from crosspromo.matching.models import FrameVersion
 from crosspromo.overlap.service import rounded
 from crosspromo.settings import get_settings
 
@@ -292,36 +293,54 @@ class _Frame:
         return mask
 
 
-_CACHE: dict[str, tuple[tuple[Any, ...], float, _Frame]] = {}
-RECHECK = 2.0  # seconds between fingerprint checks: a burst of requests shares one frame
+_CACHE: dict[str, tuple[tuple[Any, ...], _Frame]] = {}
+_STAMPED = "crosspromo.matching.stamped"  # session.info: the transaction that stamped already
+
+
+def frame_changed(session: Session, subject: Any) -> None:
+    """Follower of `events.BUSINESSES_CHANGED`: every process's frame is now out of date.
+
+    Once per transaction: an import of many businesses updates the row once. On PostgreSQL
+    the row stays locked until the writer commits, so concurrent writers of businesses take
+    turns at that one update; readers never wait.
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None and session.info.get(_STAMPED) is transaction:
+        return
+    session.execute(
+        update(FrameVersion)
+        .where(FrameVersion.id == 1)
+        .values(stamp=uuid.uuid4(), changed_at=utcnow())
+    )
+    session.info[_STAMPED] = transaction
 
 
 def _version(session: Session) -> tuple[Any, ...]:
-    """Cheap fingerprint of what the candidate arrays are built from."""
-    businesses = session.execute(select(func.count(), func.max(Business.updated_at))).one()
-    customers = session.scalar(select(func.count()).select_from(Customer))
-    return (*businesses, customers)
+    """What the candidate arrays were built from: two index look-ups, cheap on every request.
+
+    The stamp changes with every write that tells (`frame_changed`); the newest
+    `updated_at` also notices a business written without telling.
+    """
+    newest = select(func.max(Business.updated_at)).scalar_subquery()
+    found = session.execute(select(FrameVersion.stamp, newest).where(FrameVersion.id == 1)).first()
+    return tuple(found) if found is not None else (None, None)
 
 
 def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
-    """Candidate arrays, rebuilt only when businesses or customers changed."""
+    """Candidate arrays, rebuilt only when businesses or their customers changed."""
     key = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    hit = _CACHE.get(key)
-    if not refresh and hit is not None and now - hit[1] < RECHECK:
-        return hit[2]
+    # Read before the rows: a change committed in between only costs one more rebuild.
     version = _version(session)
-    if refresh or hit is None or hit[0] != version:
-        redis_url = get_settings().redis_url
-        if redis_url and not refresh:
-            frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
-        else:
-            frame = _frame(session)
-        hit = (version, now, frame)
+    hit = _CACHE.get(key)
+    if not refresh and hit is not None and hit[0] == version:
+        return hit[1]
+    redis_url = get_settings().redis_url
+    if redis_url and not refresh:
+        frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
     else:
-        hit = (version, now, hit[2])
-    _CACHE[key] = hit
-    return hit[2]
+        frame = _frame(session)
+    _CACHE[key] = (version, frame)
+    return frame
 
 
 def _frame(session: Session) -> _Frame:
