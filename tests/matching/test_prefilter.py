@@ -6,6 +6,7 @@ import random
 import uuid
 from collections import Counter
 
+import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
@@ -88,3 +89,22 @@ def test_the_latitude_band_holds_everyone_within_the_radius(db: Session) -> None
         for radius in (1.0, 15.0, 150.0):
             near = frame.near(me, radius)
             assert not ((km <= radius) & ~near).any()
+
+
+def test_the_category_index_finds_the_same_rows_as_a_pass_over_everyone(db: Session) -> None:
+    """Rows grouped by category and latitude (`_Frame.of_categories`) miss no one in reach."""
+    city = _city(db, 5)
+    rng = random.Random(5)
+    for business in rng.sample(city, 12):
+        for radius in (2.0, 15.0, 500.0):
+            given = matching._inputs(db, business, radius)
+            f = given.frame
+            everyone = matching._reach(given, np.arange(len(f.ids)))
+            related = given.strength[f.cat_idx[everyone]] > 0
+            own = np.isin(everyone, [f.index[p] for p in given.history.own if p in f.index])
+            assert matching._likely(given).tolist() == everyone[related | own].tolist()
+            km = matching.distance_km(f.lat[given.me], f.lon[given.me], f.lat, f.lon)
+            rival = given.competes_cat[f.cat_idx] & (np.abs(f.tier - f.tier[given.me]) < 2)
+            close = (km <= radius) & f.open & ~rival
+            close[given.me] = False
+            assert set(np.flatnonzero(close).tolist()) <= set(everyone.tolist())

@@ -235,7 +235,7 @@ class _Frame:
     audience: np.ndarray
     discovery: np.ndarray
     customers: np.ndarray
-    by_lat: Any = None  # row positions in latitude order, sorted on first use
+    by_lat: Any = None  # rows by category, then latitude (`of_categories`), on first use
     objects: Any = None  # ids and categories as numpy arrays, made on first use
 
     def take(self, rows: np.ndarray, keep: Sequence[uuid.UUID]) -> _Frame:
@@ -266,31 +266,72 @@ class _Frame:
             customers=self.customers[rows],
         )
 
-    def near(self, me: int, radius_km: float) -> np.ndarray:
-        """Mask of rows within `radius_km` of row `me` or a little more (haversine decides).
-
-        A latitude band found by binary search in the rows sorted once by latitude, then the
-        longitude span of the circle: a few thousand comparisons instead of 10^5 distances.
-        """
-        if self.by_lat is None:
-            order = np.argsort(self.lat, kind="stable")  # NaN (no place) sorts last
-            self.by_lat = (order, self.lat[order])
-        order, lats = self.by_lat
+    def box(self, me: int, radius_km: float) -> _Box:
+        """The latitude band and longitude span that hold the circle around row `me`."""
         angle = radius_km / EARTH_KM * (1 + 1e-9)
         lat0, lon0 = float(self.lat[me]), float(self.lon[me])
         dlat = math.degrees(angle) + 1e-9
-        band = order[
-            np.searchsorted(lats, lat0 - dlat, "left") : np.searchsorted(lats, lat0 + dlat, "right")
-        ]
-        mask = np.zeros(len(self.ids), dtype=bool)
         phi = math.radians(abs(lat0))
+        dlon = None  # the circle reaches a pole: every longitude
         if angle < math.pi / 2 - phi - 1e-6:
             # The circle's widest longitude span at our latitude (spherical trigonometry).
             dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(phi)))) + 1e-9
-            gap = np.abs((self.lon[band] - lon0 + 180.0) % 360.0 - 180.0)
-            band = band[gap <= dlon]
-        mask[band] = True
+        return _Box(lat0 - dlat, lat0 + dlat, lon0, dlon)
+
+    def inside(self, rows: np.ndarray, box: _Box) -> np.ndarray:
+        """Mask of `rows` inside the box (a little more than the circle: haversine decides)."""
+        lat = self.lat[rows]
+        mask = (lat >= box.south) & (lat <= box.north)  # no place (NaN): never inside
+        if box.dlon is not None:
+            mask &= np.abs((self.lon[rows] - box.lon0 + 180.0) % 360.0 - 180.0) <= box.dlon
         return mask
+
+    def near(self, me: int, radius_km: float) -> np.ndarray:
+        """Mask of rows within `radius_km` of row `me` or a little more (haversine decides)."""
+        return self.inside(np.arange(len(self.ids)), self.box(me, radius_km))
+
+    def of_categories(self, codes: np.ndarray, box: _Box | None) -> np.ndarray:
+        """Rows of these category codes in the box's latitude band or online (all: no box).
+
+        Rows are grouped by category and sorted by latitude within each, once per frame, so
+        a band is two binary searches per category: the rows of unrelated categories and far
+        away are never touched.
+        """
+        if self.by_lat is None:
+            order = np.lexsort((self.lat, self.cat_idx))  # NaN (no place) last in each
+            cats = self.cat_idx[order]
+            online = order[self.online[order]]
+            bounds = np.arange(len(self.codes) + 1)
+            self.by_lat = (
+                order,
+                self.lat[order],
+                np.searchsorted(cats, bounds),
+                online,
+                np.searchsorted(self.cat_idx[online], bounds),
+            )
+        order, lats, starts, online, online_starts = self.by_lat
+        parts = []
+        for c in codes.tolist():
+            lo, hi = int(starts[c]), int(starts[c + 1])
+            if box is None:
+                parts.append(order[lo:hi])
+                continue
+            band = lats[lo:hi]
+            a = lo + int(np.searchsorted(band, box.south, "left"))
+            b = lo + int(np.searchsorted(band, box.north, "right"))
+            parts.append(order[a:b])
+            parts.append(online[online_starts[c] : online_starts[c + 1]])
+        if not parts:
+            return np.empty(0, dtype=np.intp)
+        return np.unique(np.concatenate(parts))
+
+
+@dataclass(frozen=True)
+class _Box:
+    south: float
+    north: float
+    lon0: float
+    dlon: float | None  # half the longitude span; None: every longitude
 
 
 _CACHE: dict[str, tuple[tuple[Any, ...], _Frame]] = {}
@@ -771,20 +812,33 @@ def suggest(
     given = _inputs(session, business, radius_km)
     if limit <= 0:
         return []
-    likely, rest = _candidates(given)
-    scored = _score(session, business, radius_km, inputs=given, rows=_with(likely, given.me))
+    every = min(given.weights.values(), default=0.0) < 0  # no bound holds: score them all
+    rows = _reach(given, np.arange(len(given.frame.ids))) if every else _likely(given)
+    scored = _score(session, business, radius_km, inputs=given, rows=_with(rows, given.me))
     top = _top(scored, limit)
-    if rest.size and (len(top) < limit or scored.score[top[-1]] <= _bound(given, rest)):
-        # Someone without a relation might still make the list: score them too.
-        everyone = _with(np.sort(np.concatenate([likely, rest])), given.me)
-        scored = _score(session, business, radius_km, inputs=given, rows=everyone)
-        top = _top(scored, limit)
+    if not every and _may_miss(given, scored, top, limit, np.flatnonzero(given.strength <= 0)):
+        # Someone without a relation might still make the list: find them, and if the exact
+        # bound of their categories still allows it, score everyone in reach.
+        rest = np.setdiff1d(_reach(given, np.arange(len(given.frame.ids))), rows, True)
+        if rest.size and _may_miss(given, scored, top, limit, given.frame.cat_idx[rest]):
+            everyone = _with(np.sort(np.concatenate([rows, rest])), given.me)
+            scored = _score(session, business, radius_km, inputs=given, rows=everyone)
+            top = _top(scored, limit)
     ids = [scored.frame.ids[i] for i in top]
     loaded = {b.id: b for b in session.scalars(select(Business).where(Business.id.in_(ids)))}
     return [
         _explain(scored, i, rank, business, loaded[scored.frame.ids[i]])
         for rank, i in enumerate(top, start=1)
     ]
+
+
+def _may_miss(
+    given: _Inputs, scored: _Scored, top: list[int], limit: int, categories: np.ndarray
+) -> bool:
+    """Whether a candidate of these (unrelated) categories could still enter the list."""
+    if not categories.size:
+        return False
+    return len(top) < limit or bool(scored.score[top[-1]] <= _bound(given, categories))
 
 
 def _top(scored: _Scored, limit: int) -> list[int]:
@@ -803,41 +857,55 @@ def _with(rows: np.ndarray, me: int) -> np.ndarray:
     return np.insert(rows, np.searchsorted(rows, me), me)
 
 
-def _candidates(given: _Inputs) -> tuple[np.ndarray, np.ndarray]:
-    """Rows that can pass the hard filters: those with a relation, a pair or a record first.
-
-    Most businesses are out of reach (outside the radius, closed, rivals); of the rest, the
-    categories with no relation to ours rarely make the top ten (see `_bound`). Both sets are
-    ascending frame positions, without the business itself.
-    """
+def _box(given: _Inputs) -> _Box | None:
+    """Where offline partners must be, or None when distance filters no one."""
     f, me = given.frame, given.me
     located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
-    if located and not f.online[me]:
-        reach = f.near(me, given.radius) | f.online
-        reach &= f.open
-    else:
-        reach = f.open.copy()
-    reach[me] = False
-    reach &= ~(given.competes_cat[f.cat_idx] & (np.abs(f.tier - f.tier[me]) < 2))
-    if min(given.weights.values(), default=0.0) < 0:  # no bound holds: score them all
-        return np.flatnonzero(reach), np.empty(0, dtype=np.intp)
-    likely = given.strength[f.cat_idx] > 0
-    likely[[f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]] = True
-    return np.flatnonzero(reach & likely), np.flatnonzero(reach & ~likely)
+    return f.box(me, given.radius) if located and not f.online[me] else None
 
 
-def _bound(given: _Inputs, rest: np.ndarray) -> float:
-    """The highest score any of `rest` could reach (no relation, no pair, no record of its own).
+def _reach(given: _Inputs, rows: np.ndarray) -> np.ndarray:
+    """Those of `rows` (ascending) that can pass the hard filters, without the business itself.
+
+    Open, not a rival within one tier, and within the radius (or online); the exact distance
+    is decided when scoring.
+    """
+    f, me = given.frame, given.me
+    keep = f.open[rows] & (rows != me)
+    keep &= ~(given.competes_cat[f.cat_idx[rows]] & (np.abs(f.tier[rows] - f.tier[me]) < 2))
+    box = _box(given)
+    if box is not None:
+        keep &= f.inside(rows, box) | f.online[rows]
+    return rows[keep]
+
+
+def _likely(given: _Inputs) -> np.ndarray:
+    """Rows in reach whose category has a relation to ours, or with a pair or record of their own.
+
+    Most businesses are out of reach (outside the radius, closed, rivals); of the rest, the
+    categories with no relation to ours rarely make the top ten (see `_bound`). Ascending
+    frame positions, without the business itself.
+    """
+    f = given.frame
+    rows = f.of_categories(np.flatnonzero(given.strength > 0), _box(given))
+    own = [f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]
+    if own:
+        rows = np.union1d(rows, np.array(own, dtype=np.intp))
+    return _reach(given, rows)
+
+
+def _bound(given: _Inputs, categories: np.ndarray) -> float:
+    """The highest score a candidate of these categories could reach without a relation, a pair
+    or a record of its own.
 
     Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5;
     cycle and record come from their categories; the other criteria are at most 1.
     """
-    cats = np.unique(given.frame.cat_idx[rest])
     most = {k: 1.0 for k in CRITERIA}
     most["complementarity"] = 0.0
     most["overlap"] = 0.5
-    most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[cats]].max())
-    most["record"] = float(given.record_cat[cats].max())
+    most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[categories]].max())
+    most["record"] = float(given.record_cat[categories].max())
     w = given.weights
     return sum(w[k] * most[k] for k in CRITERIA) / (sum(w.values()) or 1.0)
 
