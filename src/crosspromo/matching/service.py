@@ -222,8 +222,8 @@ def distance_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
 class _Frame:
     """Candidate columns as arrays, one row per business."""
 
-    ids: list[uuid.UUID]
-    category: list[str]
+    ids: Sequence[uuid.UUID]  # a list; an object array in a frame made by `take`
+    category: Sequence[str]  # likewise
     codes: list[str]  # distinct categories; cat_idx points into it
     cat_idx: np.ndarray
     index: dict[uuid.UUID, int]
@@ -251,8 +251,8 @@ class _Frame:
             self.objects = (np.array(self.ids, dtype=object), np.array(self.category, dtype=object))
         ids, category = self.objects
         return _Frame(
-            ids=ids[rows].tolist(),
-            category=category[rows].tolist(),
+            ids=ids[rows],  # no list: only the few shown are ever looked at
+            category=category[rows],
             codes=self.codes,
             cat_idx=self.cat_idx[rows],
             index=index,
@@ -320,10 +320,12 @@ class _Frame:
             a = lo + int(np.searchsorted(band, box.south, "left"))
             b = lo + int(np.searchsorted(band, box.north, "right"))
             parts.append(order[a:b])
-            parts.append(online[online_starts[c] : online_starts[c + 1]])
+            away = online[online_starts[c] : online_starts[c + 1]]  # online, outside the band
+            lat = self.lat[away]
+            parts.append(away[~((lat >= box.south) & (lat <= box.north))])
         if not parts:
             return np.empty(0, dtype=np.intp)
-        return np.unique(np.concatenate(parts))
+        return np.sort(np.concatenate(parts))  # the parts never overlap
 
 
 @dataclass(frozen=True)
@@ -799,10 +801,10 @@ def _shown(shared: int, k: int = 10) -> int | None:
 
 
 def _find(scored: _Scored, business_id: uuid.UUID) -> int:
-    try:
-        return scored.frame.ids.index(business_id)
-    except ValueError:
-        raise NotFound("No such business.") from None
+    found = scored.frame.index.get(business_id)  # the whole frame: every business is indexed
+    if found is None:
+        raise NotFound("No such business.")
+    return found
 
 
 def suggest(
