@@ -843,13 +843,13 @@ def suggest(
     if limit <= 0:
         return []
     every = min(given.weights.values(), default=0.0) < 0  # no bound holds: score them all
-    rows = _reach(given, np.arange(len(given.frame.ids))) if every else _likely(given)
+    rows = _reachable(given, np.arange(len(given.frame.ids))) if every else _likely(given)
     scored = _score(session, business, radius_km, inputs=given, rows=_with(rows, given.me))
     top = _top(scored, limit)
     if not every and _may_miss(given, scored, top, limit, np.flatnonzero(given.strength <= 0)):
         # Someone without a relation might still make the list: find them, and if the exact
         # bound of their categories still allows it, score everyone in reach.
-        rest = np.setdiff1d(_reach(given, np.arange(len(given.frame.ids))), rows, True)
+        rest = np.setdiff1d(_reachable(given, np.arange(len(given.frame.ids))), rows, True)
         if rest.size and _may_miss(given, scored, top, limit, given.frame.cat_idx[rest]):
             everyone = _with(np.sort(np.concatenate([rows, rest])), given.me)
             scored = _score(session, business, radius_km, inputs=given, rows=everyone)
@@ -894,7 +894,7 @@ def _box(given: _Inputs) -> _Box | None:
     return f.box(me, given.radius) if located and not f.online[me] else None
 
 
-def _reach(given: _Inputs, rows: np.ndarray) -> np.ndarray:
+def _reachable(given: _Inputs, rows: np.ndarray) -> np.ndarray:
     """Those of `rows` (ascending) that can pass the hard filters, without the business itself.
 
     Open, not a rival within one tier, and within the radius (or online); the exact distance
@@ -921,19 +921,22 @@ def _likely(given: _Inputs) -> np.ndarray:
     own = [f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]
     if own:
         rows = np.union1d(rows, np.array(own, dtype=np.intp))
-    return _reach(given, rows)
+    return _reachable(given, rows)
 
 
 def _bound(given: _Inputs, categories: np.ndarray) -> float:
     """The highest score a candidate of these categories could reach without a relation, a pair
     or a record of its own.
 
-    Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5;
-    cycle and record come from their categories; the other criteria are at most 1.
+    Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5 (any
+    value when the city's reach model estimates it: `_score`); cycle and record come from
+    their categories; the other criteria are at most 1.
     """
+    f, me = given.frame, given.me
+    located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
     most = {k: 1.0 for k in CRITERIA}
     most["complementarity"] = 0.0
-    most["overlap"] = 0.5
+    most["overlap"] = 1.0 if located and given.reach is not None else 0.5
     most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[categories]].max())
     most["record"] = float(given.record_cat[categories].max())
     w = given.weights
