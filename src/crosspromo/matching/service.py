@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
@@ -366,9 +366,15 @@ def _version(session: Session) -> tuple[Any, ...]:
     The stamp changes with every write that tells (`frame_changed`); the newest
     `updated_at` also notices a business written without telling.
     """
-    newest = select(func.max(Business.updated_at)).scalar_subquery()
-    found = session.execute(select(FrameVersion.stamp, newest).where(FrameVersion.id == 1)).first()
+    found = session.execute(_VERSION).first()
     return tuple(found) if found is not None else (None, None)
+
+
+# Built once: every request runs them, and building a statement costs more than running these.
+_SHOWN = select(Business).where(Business.id.in_(bindparam("ids", expanding=True)))
+_VERSION = select(
+    FrameVersion.stamp, select(func.max(Business.updated_at)).scalar_subquery()
+).where(FrameVersion.id == 1)
 
 
 def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
@@ -855,7 +861,7 @@ def suggest(
             scored = _score(session, business, radius_km, inputs=given, rows=everyone)
             top = _top(scored, limit)
     ids = [scored.frame.ids[i] for i in top]
-    loaded = {b.id: b for b in session.scalars(select(Business).where(Business.id.in_(ids)))}
+    loaded = {b.id: b for b in session.scalars(_SHOWN, {"ids": ids})}
     return [
         _explain(scored, i, rank, business, loaded[scored.frame.ids[i]])
         for rank, i in enumerate(top, start=1)
