@@ -931,12 +931,11 @@ def _likely(given: _Inputs) -> np.ndarray:
 
 
 def _bound(given: _Inputs, categories: np.ndarray) -> float:
-    """The highest score a candidate of these categories could reach without a relation, a pair
-    or a record of its own.
+    """The highest score a candidate of these categories could reach on its category alone.
 
-    Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5 (any
-    value when the city's reach model estimates it: `_score`); cycle and record come from
-    their categories; the other criteria are at most 1.
+    No relation, no pair and no record of its own: complementarity 0 and, sharing no customers
+    we know of, overlap at most 0.5 (any value when the city's reach model estimates it:
+    `_score`); cycle and record come from their categories; the other criteria are at most 1.
     """
     f, me = given.frame, given.me
     located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
