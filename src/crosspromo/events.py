@@ -24,7 +24,11 @@ BUSINESSES_CHANGED = "businesses.changed"
 
 # kind -> "module:function" of each follower, called in this order.
 FOLLOWERS: dict[str, tuple[str, ...]] = {
-    PROPOSAL_CHANGED: ("crosspromo.pipeline.sync:proposal_changed",),
+    PROPOSAL_CHANGED: (
+        "crosspromo.pipeline.sync:proposal_changed",
+        # Checks coalition options; an agreed one makes the partner a coalition member.
+        "crosspromo.loyalty.membership:proposal_changed",
+    ),
     BUSINESSES_CHANGED: ("crosspromo.matching.service:frame_changed",),
 }
 
