@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +102,29 @@ def test_one_stamp_per_transaction(db: Session, tmp_path: Path) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(statements) == 1
+
+
+def test_requests_arriving_during_a_rebuild_share_it(
+    db: Session, other: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests after a change: one reads every business, the other waits and shares."""
+    _import(db, tmp_path, "businesses", CITY)
+    matching.cached_frame(db)
+    _import(db, tmp_path, "businesses", CITY.replace("Cafe C,amenity=cafe,2", "C,amenity=cafe,3"))
+    built, started = [], threading.Event()
+    original = matching._frame
+
+    def slow_frame(session: Session) -> Any:
+        built.append(session)
+        started.set()
+        time.sleep(0.5)  # long enough for the second request to arrive meanwhile
+        return original(session)
+
+    monkeypatch.setattr(matching, "_frame", slow_frame)
+    frames: list[Any] = []
+    first = threading.Thread(target=lambda: frames.append(matching.cached_frame(db)))
+    first.start()
+    assert started.wait(10)
+    frames.append(matching.cached_frame(other))  # arrives while the first one builds
+    first.join()
+    assert len(built) == 1 and frames[0] is frames[1]

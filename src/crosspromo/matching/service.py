@@ -6,6 +6,7 @@ Candidates are scored together with numpy; reasons are written only for the ones
 from __future__ import annotations
 
 import math
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -385,13 +386,22 @@ def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
     hit = _CACHE.get(key)
     if not refresh and hit is not None and hit[0] == version:
         return hit[1]
-    redis_url = get_settings().redis_url
-    if redis_url and not refresh:
-        frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
-    else:
-        frame = _frame(session)
-    _CACHE[key] = (version, frame)
-    return frame
+    # One rebuild at a time: the requests that arrive meanwhile wait for it and share it,
+    # instead of each reading every business again.
+    with _BUILDING:
+        hit = _CACHE.get(key)
+        if not refresh and hit is not None and hit[0] == version:
+            return hit[1]
+        redis_url = get_settings().redis_url
+        if redis_url and not refresh:
+            frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
+        else:
+            frame = _frame(session)
+        _CACHE[key] = (version, frame)
+        return frame
+
+
+_BUILDING = threading.Lock()
 
 
 def _frame(session: Session) -> _Frame:
