@@ -1,7 +1,7 @@
 """one row stamped whenever businesses or their customers change (suggestions' cached frame)
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0032
 """
 
 import uuid
@@ -12,7 +12,7 @@ from alembic import op
 import crosspromo.db
 
 revision = "0031"
-down_revision = "0029"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
