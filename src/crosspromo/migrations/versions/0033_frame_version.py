@@ -1,6 +1,6 @@
 """one row stamped whenever businesses or their customers change (suggestions' cached frame)
 
-Revision ID: 0031
+Revision ID: 0033
 Revises: 0032
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import crosspromo.db
 
-revision = "0031"
+revision = "0033"
 down_revision = "0032"
 branch_labels = None
 depends_on = None
