@@ -148,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.offers import api as offers_api
     from crosspromo.offers import distribution_api, referral_pages, statement_api, statement_pages
     from crosspromo.offers import till as offers_till
+    from crosspromo.offers import webhook_pages as offers_webhooks
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messaging_callbacks.router,
         messaging_pages.router,
         messaging_business_pages.router,
+        offers_webhooks.router,
     )
     for router in routers:
         app.include_router(router)
