@@ -51,9 +51,16 @@ OUTPUT = ROOT / "src" / "crosspromo" / "businesses" / "categories.json"
 # lack. Keyed by code; recorded in the output's "local_terms" field for traceability.
 LOCAL_TERMS: dict[str, dict[str, list[str]]] = {
     # iD ru: name "Оконщик", field option "Производство окон"; no terms at all.
-    "craft=window_construction": {
-        "ru": ["окна", "окно", "пластиковые окна", "установка окон"],
-    },
+    # The rest: words Russian owners type for their business that iD's ru terms lack.
+    "craft=window_construction": {"ru": ["окна", "окно", "пластиковые окна", "установка окон"]},
+    "amenity=cafe": {"ru": ["кофейня", "кофе", "кофе с собой", "кафе-кондитерская"]},
+    "craft=plasterer": {"ru": ["натяжные потолки", "потолки", "потолок", "отделка стен"]},
+    "shop=car": {"ru": ["автосалон", "автосалоны", "продажа автомобилей"]},
+    "amenity=veterinary": {"ru": ["ветклиника", "ветеринарная клиника", "ветврач"]},
+    "amenity=restaurant": {"ru": ["пиццерия", "суши", "суши-бар", "грузинская кухня"]},
+    "amenity=fast_food": {"ru": ["бургерная", "шаурма", "пиццерия навынос"]},
+    "craft=cleaning": {"ru": ["клининг", "уборка квартир", "клининговая компания"]},
+    "leisure=fitness_centre": {"ru": ["йога", "студия йоги", "пилатес"]},
 }
 
 

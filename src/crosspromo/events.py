@@ -21,7 +21,11 @@ PROPOSAL_CHANGED = "proposal.changed"  # proposed, countered or accepted; the pr
 
 # kind -> "module:function" of each follower, called in this order.
 FOLLOWERS: dict[str, tuple[str, ...]] = {
-    PROPOSAL_CHANGED: ("crosspromo.pipeline.sync:proposal_changed",),
+    PROPOSAL_CHANGED: (
+        "crosspromo.pipeline.sync:proposal_changed",
+        # Checks coalition options; an agreed one makes the partner a coalition member.
+        "crosspromo.loyalty.membership:proposal_changed",
+    ),
 }
 
 

@@ -111,6 +111,12 @@ def test_get_unknown_returns_none() -> None:
         ("window construction", "en", "craft=window_construction"),
         ("craft=window_construction", "en", "craft=window_construction"),
         ("shop=bakery", "ru", "shop=bakery"),
+        # Words Russian owners type that iD's terms lack (LOCAL_TERMS).
+        ("кофейня", "ru", "amenity=cafe"),
+        ("натяжные потолки", "ru", "craft=plasterer"),
+        ("автосалон", "ru", "shop=car"),
+        ("ветклиника", "ru", "amenity=veterinary"),
+        ("клининг", "ru", "craft=cleaning"),
     ],
 )
 def test_search_puts_expected_first(query: str, locale: str, expected: str) -> None:

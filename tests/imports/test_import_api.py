@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from crosspromo.accounts import service as accounts
 from crosspromo.accounts.models import Role
+from crosspromo.app import create_app
+from crosspromo.settings import Settings
 from tests.conftest import make_owner, sign_in
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
@@ -136,3 +138,28 @@ def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Se
     assert ">2<" in page.text.replace(" ", "")
     customers = client.get(f"/b/{bakery.id}/customers")
     assert "anna@example.com" in customers.text and "+79161234567" in customers.text
+
+
+def test_another_app_server_answers_the_mapping_step(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    """Behind a load balancer the mapping may reach another server: the upload waits in var/."""
+    _, bakery = make_owner(db, "a@example.com", "Bakery")
+    csrf = sign_in(client, "a@example.com")
+    response = client.post(
+        f"/b/{bakery.id}/imports",
+        data={"csrf_token": csrf, "kind": "customers"},
+        files={"file": ("customers.csv", CUSTOMERS.encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 200, response.text
+    waiting = list((settings.var_dir / "uploads-waiting" / str(bakery.id)).iterdir())
+    assert len(waiting) == 1
+    other = create_app(settings)
+    try:
+        with TestClient(other, raise_server_exceptions=False) as second:
+            second.cookies.update(client.cookies)
+            page = finish_job(second, confirm_mapping(second, response.text))
+            assert "Imported." in page.text
+    finally:
+        other.state.engine.dispose()

@@ -81,7 +81,7 @@ def upload_file(
             # taken again when the owner confirms it.
             place.release()
             try:
-                token, _size = upload.keep(file, business.id)
+                token, _size = upload.keep(file, business.id, request.app.state.settings.var_dir)
             except DomainError as exc:
                 error = exc.detail
             else:
@@ -209,7 +209,7 @@ def _mapping_page(
     chosen: dict[str, str] | None = None,
     error: str | None = None,
 ) -> Response:
-    path = upload.kept(business.id, token)
+    path = upload.kept(business.id, token, request.app.state.settings.var_dir)
     try:
         headers, rows = _preview(path)
     except FileProblem as exc:
@@ -249,7 +249,7 @@ def map_columns(
     if kind not in template.KINDS:
         raise NotFound("No such import kind.")
     token = str(form.get("token", ""))
-    path = upload.kept(business.id, token)
+    path = upload.kept(business.id, token, request.app.state.settings.var_dir)
     state: dict[str, Any] = {
         "kind": kind,
         "token": token,

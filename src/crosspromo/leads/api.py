@@ -29,6 +29,7 @@ from crosspromo.leads.schemas import (
     StatusIn,
 )
 from crosspromo.paging import Page
+from crosspromo.settings import get_settings
 from crosspromo.web.deps import ApiActor, Db, parse_uuid
 from crosspromo.web.query import Cursor
 
@@ -37,7 +38,7 @@ StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(s.value for s
 
 
 def form_out(request: Request, form: LeadForm) -> dict[str, Any]:
-    base = str(request.base_url).rstrip("/")
+    base = get_settings().public_url.rstrip("/")
     return {
         **{
             k: getattr(form, k)
@@ -182,7 +183,7 @@ def hand_off(
     child, token = service.hand_off(db, actor, lead.id, body, user_id=actor.user_id)
     out = service.lead_out(db, child)
     if token:
-        out["consent_link"] = str(request.base_url).rstrip("/") + f"/l/consent/{token}"
+        out["consent_link"] = get_settings().public_url.rstrip("/") + f"/l/consent/{token}"
     return out
 
 

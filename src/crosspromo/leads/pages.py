@@ -21,6 +21,7 @@ from crosspromo.leads.auth import CashierLeadPage
 from crosspromo.leads.models import LeadForm, Specialist
 from crosspromo.leads.schemas import AcceptIn, DisputeIn, RequestIn, StatusIn
 from crosspromo.roles import Role
+from crosspromo.settings import get_settings
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.flash import redirect
 from crosspromo.web.forms import PostedForm, minor_units
@@ -194,7 +195,7 @@ def pipeline(
     found, _ = service.list_leads(db, web.actor, business.id, limit=100)
     role = businesses.role_in(web.actor, business)
     manager = role is not None and role.at_least(Role.manager)
-    base = str(request.base_url).rstrip("/")
+    base = get_settings().public_url.rstrip("/")
     forms = service.forms_of(db, web.actor, business.id) if manager else []
     return page(
         request,

@@ -206,6 +206,11 @@ def _table(session: Session) -> _Loaded:
     return loaded
 
 
+def forget() -> None:
+    """Drop the loaded figures: the next read sees what was just written."""
+    _CACHE.clear()
+
+
 def version(session: Session) -> Any:
     """When the figures were last learned (changes with every learning run)."""
     return _table(session).version

@@ -85,6 +85,10 @@ FAR_TIER = N_("A far price tier: works only if one side's product is a free bonu
 CLOSE = N_("%(km)s km away.")
 ONLINE = N_("Online: distance does not matter.")
 OVERLAP = N_("About %(n)s shared customers.")
+OVERLAP_EXPECTED = N_(
+    "Businesses this close and this near in price usually share many customers here "
+    "(learned from %(pairs)s business pairs of the city, no customer list shown)."
+)
 BALANCE = N_(
     "Audiences differ in size: the larger side gives one mention "
     "for every %(n)s from the smaller side."

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crosspromo.db import utcnow
-from crosspromo.matching import feedback, learned, service
+from crosspromo.matching import aggregates, feedback, learned, reach, service
 from crosspromo.matching.models import LearningState
 from crosspromo.sales.models import Transaction
 from crosspromo.settings import get_settings
@@ -47,12 +47,20 @@ def learn_all(
     """Learn relations (all, or around `only`), then refit what results teach."""
     say = progress or (lambda _step: None)
     pairs = learned.learn(session, only=only, progress=say)
-    say("refitting from results")
-    taught = feedback.learn(session, defaults=service.weights(), criteria=service.pair_criteria())
+    say("fitting how sharing falls with distance and price")
+    model = reach.fit(session)
     state = session.get(LearningState, 1)
     if state is not None:
-        state.feedback = taught
+        # Stored first: the refit below scores pairs with it.
+        state.feedback = {**(state.feedback or {}), "reach": model}
         session.flush()
+        aggregates.forget()
+    say("refitting from results")
+    taught = feedback.learn(session, defaults=service.weights(), criteria=service.pair_criteria())
+    if state is not None:
+        state.feedback = {**taught, "reach": model}
+        session.flush()
+        aggregates.forget()
     return pairs
 
 

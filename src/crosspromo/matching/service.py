@@ -24,6 +24,7 @@ from crosspromo.matching import (
     feedback,
     learned,
     posterior,
+    reach,
     relations,
     shared_frames,
 )
@@ -54,6 +55,7 @@ from crosspromo.matching.explain import (
     ORDER_OVERRULED,
     ORDER_WORDS,
     OVERLAP,
+    OVERLAP_EXPECTED,
     PLACE_UNKNOWN,
     RECORD_PAIR,
     RECORD_WORKED,
@@ -402,6 +404,7 @@ class _Scored:
     beliefs: list[posterior.Belief]
     proven: np.ndarray
     history: feedback.Record
+    reach_pairs: int = 0  # business pairs behind the estimated overlap (0: not estimated)
 
 
 @dataclass
@@ -418,6 +421,8 @@ class _Inputs:
     history: feedback.Record
     record_cat: np.ndarray
     weights: dict[str, float]
+    reach: dict[str, Any] | None  # how sharing falls with distance and price (matching.reach)
+    lift_cat: np.ndarray  # the usable category lift by category code (1 without figures)
     radius: float
 
 
@@ -446,6 +451,13 @@ def _inputs(session: Session, business: Business, radius_km: float | None) -> _I
             [_category_record(history, mine, code) for code in frame.codes], dtype=float
         ),
         weights=current_weights(session),
+        reach=(taught or {}).get("reach"),
+        lift_cat=np.array(
+            [
+                max(b.figures.lift, 0.05) if b.figures and b.figures.lift > 0 else 1.0
+                for b in beliefs
+            ]
+        ),
         radius=radius_km if radius_km is not None else get_settings().match_radius_km,
     )
 
@@ -514,6 +526,19 @@ def _score(
         # Our own place is unknown: distance can neither rank nor filter; the owner is told.
         km = np.full(n, np.nan)
         distance = np.where(online_pair, 1.0, 0.5)
+    if located and given.reach is not None:
+        # Without both opt-ins the pair's own figures stay hidden: what the city's pairs say
+        # about distance and price gaps estimates the overlap instead (matching.reach).
+        guess = reach.expected(
+            given.reach,
+            km=km,
+            gap=tier_gap,
+            mine=float(frame.customers[me]),
+            theirs=frame.customers,
+            lift=given.lift_cat[frame.cat_idx],
+        )
+        estimate = np.where(smaller > 0, np.minimum(1.0, 4 * guess / np.maximum(smaller, 1)), 0.5)
+        overlap = np.where(both_allow, overlap, estimate)
     audience = frame.audience
     balance = np.where(
         (audience > 0) & (audience[me] > 0),
@@ -569,6 +594,7 @@ def _score(
         beliefs,
         proven,
         history,
+        int(given.reach["pairs"]) if located and given.reach is not None else 0,
     )
 
 
@@ -656,6 +682,8 @@ def _explain(
     overlap = _shown(int(scored.shared[i])) if show_overlap else None
     if overlap:
         reasons.append(Reason(OVERLAP, {"n": overlap}))
+    elif scored.reach_pairs and not show_overlap and crit["overlap"] >= 0.5:
+        reasons.append(Reason(OVERLAP_EXPECTED, {"pairs": scored.reach_pairs}))
     mine_aud, theirs = _audience(business), _audience(partner)
     if mine_aud and theirs and max(mine_aud, theirs) / min(mine_aud, theirs) >= 2:
         warnings.append(

@@ -19,6 +19,7 @@ Mechanic = Literal[
     "coalition_points",
     "co_branding",
     "event",
+    "coalition",  # membership of a coalition loyalty programme (`Option.coalition`)
 ]
 PaymentModel = Literal[
     "barter",
@@ -73,6 +74,19 @@ class Indicator(Input):
     by: Literal["proposer", "partner"]
 
 
+class CoalitionTerms(Input):
+    """Membership of a coalition loyalty programme: the side that is not a member joins it
+    under the named version of its rules, earning customers points at its own rate."""
+
+    model_config = ConfigDict(extra="forbid")
+    coalition_id: uuid.UUID
+    rules_version: Annotated[Version, Field(description="the rules in force the joiner accepts")]
+    earn_milli: Annotated[
+        Int, Field(ge=0, le=1_000_000, description="the joiner's points per 1000 currency units")
+    ] = 50
+    welcome_points: Annotated[Int, Field(ge=0, le=1_000_000)] = 0
+
+
 class Option(Input):
     """One concrete way to work together; a proposal carries 1 to 5 of them."""
 
@@ -95,9 +109,12 @@ class Option(Input):
         str, Field(max_length=2000, description="how leads pass"), PLAIN_TEXT
     ] = ""
     data_sharing: Literal["none", "aggregates", "consented_contacts"] = "none"
+    coalition: CoalitionTerms | None = None
 
     @model_validator(mode="after")
     def _dates_and_money(self) -> Option:
+        if (self.mechanic == "coalition") != (self.coalition is not None):
+            raise wrong("coalition", "a coalition membership names the coalition and its rules")
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise wrong("ends_on", "is before the start date")
         if (

@@ -104,6 +104,10 @@ KINDS = {
     "not-reversible": "Expiry and debt recoveries are not reversed; they follow the ledger.",
     "order-already-recorded": "Points for this receipt were already earned or spent.",
     "loyalty-retry": "The card changed meanwhile; retry.",
+    "coalition-rules-changed": (
+        "The coalition's rules changed since the membership terms were sent; send terms naming "
+        "the version in force."
+    ),
     # Lead exchange (crosspromo/leads).
     "no-contact": "The request gives no way to reach the customer: a phone or an e-mail.",
     "phone-invalid": "The phone is not a phone number.",
