@@ -1253,3 +1253,22 @@ def set_reserve(
     member.reserve_minor = reserve_minor
     session.flush()
     return member
+
+
+def expiring_lots(
+    session: Session, *, issuer_business_id: uuid.UUID, after: datetime, until: datetime
+) -> list[tuple[uuid.UUID, int, datetime, str | None, str | None]]:
+    """(lot, points left, expiry, card phone, card e-mail) of points this business issued that
+    expire in (after, until] and are not spent (for reminders before expiry)."""
+    rows = session.execute(
+        select(Lot.id, Lot.remaining, Lot.expires_at, Card.phone, Card.email)
+        .join(Card, Card.id == Lot.card_id)
+        .where(
+            Lot.issuer_business_id == issuer_business_id,
+            Lot.remaining > 0,
+            Lot.expires_at > after,
+            Lot.expires_at <= until,
+        )
+        .order_by(Lot.expires_at, Lot.id)
+    ).all()
+    return [(r[0], int(r[1]), r[2], r[3], r[4]) for r in rows]

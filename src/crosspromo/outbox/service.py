@@ -123,6 +123,13 @@ def settle(
         message.next_attempt_at = now + backoff(message.attempts)
 
 
+def defer(session: Session, message: OutboxMessage, until: datetime) -> None:
+    """Try the message again at `until`; the attempt just claimed is not counted."""
+    message.leased_until = None
+    message.next_attempt_at = until
+    message.attempts = max(message.attempts - 1, 0)
+
+
 def purge_sent(session: Session, *, keep: timedelta, now: datetime | None = None) -> int:
     """Delete sent and skipped messages settled longer than `keep` ago; how many went."""
     cutoff = (now or utcnow()) - keep

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crosspromo.db import unit_of_work
 from crosspromo.outbox import service
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, send_email
+from crosspromo.outbox.senders import Deferred, NotConfigured, send_email
 from crosspromo.settings import Settings
 
 log = logging.getLogger("crosspromo.worker")
@@ -44,6 +44,10 @@ PREPARERS: dict[str, Prepare] = {}
 # address suppressed) in the same transaction as the settle; it gets the exception, if any.
 Settled = Callable[[Session, dict[str, Any], Status, BaseException | None], None]
 SETTLED: dict[str, Settled] = {}
+# Work the worker does itself rather than send (a coupon print): it gets the session factory,
+# writes its own progress and outcome, and returns once done; what it raises is retried.
+Task = Callable[[sessionmaker[Session], Settings, str, dict[str, Any]], None]
+TASKS: dict[str, Task] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
@@ -73,11 +77,20 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         failure: BaseException | None = None
         code: int | None = None
         try:
-            prepare = PREPARERS.get(kind)
-            if prepare is not None:
-                with unit_of_work(factory) as session:
-                    payload = prepare(session, payload)
-            code = SENDERS[kind](settings, str(message_id), payload)
+            task = TASKS.get(kind)
+            if task is not None:
+                task(factory, settings, str(message_id), payload)
+            else:
+                prepare = PREPARERS.get(kind)
+                if prepare is not None:
+                    with unit_of_work(factory) as session:
+                        payload = prepare(session, payload)
+                code = SENDERS[kind](settings, str(message_id), payload)
+        except Deferred as exc:
+            with unit_of_work(factory) as session:
+                service.defer(session, service.load(session, [message_id])[0], exc.until)
+            done += 1
+            continue
         except NotConfigured as exc:
             status, error, failure = Status.skipped, None, exc
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))

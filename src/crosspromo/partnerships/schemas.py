@@ -63,6 +63,12 @@ class Exchange(Input):
     what: Title
     per_month: Annotated[Int, Field(ge=0, le=10_000)]
     by: Literal["proposer", "partner"]
+    # Sent through the platform's messages, and so counted from them in the reciprocity view:
+    # a mention of the other side in this side's newsletter, or a mailing dedicated to it.
+    sent_as: Literal["mention", "mailing"] | None = Field(
+        default=None,
+        description="counted from messages: a mention in a newsletter, or a dedicated mailing",
+    )
 
 
 class Indicator(Input):

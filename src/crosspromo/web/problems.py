@@ -66,6 +66,7 @@ KINDS = {
     "stage-transition": "Campaign stages follow preparation, agreed, running, results, closed.",
     "stage-changed": "Someone moved the campaign meanwhile; reload and try again.",
     "wrong-stage": "The campaign is not at the stage this action needs.",
+    "print-not-ready": "The coupons are still printing; ask for the job's status until it is done.",
     "unknown-code": "No such code at this business (the same answer for any other business's).",
     "mistyped-code": "The code's check character fails: a character was mistyped.",
     "absurd-amount": "The order amount is not believable.",

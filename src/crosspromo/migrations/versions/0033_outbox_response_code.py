@@ -1,14 +1,14 @@
 """the HTTP status a webhook's receiver last answered, for the delivery log
 
-Revision ID: 0030
-Revises: 0029
+Revision ID: 0033
+Revises: 0032
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
-down_revision = "0029"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
