@@ -33,7 +33,8 @@ def mask(text: str) -> str:
     return PHONE.sub(r"***\1", EMAIL.sub(r"\1***@\2", text))
 
 
-Sender = Callable[[Settings, str, dict[str, Any]], None]
+# A sender may return the receiver's HTTP status (webhooks), kept for the delivery log.
+Sender = Callable[[Settings, str, dict[str, Any]], int | None]
 SENDERS: dict[str, Sender] = {"email": send_email}
 # A step before sending that reads what the stored payload leaves out (a webhook's secret),
 # in its own short transaction; it may raise NotConfigured.
@@ -54,6 +55,12 @@ JOBS: list[Callable[[Session], int]] = []
 JOB_LOCK_SECONDS = 600
 
 
+def response_code(exc: BaseException) -> int | None:
+    """The HTTP status in a failure that got an answer (httpx's HTTPStatusError), else None."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     with unit_of_work(factory) as session:
@@ -68,6 +75,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         error: str | None = None
         status = Status.sent
         failure: BaseException | None = None
+        code: int | None = None
         try:
             task = TASKS.get(kind)
             if task is not None:
@@ -77,7 +85,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 if prepare is not None:
                     with unit_of_work(factory) as session:
                         payload = prepare(session, payload)
-                SENDERS[kind](settings, str(message_id), payload)
+                code = SENDERS[kind](settings, str(message_id), payload)
         except Deferred as exc:
             with unit_of_work(factory) as session:
                 service.defer(session, service.load(session, [message_id])[0], exc.until)
@@ -88,6 +96,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
             error, failure = mask(f"{type(exc).__name__}: {exc}"), exc
+            code = response_code(exc)
             log.warning("outbox %s failed: %s", message_id, error)
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
@@ -97,6 +106,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 error=error,
                 status=status,
                 max_attempts=settings.outbox_max_attempts,
+                response_code=code,
             )
             after = SETTLED.get(kind)
             if after is not None:
