@@ -1,14 +1,14 @@
 """the HTTP status a webhook's receiver last answered, for the delivery log
 
-Revision ID: 0033
+Revision ID: 0034
 Revises: 0032
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0033"
-down_revision = "0032"
+revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
