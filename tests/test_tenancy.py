@@ -40,24 +40,7 @@ PUBLIC = {
     "/u/{token}": "a contact's message preferences: public, the token is the secret",
     "/u/{token}/unsubscribe": "RFC 8058 one-click unsubscribe: public, the token is the secret",
     "/m/{token}/{link}": "a message's tracking link: public, the token is the secret",
-}
-
-# Loyalty landed after the typed permissions and still checks inside its handlers: these
-# routes are to take typed dependencies (a coalition member, a transaction's business).
-PENDING = {
-    "/api/v1/loyalty/transactions/{transaction_id}/reversal",
-    "/api/v1/loyalty/cards/{card}/balance",
-    "/api/v1/loyalty/coalitions",
-    "/api/v1/loyalty/coalitions/{coalition_id}",
-    "/api/v1/loyalty/coalitions/{coalition_id}/invitations",
-    "/api/v1/loyalty/coalitions/{coalition_id}/join",
-    "/api/v1/loyalty/coalitions/{coalition_id}/leave",
-    "/api/v1/loyalty/coalitions/{coalition_id}/rules",
-    "/api/v1/loyalty/coalitions/{coalition_id}/rules/{version}/acceptance",
-    "/api/v1/loyalty/coalitions/{coalition_id}/clearing",
-    "/api/v1/loyalty/coalitions/{coalition_id}/positions",
-    "/api/v1/loyalty/coalitions/{coalition_id}/reserve",
-    "/loyalty/join/{coalition_id}",
+    "/loyalty/join/{coalition_id}": "a coalition's card sign-up: anyone may enrol, with consent",
 }
 
 
@@ -112,7 +95,7 @@ def test_every_route_with_an_id_has_a_typed_permission(app: Any) -> None:
     unguarded = [
         (sorted(r.methods), r.path)
         for r in _routes(app.routes)
-        if _has_id(r) and not _guards(r.dependant) and r.path not in PUBLIC.keys() | PENDING
+        if _has_id(r) and not _guards(r.dependant) and r.path not in PUBLIC
     ]
     assert unguarded == [], "add a typed permission (crosspromo.auth) or a reason to PUBLIC"
 
@@ -120,6 +103,7 @@ def test_every_route_with_an_id_has_a_typed_permission(app: Any) -> None:
 def test_the_guards_cover_every_kind_of_id(app: Any) -> None:
     kinds = set().union(*(_guards(r.dependant) for r in _routes(app.routes)))
     assert {"business", "campaign", "offer", "proposal", "redemption", "lead"} <= kinds
+    assert {"coalition", "loyalty-transaction", "card"} <= kinds
 
 
 def _redemption(client: TestClient, db: Session, p: dict[str, Any], offer: dict[str, Any]) -> str:
@@ -128,6 +112,37 @@ def _redemption(client: TestClient, db: Session, p: dict[str, Any], offer: dict[
     made = client.post("/api/v1/redemptions", headers=p["cafe_cashier"], json=till)
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
+
+
+def _coalition(client: TestClient, p: dict[str, Any]) -> dict[str, str]:
+    """The bakery's coalition with the cafe in it, a card and a receipt: their ids, via the API."""
+    made = client.post(
+        "/api/v1/loyalty/coalitions",
+        headers=p["bakery_owner"],
+        json={"business_id": str(p["bakery"].id), "name": "Street", "pending_days": 0},
+    )
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/loyalty/coalitions/{made.json()['id']}"
+    cafe = {"business_id": str(p["cafe"].id)}
+    invite = {"business_id": str(p["bakery"].id), "invitee_business_id": cafe["business_id"]}
+    assert client.post(f"{url}/invitations", headers=p["bakery_owner"], json=invite).is_success
+    assert client.post(f"{url}/join", headers=p["cafe_owner"], json=cafe).is_success
+    card = client.post(
+        "/api/v1/loyalty/cards",
+        headers=p["cafe_cashier"],
+        json={"coalition_id": made.json()["id"], "phone": "+79120001122", "consent": True} | cafe,
+    ).json()["card"]
+    earned = client.post(
+        "/api/v1/loyalty/earn",
+        headers=p["cafe_cashier"],
+        json={"card": card, "order_minor": 100_000, "order_ref": "R1"} | cafe,
+    )
+    assert earned.status_code == 201, earned.text
+    return {
+        "coalition_id": made.json()["id"],
+        "card": card,
+        "transaction_id": earned.json()["transaction_id"],
+    }
 
 
 def test_every_guarded_route_refuses_another_tenants_ids(
@@ -143,6 +158,8 @@ def test_every_guarded_route_refuses_another_tenants_ids(
         "redemption_id": _redemption(client, db, p, offer),
         # A lead form with a lead, a contact and a message: the victim's, by their real ids.
         **leads_and_messages(client, str(p["bakery"].id), p["bakery_owner"]),
+        # A coalition of the two with a card and a receipt at the cafe.
+        **_coalition(client, p),
     }
     own = str(p["outsider"].id)
     routes = [

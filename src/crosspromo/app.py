@@ -140,14 +140,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from crosspromo.measurement import attribution_api, kpi_api, kpi_pages, report_api, report_pages
     from crosspromo.measurement import pages as measurement_pages
     from crosspromo.messaging import api as messaging_api
+    from crosspromo.messaging import audience_pages as messaging_audience_pages
     from crosspromo.messaging import business_pages as messaging_business_pages
     from crosspromo.messaging import callbacks as messaging_callbacks
     from crosspromo.messaging import pages as messaging_pages
     from crosspromo.notifications import api as notifications_api
     from crosspromo.notifications import pages as notifications_pages
     from crosspromo.offers import api as offers_api
-    from crosspromo.offers import distribution_api, referral_pages, statement_api, statement_pages
+    from crosspromo.offers import (
+        distribution_api,
+        print_pages,
+        referral_pages,
+        statement_api,
+        statement_pages,
+    )
     from crosspromo.offers import till as offers_till
+    from crosspromo.offers import webhook_pages as offers_webhooks
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -176,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         partnerships_pages.router,
         campaigns_pages.router,
         offers_till.router,
+        print_pages.router,
         notifications_pages.router,
         pipeline_pages.router,
         referral_pages.router,
@@ -196,6 +205,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messaging_callbacks.router,
         messaging_pages.router,
         messaging_business_pages.router,
+        messaging_audience_pages.router,
+        offers_webhooks.router,
     )
     for router in routers:
         app.include_router(router)

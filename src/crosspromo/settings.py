@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     # Marketing messages one person gets per ISO week from every business together
     # (a business may set a stricter cap of its own).
     messages_weekly_cap: int = Field(default=3, ge=1, le=100)
+    # Quiet hours in each recipient's zone (a business may set its own): a message due then
+    # waits for the first minute after them. Equal hours: no quiet hours.
+    messages_quiet_from: int = Field(default=21, ge=0, le=23)
+    messages_quiet_until: int = Field(default=9, ge=0, le=23)
     # Partner content: the rolling window of the 80/20 rule.
     partner_share_days: int = Field(default=30, ge=1, le=365)
     outbox_max_attempts: int = Field(default=8, ge=1)

@@ -288,3 +288,43 @@ def test_enrolment_naming_unknown_ids_is_a_clean_refusal(client: TestClient, db:
     )  # fmt: skip
     assert answer.status_code == 404, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_member_routes_act_only_as_the_callers_own_member(client: TestClient, db: Session) -> None:
+    """Typed permissions: a member's staff reach the coalition, but act only as their own
+    business; another coalition's card and another member's receipt are not found."""
+    s = setup(db)
+    url = f"/api/v1/loyalty/coalitions/{s['coalition'].id}"
+    cafe_owner = key(db, s["cafe"], Role.owner)
+    as_bakery = {"business_id": str(s["bakery"].id), "reserve_minor": 100}
+    assert client.post(f"{url}/reserve", headers=cafe_owner, json=as_bakery).status_code == 404
+    assert client.post(f"{url}/reserve", headers=s["cafe_key"], json=as_bakery).status_code == 403
+    own = as_bakery | {"business_id": str(s["cafe"].id)}
+    assert client.post(f"{url}/reserve", headers=cafe_owner, json=own).status_code == 200
+    earned = client.post(
+        "/api/v1/loyalty/earn",
+        headers=s["bakery_key"],
+        json={"business_id": str(s["bakery"].id), "card": s["number"], "order_minor": 1000,
+              "order_ref": "R9"},
+    )  # fmt: skip
+    reversal = f"/api/v1/loyalty/transactions/{earned.json()['transaction_id']}/reversal"
+    assert client.post(reversal, headers=s["cafe_key"]).status_code == 404
+    assert client.post(reversal, headers=s["bakery_key"]).status_code == 201
+    other = build_other(db)
+    balance = client.get(
+        f"/api/v1/loyalty/cards/{s['number']}/balance",
+        headers=key(db, other, Role.cashier),
+        params={"business_id": str(other.id)},
+    )
+    assert balance.status_code == 404
+    assert balance.json()["type"] == "/problems/card-other-coalition"
+
+
+def build_other(db: Session) -> Any:
+    """A business founding a coalition of its own."""
+    from tests.conftest import make_owner
+
+    _, grocer = make_owner(db, "grocer@example.com", "Grocer", category="shop=greengrocer")
+    service.create_coalition(db, founder=grocer, name="Other street")
+    db.commit()
+    return grocer

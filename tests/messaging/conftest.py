@@ -144,6 +144,10 @@ def channels_settings(
         message_rate_sms="1000/second",
         message_rate_telegram="1000/second",
         public_url="https://promo.example",
+        # Sends are not held for the night here: these tests run at any hour of the day
+        # (quiet hours are tested with fixed instants in test_quiet_hours.py).
+        messages_quiet_from=0,
+        messages_quiet_until=0,
     )
 
 

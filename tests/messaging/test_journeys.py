@@ -83,9 +83,6 @@ def test_first_visit_then_the_partner_offer(
     settings = channels_settings.model_copy(update={"messages_weekly_cap": 10})
     too_early = NOW - timedelta(days=2)
     assert journeys.run(db, now=too_early, settings=settings) == 0
-    night = NOW.replace(hour=20)  # 23:00 in Moscow: quiet hours
-    assert journeys.run(db, now=night, settings=settings) == 0
-
     queued = journeys.run(db, now=NOW, settings=settings)
     db.commit()
     deliveries = list(

@@ -112,19 +112,23 @@ def test_russian_benefit_and_conditions(client: TestClient, running: dict[str, A
     assert "Подарок: круассан к кофе" in _pdf_text(got.content)[1]
 
 
-def test_more_than_ten_thousand_coupons_are_refused(
+def test_more_than_two_hundred_coupons_at_once_go_to_a_print_job(
     client: TestClient, running: dict[str, Any]
 ) -> None:
     p = running
     offer = make_offer(client, p, p["campaign_id"])
     url = f"/api/v1/offers/{offer['id']}/coupons.pdf"
-    asked = client.get(url, params={"limit": 10_001}, headers=p["bakery_manager"])
+    asked = client.get(url, params={"limit": 201}, headers=p["bakery_manager"])
     assert asked.status_code == 422 and "after" in asked.json()["detail"]
     assert asked.json()["errors"][0]["field"] == "limit"
-    _codes(client, p, offer, 10_001)
+    assert f"/api/v1/offers/{offer['id']}/print-jobs" in asked.json()["detail"]
+    _codes(client, p, offer, 201)
     everything = client.get(url, headers=p["bakery_manager"])
     assert everything.status_code == 422
-    assert "10,000" in everything.json()["detail"] and "after" in everything.json()["detail"]
+    detail = everything.json()["detail"]
+    assert "more than 200" in detail and "after" in detail and "print-jobs" in detail
+    first = client.get(url, params={"limit": 200}, headers=p["bakery_manager"])
+    assert first.status_code == 200 and first.headers["x-coupons"] == "200"
 
 
 def test_tenancy(client: TestClient, running: dict[str, Any]) -> None:
@@ -415,10 +419,12 @@ def test_cli_prints_coupons_and_exports_codes(
         printed = runner.invoke(
             cli,
             ["offers", "print", offer["id"], "--business", p["cafe"].slug, "--layout", "card"]
-            + ["--locale", "ru", "--limit", "5", "-o", str(pdf)],
+            + ["--locale", "ru", "--limit", "5", "--out", str(pdf)],
         )
         assert printed.exit_code == 0, printed.output
         assert "--after" in printed.output and _pdf_text(pdf.read_bytes())[0] == 5
+        # A print job run right here, with a progress bar (tests/offers/test_print_jobs.py)
+        assert "Printing coupons" in printed.output and "5/5" in printed.output
         exported = tmp_path / "codes.csv"
         done = runner.invoke(
             cli,

@@ -33,6 +33,7 @@ from crosspromo.campaigns.schemas import (
 from crosspromo.errors import DomainError
 from crosspromo.offers import referrals
 from crosspromo.offers import service as offers
+from crosspromo.offers.print_pool import SMALL as SMALL_PRINT  # more: a background print job
 from crosspromo.offers.schemas import CodesCreate, OfferCreate
 from crosspromo.partnerships import service as partnerships
 from crosspromo.web import flash
@@ -197,6 +198,7 @@ def _show(
         offers=listed,
         links=referrals.links_of(db, [o.id for o in listed], request.app.state.settings.public_url),
         code_counts=offers.code_counts(db, campaign.id),
+        small_print=SMALL_PRINT,
         outcome=service.outcome(db, campaign),
         goal_input=_goal_input(campaign),
         moves=sorted(service.MOVES[campaign.stage], key=list(Stage).index),

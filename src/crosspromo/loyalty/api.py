@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -15,9 +15,17 @@ from starlette.responses import JSONResponse, Response
 
 from crosspromo.accounts.models import Role
 from crosspromo.accounts.service import Actor
+from crosspromo.auth import CashierBusiness
 from crosspromo.businesses import service as businesses
 from crosspromo.errors import Invalid
 from crosspromo.loyalty import clearing, flows, service, statement_files
+from crosspromo.loyalty.auth import (
+    BusinessTransaction,
+    CashierCoalition,
+    ManagerCoalition,
+    MemberCard,
+    OwnerCoalition,
+)
 from crosspromo.loyalty.models import Coalition
 from crosspromo.loyalty.schemas import (
     CardIn,
@@ -46,6 +54,7 @@ def coalition_out(db: Db, coalition: Coalition) -> dict[str, Any]:
         "id": str(coalition.id),
         "name": coalition.name,
         "currency": coalition.currency,
+        "timezone": coalition.timezone,
         "point_value_minor": coalition.point_value_minor,
         "max_share_bp": coalition.max_share_bp,
         "pending_days": coalition.pending_days,
@@ -136,7 +145,7 @@ def spend(
 
 @router.post("/transactions/{transaction_id}/reversal", status_code=201)
 def reversal(
-    transaction_id: str,
+    original: BusinessTransaction,
     request: Request,
     actor: ApiActor,
     db: Db,
@@ -145,7 +154,7 @@ def reversal(
 ) -> JSONResponse:
     """Refund an earn (all, or `order_minor` of it) or reverse a spend; never a reversal."""
     data = body or ReversalIn()
-    tid = parse_uuid(transaction_id)
+    tid = original.id
     return _write(
         request,
         db,
@@ -158,11 +167,11 @@ def reversal(
 
 
 @router.get("/cards/{card}/balance")
-def balance(
-    card: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
-) -> dict[str, Any]:
-    """Spendable and pending points, debt, and each lot with its issuer and expiry."""
-    _, found = flows.card_for_business(db, actor, parse_uuid(business_id), card)
+def balance(found: MemberCard, db: Db) -> dict[str, Any]:
+    """Spendable and pending points, debt, and each lot with its issuer and expiry.
+
+    `business_id` (query) is the member asking: only cards of its coalitions are found.
+    """
     return flows.balance_out(db, found)
 
 
@@ -172,14 +181,14 @@ def balance(
     responses={200: {"content": {"application/pdf": {}}, "description": "front and back"}},
 )
 def print_card(
-    card: str,
-    actor: ApiActor,
+    found: MemberCard,
     db: Db,
-    business_id: Annotated[str, Query()],
     lang: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
 ) -> Response:
-    """The card as a CR80 plastic card (85.60 x 53.98 mm), front and back, as a PDF."""
-    _, found = flows.card_for_business(db, actor, parse_uuid(business_id), card)
+    """The card as a CR80 plastic card (85.60 x 53.98 mm), front and back, as a PDF.
+
+    `business_id` (query) is the member asking: only cards of its coalitions are found.
+    """
     return Response(
         flows.card_pdf(db, found, lang),
         media_type="application/pdf",
@@ -255,64 +264,63 @@ def create_coalition(actor: ApiActor, db: Db, body: CoalitionIn) -> dict[str, An
         earn_milli=body.earn_milli,
         welcome_points=body.welcome_points,
         multipliers=body.multipliers,
+        timezone=body.timezone,
     )
     return coalition_out(db, coalition)
 
 
 @router.get("/coalitions")
-def list_coalitions(
-    actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
-) -> dict[str, Any]:
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.cashier)
+def list_coalitions(business: CashierBusiness, db: Db) -> dict[str, Any]:
+    """The coalitions the business (`business_id` query parameter) is in, or invited to."""
     return {"items": [coalition_out(db, c) for c in service.coalitions_of(db, business.id)]}
 
 
 @router.get("/coalitions/{coalition_id}")
 def get_coalition(
-    coalition_id: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+    access: CashierCoalition, db: Db, business_id: Annotated[str, Query()]
 ) -> dict[str, Any]:
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.cashier)
-    return coalition_out(db, service.coalition_for(db, business, parse_uuid(coalition_id)))
+    access.member(parse_uuid(business_id))
+    return coalition_out(db, access.coalition)
 
 
 @router.post("/coalitions/{coalition_id}/invitations", status_code=201)
-def invite(coalition_id: str, actor: ApiActor, db: Db, body: InviteIn) -> dict[str, Any]:
-    """An owner of a member invites another business; its owner joins."""
-    by = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, by, parse_uuid(coalition_id))
-    member = service.invite(db, coalition=coalition, by=by, business_id=body.invitee_business_id)
+def invite(access: OwnerCoalition, db: Db, body: InviteIn) -> dict[str, Any]:
+    """An owner of a member invites another business; its owner joins.
+
+    Joining under an agreement goes through a proposal with a coalition option instead.
+    """
+    by = access.member(body.business_id)
+    member = service.invite(
+        db, coalition=access.coalition, by=by, business_id=body.invitee_business_id
+    )
     return {"business_id": str(member.business_id), "status": member.status.value}
 
 
 @router.post("/coalitions/{coalition_id}/join")
-def join(coalition_id: str, actor: ApiActor, db: Db, body: JoinIn) -> dict[str, Any]:
+def join(access: OwnerCoalition, db: Db, body: JoinIn) -> dict[str, Any]:
     """Accept the invitation and the current rules, with this member's earn rules."""
-    business = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
     service.join(
         db,
-        coalition=coalition,
-        business=business,
+        coalition=access.coalition,
+        business=access.member(body.business_id),
         earn_milli=body.earn_milli,
         welcome_points=body.welcome_points,
         multipliers=body.multipliers,
     )
-    return coalition_out(db, coalition)
+    return coalition_out(db, access.coalition)
 
 
 @router.post("/coalitions/{coalition_id}/leave")
-def leave(coalition_id: str, actor: ApiActor, db: Db, body: MemberIn) -> dict[str, Any]:
-    business = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
-    service.leave(db, coalition=coalition, business=business)
-    return coalition_out(db, coalition)
+def leave(access: OwnerCoalition, db: Db, body: MemberIn) -> dict[str, Any]:
+    """The member stops earning and accepting points; its points stay spendable elsewhere."""
+    service.leave(db, coalition=access.coalition, business=access.member(body.business_id))
+    return coalition_out(db, access.coalition)
 
 
 @router.post("/coalitions/{coalition_id}/rules", status_code=201)
-def propose_rules(coalition_id: str, actor: ApiActor, db: Db, body: RulesIn) -> dict[str, Any]:
+def propose_rules(access: OwnerCoalition, db: Db, body: RulesIn) -> dict[str, Any]:
     """A new version of the coalition's rules; in force when every member accepted it."""
-    business = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    business, coalition = access.member(body.business_id), access.coalition
     rules = service.current_rules(db, coalition)
     rules.point_value_minor = body.point_value_minor
     rules.max_share_bp = body.max_share_bp
@@ -324,30 +332,20 @@ def propose_rules(coalition_id: str, actor: ApiActor, db: Db, body: RulesIn) -> 
 
 @router.post("/coalitions/{coalition_id}/rules/{version}/acceptance")
 def accept_rules(
-    coalition_id: str,
+    access: OwnerCoalition,
     version: Annotated[int, Path(ge=1, le=1_000_000)],
-    actor: ApiActor,
     db: Db,
     body: MemberIn,
 ) -> dict[str, Any]:
-    business = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    """The member's owner accepts a proposed version of the rules."""
+    business, coalition = access.member(body.business_id), access.coalition
     applied = service.accept_rules(db, coalition=coalition, business=business, version=version)
     return {"version": version, "in_force": applied or coalition.rules_version >= version}
 
 
-def period(start: date, end: date) -> tuple[datetime, datetime]:
-    """Dates from and to, both included, as UTC instants [start, end + 1 day)."""
-    return (
-        datetime.combine(start, time(), tzinfo=UTC),
-        datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC),
-    )
-
-
 @router.get("/coalitions/{coalition_id}/clearing")
 def clearing_statement(
-    coalition_id: str,
-    actor: ApiActor,
+    access: ManagerCoalition,
     db: Db,
     business_id: Annotated[str, Query()],
     start: Annotated[date, Query(alias="from")],
@@ -355,12 +353,15 @@ def clearing_statement(
     format: Annotated[str, Query(pattern="^(json|csv|pdf)$")] = "json",
     lang: Annotated[str, Query(pattern="^(en|ru)$")] = "en",
 ) -> Any:
-    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too."""
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    """Per member: issued (owes), accepted (owed), net; the netted transfers. CSV or PDF too.
+
+    `from` and `to` are days in the coalition's zone (`timezone`), both included.
+    """
+    access.member(parse_uuid(business_id))
+    coalition = access.coalition
     if end < start or (end - start).days > 366:
         raise Invalid("The period takes 1 to 367 days.", field="to")
-    found = clearing.statement(db, coalition, *period(start, end))
+    found = clearing.statement(db, coalition, *clearing.days(coalition, start, end))
     name = f"clearing-{start.isoformat()}-{end.isoformat()}"
     if format == "pdf":
         return Response(
@@ -385,11 +386,11 @@ def clearing_statement(
 
 @router.get("/coalitions/{coalition_id}/positions")
 def positions(
-    coalition_id: str, actor: ApiActor, db: Db, business_id: Annotated[str, Query()]
+    access: ManagerCoalition, db: Db, business_id: Annotated[str, Query()]
 ) -> dict[str, Any]:
     """Each member's outstanding liability, reserve and coverage, expected breakage."""
-    business = businesses.get(db, actor, parse_uuid(business_id), need=Role.manager)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    access.member(parse_uuid(business_id))
+    coalition = access.coalition
     return {
         "currency": coalition.currency,
         "members": [
@@ -409,11 +410,12 @@ def positions(
 
 
 @router.post("/coalitions/{coalition_id}/reserve")
-def set_reserve(coalition_id: str, actor: ApiActor, db: Db, body: ReserveIn) -> dict[str, Any]:
+def set_reserve(access: OwnerCoalition, db: Db, body: ReserveIn) -> dict[str, Any]:
     """The owner sets the member's prefunded reserve against its points liability."""
-    business = businesses.get(db, actor, body.business_id, need=Role.owner)
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
     member = service.set_reserve(
-        db, coalition=coalition, business=business, reserve_minor=body.reserve_minor
+        db,
+        coalition=access.coalition,
+        business=access.member(body.business_id),
+        reserve_minor=body.reserve_minor,
     )
     return {"business_id": str(member.business_id), "reserve_minor": member.reserve_minor}

@@ -9,12 +9,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
 from crosspromo.businesses.models import Business
+from crosspromo.db import utcnow
 from crosspromo.loyalty.models import (
     POINTS,
     Account,
@@ -50,12 +52,25 @@ class Statement:
     lines: list[Line]
     pairs: list[tuple[uuid.UUID, uuid.UUID, int]]  # debtor, creditor, gross amount
     transfers: list[tuple[uuid.UUID, uuid.UUID, int]]  # after multilateral netting
+    timezone: str = "UTC"  # the zone of the statement's days
+
+    @property
+    def first_day(self) -> date:
+        return clock.local_date(self.start, self.timezone)
+
+    @property
+    def last_day(self) -> date:
+        """The local day of the last instant before `end` (`end` is excluded)."""
+        return clock.local_date(self.end - timedelta(microseconds=1), self.timezone)
 
     def as_dict(self) -> dict[str, object]:
         names = {line.business_id: line.slug for line in self.lines}
         return {
             "coalition_id": str(self.coalition_id),
             "currency": self.currency,
+            "timezone": self.timezone,
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "members": [
@@ -111,6 +126,16 @@ def net(lines: list[Line]) -> list[tuple[uuid.UUID, uuid.UUID, int]]:
     return transfers
 
 
+def days(coalition: Coalition, first: date, last: date) -> tuple[datetime, datetime]:
+    """Local days `first`..`last` (both included) of the coalition's zone as UTC [start, end).
+
+    The edges are local midnights (`clock.span`), so a day around a DST change is 23 or 25
+    hours long and a receipt at 23:30 local time stays on its local day.
+    """
+    period = clock.span(first, last, coalition.timezone)
+    return period.since, period.until
+
+
 def statement(session: Session, coalition: Coalition, start: datetime, end: datetime) -> Statement:
     """Per member for [start, end): issued (owes), accepted (owed), net; who owes whom."""
     lines = _member_lines(session, coalition.id)
@@ -120,8 +145,8 @@ def statement(session: Session, coalition: Coalition, start: datetime, end: date
         .where(
             Account.coalition_id == coalition.id,
             Account.kind.in_([AccountKind.payable, AccountKind.receivable]),
-            Entry.at >= start,
-            Entry.at < end,
+            Entry.at >= clock.instant(start),
+            Entry.at < clock.instant(end),
         )
         .group_by(Account.business_id, Account.counterparty_id, Account.kind)
     ).all()
@@ -146,6 +171,7 @@ def statement(session: Session, coalition: Coalition, start: datetime, end: date
         ordered,
         sorted(((d, c, a) for (d, c), a in pairs.items() if a and d and c), key=lambda p: -p[2]),
         net(ordered),
+        coalition.timezone,
     )
 
 
@@ -389,19 +415,40 @@ __all__ = ["POINTS", "Line", "Position", "Report", "Statement", "check", "positi
 
 
 def weekly(
-    session: Session, coalition: Coalition, since: datetime
+    session: Session, coalition: Coalition, since: datetime, until: datetime | None = None
 ) -> list[tuple[str, dict[str, int]]]:
-    """Points issued, spent and expired per ISO week since `since`, oldest first."""
-    day = func.date(Transaction.at)
+    """Points issued, spent and expired per ISO week since `since`, oldest first.
+
+    Weeks of local days in the coalition's zone (`clock.periods`), like its clearing days.
+    """
+    until = until or utcnow()
+    first, last = (clock.local_date(t, coalition.timezone) for t in (since, until))
+    if last < first:
+        return []
+    found = clock.periods(first, last, "week", coalition.timezone)
+    edges, owner = clock.edges_of(found)
+    base = (
+        select(
+            clock.bucket(Transaction.at, edges).label("b"),
+            Transaction.kind.label("kind"),
+            Transaction.points.label("points"),
+        )
+        .where(
+            Transaction.coalition_id == coalition.id,
+            Transaction.at >= clock.instant(edges[0]),
+            Transaction.at < clock.instant(edges[-1]),
+        )
+        .subquery()
+    )
     rows = session.execute(
-        select(day, Transaction.kind, func.sum(Transaction.points))
-        .where(Transaction.coalition_id == coalition.id, Transaction.at >= since)
-        .group_by(day, Transaction.kind)
+        select(base.c.b, base.c.kind, func.sum(base.c.points)).group_by(base.c.b, base.c.kind)
     ).all()
     weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for when, kind, points in rows:
-        text = str(when)[:10]
-        year, week, _ = datetime.strptime(text, "%Y-%m-%d").isocalendar()
+    for interval, kind, points in rows:
+        index = owner[int(interval)]
+        if index is None:
+            continue
+        year, week, _ = found[index].start.isocalendar()
         label = f"{year}-W{week:02d}"
         sign = {
             TxnKind.earn: ("issued", 1),

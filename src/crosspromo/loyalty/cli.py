@@ -18,7 +18,6 @@ from crosspromo.businesses.models import Business
 from crosspromo.cli_support import business_by_slug, fail, session_scope
 from crosspromo.errors import DomainError
 from crosspromo.loyalty import clearing, printing, service
-from crosspromo.loyalty.api import period
 from crosspromo.loyalty.models import Coalition
 
 loyalty_app = typer.Typer(no_args_is_help=True, help="Coalition loyalty: points and clearing.")
@@ -88,13 +87,16 @@ def clearing_command(
     end: Annotated[str, typer.Option("--to", help="Last day (included), YYYY-MM-DD.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Per member: issued_minor (owes), accepted_minor (owed), net_minor; the netted transfers."""
+    """Per member: issued_minor (owes), accepted_minor (owed), net_minor; the netted transfers.
+
+    The days are the coalition's local days (its `timezone`), --to included.
+    """
     first, last = _day(start, "from"), _day(end, "to")
     if last < first:
         fail("--to is before --from.")
     with session_scope() as db:
         found = _coalition(db, coalition)
-        result = clearing.statement(db, found, *period(first, last)).as_dict()
+        result = clearing.statement(db, found, *clearing.days(found, first, last)).as_dict()
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

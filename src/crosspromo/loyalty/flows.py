@@ -20,7 +20,7 @@ from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import unit_of_work
-from crosspromo.errors import DomainError, Invalid
+from crosspromo.errors import DomainError, Invalid, NotFound
 from crosspromo.loyalty import printing, service
 from crosspromo.loyalty.models import Card, Transaction
 from crosspromo.loyalty.schemas import CardIn, CardSheetIn, EarnIn, ReversalIn, SpendIn
@@ -176,14 +176,11 @@ def reverse(
     session: Session, actor: Actor, transaction_id: uuid.UUID, data: ReversalIn
 ) -> dict[str, Any]:
     """Refund an earn or reverse a spend at the business that made it; loyalty.reversed."""
-    original = service.get_transaction(session, transaction_id)
-    if original.business_id is None:
-        raise service.Refused("not-reversible")
-    business = businesses.get(session, actor, original.business_id, need=Role.cashier)
+    original, business = transaction_at(session, actor, transaction_id)
     txn = service.reverse(
         session,
         business=business,
-        transaction_id=transaction_id,
+        transaction_id=original.id,
         order_minor=data.order_minor,
         caller=actor.caller,
     )
@@ -313,12 +310,25 @@ def balance_out(session: Session, card: Card) -> dict[str, Any]:
     }
 
 
-def card_for_business(
-    session: Session, actor: Actor, business_id: uuid.UUID, card_text: str
-) -> tuple[Business, Card]:
-    """The card as a member's cashier may see it: only cards of the business's coalitions."""
-    business, card = _till(session, actor, business_id, card_text)
-    member = service.find_member(session, card.coalition_id, business.id)
-    if member is None:
-        raise service.Refused("card-other-coalition")
-    return business, card
+def transaction_at(
+    session: Session, actor: Actor, transaction_id: uuid.UUID
+) -> tuple[Transaction, Business]:
+    """A transaction made at a business the caller works for (cashiers too), and that business.
+
+    404 for any other: an expiry (made at no business) and another tenant's transaction alike.
+    """
+    txn = service.get_transaction(session, transaction_id)
+    if txn.business_id is None:
+        raise NotFound("No such transaction.")
+    return txn, businesses.get(session, actor, txn.business_id, need=Role.cashier)
+
+
+def card_at(session: Session, business: Business, card_text: str) -> Card:
+    """The card as a member's cashier may look it up: only cards of the business's coalitions.
+
+    A card of another coalition is not found (404), so a lookup tells an outsider nothing.
+    """
+    card = service.find_card(session, card_text, region=business.country)
+    if service.find_member(session, card.coalition_id, business.id) is None:
+        raise service.Refused("card-other-coalition", status=404)
+    return card

@@ -74,6 +74,8 @@ class Coalition(IdMixin, Base):
     pending_days: Mapped[int]  # earned points become spendable after this many days
     expiry_months: Mapped[int]  # each lot expires this many months after it was earned
     rules_version: Mapped[int] = mapped_column(default=1)
+    # The IANA zone whose local midnights bound clearing days (the founder's, by default).
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -19,6 +19,7 @@ from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
 from crosspromo.errors import DomainError
 from crosspromo.loyalty import clearing, flows, service
+from crosspromo.loyalty.auth import ManagerCoalitionPage
 from crosspromo.loyalty.schemas import CardIn, CardSheetIn, EarnIn, ReversalIn, SpendIn
 from crosspromo.settings import get_settings
 from crosspromo.web import i18n
@@ -70,8 +71,7 @@ def till(
     refusal = None
     if card:
         try:
-            _, found_card = flows.card_for_business(db, web.actor, business.id, card)
-            found = flows.balance_out(db, found_card)
+            found = flows.balance_out(db, flows.card_at(db, business, card))
         except DomainError as exc:
             refusal = exc
     return _panel(request, web, db, business, found=found, refusal=refusal, form={"card": card})
@@ -285,14 +285,15 @@ def print_card(
 @router.get("/b/{business_id}/loyalty/coalitions/{coalition_id}")
 def dashboard(
     request: Request,
-    coalition_id: str,
+    access: ManagerCoalitionPage,
     business: ManagerBusinessPage,
     web: SignedIn,
     db: Db,
     card: Annotated[str, Query(max_length=60)] = "",
 ) -> Response:
     """Members and rules, points by week, liability, who owes whom; customer lookup."""
-    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    access.member(business.id)
+    coalition = access.coalition
     now = utcnow()
     members = service.members(db, coalition.id)
     names = {

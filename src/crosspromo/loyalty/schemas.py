@@ -21,6 +21,11 @@ class CoalitionIn(Input):
     business_id: uuid.UUID
     name: Annotated[str, Field(min_length=1, max_length=200), ONE_LINE]
     currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    timezone: Annotated[
+        str | None,
+        Field(max_length=64, description="IANA zone of clearing days; the founder's if omitted"),
+        ONE_LINE,
+    ] = None
     point_value_minor: Annotated[Int, Field(ge=1, le=1_000_000)] = 100
     max_share_bp: Annotated[Int, Field(ge=0, le=10_000)] = 5000
     pending_days: Annotated[Int, Field(ge=0, le=365)] = 14

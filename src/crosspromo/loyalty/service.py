@@ -21,9 +21,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crosspromo import clock
+from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import utcnow
-from crosspromo.errors import DomainError, Invalid, NotFound
+from crosspromo.errors import DomainError, Forbidden, Invalid, NotFound
 from crosspromo.loyalty import ledger
 from crosspromo.loyalty.models import (
     POINTS,
@@ -40,6 +42,7 @@ from crosspromo.loyalty.models import (
     TxnKind,
 )
 from crosspromo.offers import codes
+from crosspromo.roles import Actor, Role
 
 CARD_PATTERN = codes.CodePattern(prefix="", groups=3, group_size=4)
 MAX_POINTS = 10**9
@@ -76,7 +79,7 @@ class Refused(DomainError):
             detail or REASONS[kind],
             kind=kind,
             status=status,
-            title="Refused" if status == 409 else "Invalid input",
+            title={409: "Refused", 404: "Not found", 403: "Forbidden"}.get(status, "Invalid input"),
             extensions=extensions,
         )
 
@@ -127,6 +130,7 @@ def create_coalition(
     earn_milli: int = 50,
     welcome_points: int = 0,
     multipliers: dict[str, int] | None = None,
+    timezone: str | None = None,
     now: datetime | None = None,
 ) -> Coalition:
     """A coalition founded by `founder`, its first member, with version 1 of the rules."""
@@ -134,6 +138,13 @@ def create_coalition(
     name = name.strip()
     if not 1 <= len(name) <= 200 or any(ord(ch) < 32 for ch in name):
         raise Invalid("The name takes 1 to 200 characters.", field="name")
+    timezone = timezone or founder.timezone
+    try:
+        clock.zone(timezone)
+    except ValueError:
+        raise Invalid(
+            "Not a known time zone (IANA name, e.g. Europe/Moscow).", field="timezone"
+        ) from None
     coalition = Coalition(
         name=name,
         founder_business_id=founder.id,
@@ -143,6 +154,7 @@ def create_coalition(
         pending_days=pending_days,
         expiry_months=expiry_months,
         rules_version=1,
+        timezone=timezone,
         created_at=now,
     )
     earn = {
@@ -199,6 +211,46 @@ def coalition_for(session: Session, business: Business, coalition_id: uuid.UUID)
     if find_member(session, coalition.id, business.id) is None:
         raise NotFound("No such coalition.")
     return coalition
+
+
+@dataclass(frozen=True)
+class Access:
+    """A coalition as a caller reaches it: the caller's businesses in it and its role at each."""
+
+    coalition: Coalition
+    roles: dict[uuid.UUID, tuple[Business, Role]]
+    need: Role
+
+    def member(self, business_id: uuid.UUID) -> Business:
+        """The caller's business `business_id` in the coalition: 404 if it is none, 403 if the
+        caller's role there is below the route's."""
+        found = self.roles.get(business_id)
+        if found is None:
+            raise NotFound("No such coalition.")
+        business, role = found
+        if not role.at_least(self.need):
+            raise Forbidden(f"This needs the {self.need.value} role.")
+        return business
+
+
+def access(session: Session, actor: Actor, coalition_id: uuid.UUID, need: Role) -> Access:
+    """The coalition if a business the caller works for is in it (invited, active or left).
+
+    404 for everyone else, so an outsider cannot tell a coalition exists; 403 when the caller
+    works for a member but with a role below `need` at every member business.
+    """
+    coalition = get_coalition(session, coalition_id)
+    ids = [m.business_id for m in members(session, coalition.id)]
+    roles = {}
+    for business in businesses.by_ids(session, set(ids)):
+        role = businesses.role_in(actor, business)
+        if role is not None:
+            roles[business.id] = (business, role)
+    if not roles:
+        raise NotFound("No such coalition.")
+    if not any(role.at_least(need) for _, role in roles.values()):
+        raise Forbidden(f"This needs the {need.value} role.")
+    return Access(coalition, roles, need)
 
 
 def coalitions_of(session: Session, business_id: uuid.UUID) -> list[Coalition]:
@@ -1305,3 +1357,22 @@ def set_reserve(
     member.reserve_minor = reserve_minor
     session.flush()
     return member
+
+
+def expiring_lots(
+    session: Session, *, issuer_business_id: uuid.UUID, after: datetime, until: datetime
+) -> list[tuple[uuid.UUID, int, datetime, str | None, str | None]]:
+    """(lot, points left, expiry, card phone, card e-mail) of points this business issued that
+    expire in (after, until] and are not spent (for reminders before expiry)."""
+    rows = session.execute(
+        select(Lot.id, Lot.remaining, Lot.expires_at, Card.phone, Card.email)
+        .join(Card, Card.id == Lot.card_id)
+        .where(
+            Lot.issuer_business_id == issuer_business_id,
+            Lot.remaining > 0,
+            Lot.expires_at > after,
+            Lot.expires_at <= until,
+        )
+        .order_by(Lot.expires_at, Lot.id)
+    ).all()
+    return [(r[0], int(r[1]), r[2], r[3], r[4]) for r in rows]

@@ -46,10 +46,9 @@ def to_pdf(statement: Statement, coalition_name: str, locale: str = "en") -> byt
     pdf.set_font(FONT, "B", 11)
     pdf.multi_cell(width, 6, coalition_name, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
-    last_day = statement.end.date().toordinal() - 1
     period = (
-        f"{t['period']}: {format_date(statement.start.date(), 'long', locale=locale)} — "
-        f"{format_date(statement.end.date().fromordinal(last_day), 'long', locale=locale)}"
+        f"{t['period']}: {format_date(statement.first_day, 'long', locale=locale)} — "
+        f"{format_date(statement.last_day, 'long', locale=locale)} ({statement.timezone})"
     )
     pdf.multi_cell(width, 5, period, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)

@@ -9,9 +9,21 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from crosspromo.auth import ManagerBusiness
 from crosspromo.errors import NotFound
-from crosspromo.messaging import contacts, exchange, flows, formats, service
+from crosspromo.messaging import (
+    audiences,
+    contacts,
+    exchange,
+    flows,
+    formats,
+    reminders,
+    service,
+)
+from crosspromo.messaging.audiences import Rules
 from crosspromo.messaging.models import Contact
 from crosspromo.messaging.schemas import (
+    AudienceIn,
+    AudienceOut,
+    AudienceSizes,
     BroadcastIn,
     BroadcastOut,
     ConsentIn,
@@ -24,6 +36,8 @@ from crosspromo.messaging.schemas import (
     PreferencesIn,
     Preview,
     Queued,
+    ReminderIn,
+    ReminderOut,
     SuccessBlockOut,
     SuppressionIn,
 )
@@ -111,6 +125,7 @@ def create_message(business: ManagerBusiness, body: BroadcastIn, db: Db) -> Any:
         channel=body.channel,
         content={k: v.model_dump() for k, v in body.content.items()},
         partner_business_id=body.partner_business_id,
+        audience_id=body.audience_id,
     )
 
 
@@ -152,6 +167,79 @@ def send(business: ManagerBusiness, message_id: str, request: Request, db: Db) -
         broadcast_id=_id(message_id, "message"),
     )
     return {"recipients": count}
+
+
+@router.post("/audiences", response_model=AudienceOut, status_code=201)
+def create_audience(business: ManagerBusiness, body: AudienceIn, db: Db) -> Any:
+    """Save an audience (segment) for messages; it is evaluated again at each send."""
+    made = audiences.create(db, business_id=business.id, name=body.name, rules=body.rules)
+    return _with_sizes(db, made)
+
+
+@router.post("/audiences/count", response_model=AudienceSizes)
+def count_audience(business: ManagerBusiness, body: Rules, db: Db) -> Any:
+    """How many contacts the rules match now, and how many of them each channel reaches."""
+    return audiences.sizes(db, business_id=business.id, rules=body)
+
+
+@router.get("/audiences", response_model=Page[AudienceOut])
+def list_audiences(
+    business: ManagerBusiness, db: Db, cursor: Cursor = None, limit: Limit = 50
+) -> Any:
+    items, after = audiences.page(db, business_id=business.id, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": after}
+
+
+@router.get("/audiences/{audience_id}", response_model=AudienceOut)
+def audience(business: ManagerBusiness, audience_id: str, db: Db) -> Any:
+    """One audience with its size now."""
+    found = audiences.get(db, business_id=business.id, audience_id=_id(audience_id, "audience"))
+    return _with_sizes(db, found)
+
+
+@router.put("/audiences/{audience_id}", response_model=AudienceOut)
+def update_audience(business: ManagerBusiness, audience_id: str, body: AudienceIn, db: Db) -> Any:
+    """New name and rules (messages already queued keep their recipients)."""
+    found = audiences.update(
+        db,
+        business_id=business.id,
+        audience_id=_id(audience_id, "audience"),
+        name=body.name,
+        rules=body.rules,
+    )
+    return _with_sizes(db, found)
+
+
+@router.delete("/audiences/{audience_id}", status_code=204)
+def delete_audience(business: ManagerBusiness, audience_id: str, db: Db) -> None:
+    audiences.delete(db, business_id=business.id, audience_id=_id(audience_id, "audience"))
+
+
+def _with_sizes(db: Db, found: Any) -> AudienceOut:
+    sizes = audiences.sizes(db, business_id=found.business_id, rules=found.rules)
+    return AudienceOut.model_validate(found).model_copy(update={"sizes": sizes})
+
+
+@router.post("/reminders", response_model=ReminderOut, status_code=201)
+def create_reminder(business: ManagerBusiness, body: ReminderIn, db: Db) -> Any:
+    """A message `days_before` a code handed to a known customer, or a lot of points this
+    business issued, expires: once per customer and code or lot, with a holdout."""
+    return reminders.create(
+        db,
+        business_id=business.id,
+        sender_name=business.name,
+        kind=body.kind,
+        channel=body.channel,
+        content={k: v.model_dump() for k, v in body.content.items()},
+        days_before=body.days_before,
+        holdout_bp=body.holdout_bp,
+    )
+
+
+@router.get("/reminders", response_model=list[ReminderOut])
+def list_reminders(business: ManagerBusiness, db: Db) -> Any:
+    """The business's reminders, newest first."""
+    return reminders.listed(db, business_id=business.id)
 
 
 @router.post("/exchange/mentions", response_model=MentionOut, status_code=201)

@@ -14,7 +14,7 @@ from crosspromo.accounts.pages import page
 from crosspromo.auth import ManagerBusinessPage
 from crosspromo.errors import DomainError, NotFound
 from crosspromo.identifiers import IdentifierError, normalize_email
-from crosspromo.messaging import flows, service
+from crosspromo.messaging import audiences, flows, service
 from crosspromo.messaging.models import Channel
 from crosspromo.outbox import service as outbox
 from crosspromo.web import flash
@@ -40,6 +40,18 @@ def _content(form: Any) -> dict[str, dict[str, str]]:
         if any(v.strip() for v in parts.values()):
             content[locale] = parts
     return content
+
+
+def _audience(form: Any) -> uuid.UUID | None:
+    """The audience chosen in the editor (blank: every consenting contact)."""
+    try:
+        return uuid.UUID(str(form.get("audience_id", ""))) if form.get("audience_id") else None
+    except ValueError:
+        return None
+
+
+def _audiences(db: Session, business_id: uuid.UUID) -> list[Any]:
+    return audiences.page(db, business_id=business_id, cursor=None, limit=200)[0]
 
 
 def _channel(form: Any) -> Channel:
@@ -68,9 +80,16 @@ def messages_page(
 
 
 @router.get("/b/{business_id}/messages/new")
-def editor(request: Request, business: ManagerBusinessPage, web: SignedIn) -> Response:
+def editor(request: Request, business: ManagerBusinessPage, web: SignedIn, db: Db) -> Response:
     return page(
-        request, web, "messaging/editor.html", business=business, form={}, error="", shown=None
+        request,
+        web,
+        "messaging/editor.html",
+        business=business,
+        form={},
+        error="",
+        shown=None,
+        audiences=_audiences(db, business.id),
     )
 
 
@@ -100,6 +119,7 @@ def save(
             sender_name=business.name,
             channel=_channel(form),
             content=_content(form),
+            audience_id=_audience(form),
         )
     except DomainError as exc:
         error = f"{exc.field + ': ' if exc.field else ''}{exc.detail}"
@@ -112,6 +132,7 @@ def save(
             form=dict(form),
             error=error,
             shown=None,
+            audiences=_audiences(db, business.id),
         )
     return flash.redirect(f"/b/{business.id}/messages/{made.id}", "Message saved.")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crosspromo import identifiers
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
+from crosspromo.messaging import quiet
 from crosspromo.messaging.models import Channel, Consent, Contact, Reason, Suppression
 
 LOCALES = ("en", "ru")
@@ -43,11 +44,17 @@ def add_contact(
     phone: str = "",
     telegram_chat_id: str = "",
     locale: str = "en",
+    timezone: str = "",
 ) -> Contact:
-    """A new contact with no consent yet; the addresses are validated and normalised."""
+    """A new contact with no consent yet; the addresses are validated and normalised.
+
+    Its zone is the one given, else the phone's when the number has only one, else none (the
+    business's zone applies)."""
     if locale not in LOCALES:
         raise Invalid("Use the locale en or ru.", field="locale")
     contact = Contact(business_id=business_id, name=name.strip(), locale=locale)
+    if timezone.strip():
+        contact.timezone = quiet.check_zone(timezone.strip())
     try:
         if email.strip():
             contact.email = identifiers.normalize_email(email)
@@ -60,6 +67,8 @@ def add_contact(
             contact.phone_hash = address_hash(Channel.sms, contact.phone, secret_key)
     except identifiers.IdentifierError as exc:
         raise Invalid(str(exc), field="phone") from exc
+    if contact.timezone is None and contact.phone:
+        contact.timezone = quiet.zone_of_phone(contact.phone)
     chat = telegram_chat_id.strip()
     if chat:
         if not chat.lstrip("-").isdigit() or len(chat) > 20:

@@ -10,13 +10,16 @@ edge, where the stable Message-ID (and the gateway's Idempotency-Key) let receiv
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Any
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crosspromo.businesses import service as businesses
 from crosspromo.db import utcnow
-from crosspromo.messaging import caps, channels, contacts, render, service
+from crosspromo.messaging import caps, channels, contacts, quiet, render, service
 from crosspromo.messaging.models import (
     Broadcast,
     Channel,
@@ -27,7 +30,7 @@ from crosspromo.messaging.models import (
     Suppression,
 )
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, Refused
+from crosspromo.outbox.senders import Deferred, NotConfigured, Refused
 from crosspromo.settings import Settings
 
 
@@ -55,13 +58,48 @@ def _limits(session: Session, broadcast: Broadcast, contact: Contact, cap: int) 
     return limits
 
 
-def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
-    """The message to send now, or why not (consent withdrawn, suppressed, over a cap)."""
+def _occasion_values(values: dict[str, Any], locale: str) -> dict[str, Any]:
+    """A reminder's own fields for the recipient: the expiry day in their language."""
+    shown: dict[str, Any] = {}
+    if "expires_on" in values:
+        day = date.fromisoformat(str(values["expires_on"]))
+        shown["expires_on"] = format_date(day, format="long", locale=locale)
+    if "points" in values:
+        shown["points"] = int(values["points"])
+    return shown
+
+
+def quiet_until(
+    session: Session, broadcast: Broadcast, contact: Contact, payload: dict[str, Any], now: datetime
+) -> datetime | None:
+    """When the recipient's quiet hours end, if `now` falls in them: the business's hours (else
+    the platform's, carried in the payload) in the contact's zone (else the business's)."""
+    own = service.preferences(session, broadcast.business_id)
+    if own.quiet_from is not None and own.quiet_until is not None:
+        start, end = own.quiet_from, own.quiet_until
+    else:
+        start, end = payload.get("quiet") or (0, 0)
+    if start == end:
+        return None
+    zone = contact.timezone
+    if not zone:
+        found = businesses.by_ids(session, {broadcast.business_id})
+        zone = found[0].timezone if found else "UTC"
+    return quiet.next_allowed(now, zone, int(start), int(end))
+
+
+def prepare(
+    session: Session, payload: dict[str, Any], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The message to send now, or why not (consent withdrawn, suppressed, over a cap); a
+    recipient's quiet hours defer it (Deferred) to their end."""
+    now = now or utcnow()
     delivery = session.scalar(
         select(Delivery)
         .where(
             Delivery.broadcast_id == uuid.UUID(payload["broadcast_id"]),
             Delivery.contact_id == uuid.UUID(payload["contact_id"]),
+            Delivery.occasion == payload.get("occasion", ""),
         )
         .with_for_update()
     )
@@ -81,9 +119,12 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         session, business_id=broadcast.business_id, channel=channel, digest=digest
     ):
         return _skip(delivery, "suppressed")
+    wait = quiet_until(session, broadcast, contact, payload, now)
+    if wait is not None:
+        raise Deferred(wait)
     if not delivery.capped:
         limits = _limits(session, broadcast, contact, int(payload["weekly_cap"]))
-        if not caps.charge(session, limits, now=utcnow()):
+        if not caps.charge(session, limits, now=now):
             return _skip(delivery, "weekly cap")
         delivery.capped = True
     public_url = payload["public_url"]
@@ -93,6 +134,7 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
         "unsubscribe_url": unsubscribe_url(public_url, contact, channel),
         "preferences_url": preferences_url(public_url, contact),
         "link": render.tracker(public_url, delivery.token, broadcast.links),
+        **_occasion_values(payload.get("values") or {}, contact.locale),
     }
     parts = render.fill(render.pick(broadcast.content, contact.locale), values)
     message: dict[str, Any] = {
@@ -167,11 +209,12 @@ def stop(session: Session, broadcast: Broadcast, contact: Contact, reason: Reaso
 
 def register() -> None:
     """Teach the outbox worker to send messages (called by `crosspromo worker`)."""
-    from crosspromo.messaging.journeys import job
+    from crosspromo.messaging import journeys, reminders
     from crosspromo.outbox import worker
 
-    if job not in worker.JOBS:
-        worker.JOBS.append(job)
+    for job in (journeys.job, reminders.job):
+        if job not in worker.JOBS:
+            worker.JOBS.append(job)
     worker.PREPARERS[service.KIND] = prepare
     worker.SENDERS[service.KIND] = send
     worker.SETTLED[service.KIND] = settled

@@ -9,15 +9,25 @@ the host's own.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Forbidden, Invalid, NotFound
 from crosspromo.messaging import render
-from crosspromo.messaging.models import Channel, ContentStatus, PartnerContent
+from crosspromo.messaging.models import (
+    Broadcast,
+    BroadcastStatus,
+    Channel,
+    ContentStatus,
+    Delivery,
+    DeliveryStatus,
+    PartnerContent,
+    Trigger,
+)
 from crosspromo.partnerships import service as partnerships
 
 
@@ -110,3 +120,44 @@ def merged(
             "html": f"{parts.get('html', '')}<hr>{extra['html']}" if parts.get("html") else "",
         }
     return done
+
+
+def sent_for(
+    session: Session,
+    *,
+    host_business_id: uuid.UUID,
+    partner_business_id: uuid.UUID,
+    since: datetime,
+    until: datetime,
+) -> dict[str, tuple[int, int]]:
+    """What the host sent for the partner in [since, until): {"mention": (messages, recipients),
+    "mailing": (...)}. A mention is partner content carried by the host's newsletter; a
+    mailing is a message of the host written for the partner (journey messages are neither:
+    they go out one customer at a time, not as an exchange)."""
+    carried = select(PartnerContent.broadcast_id).where(
+        PartnerContent.host_business_id == host_business_id,
+        PartnerContent.broadcast_id.is_not(None),
+    )
+    journeys = select(Trigger.broadcast_id).where(Trigger.business_id == host_business_id)
+    reached = (
+        select(func.count())
+        .where(Delivery.broadcast_id == Broadcast.id, Delivery.status == DeliveryStatus.sent)
+        .correlate(Broadcast)
+        .scalar_subquery()
+    )
+    base = select(func.count(), func.coalesce(func.sum(reached), 0)).where(
+        Broadcast.business_id == host_business_id,
+        Broadcast.partner_business_id == partner_business_id,
+        Broadcast.status == BroadcastStatus.queued,
+        Broadcast.queued_at >= since,
+        Broadcast.queued_at < until,
+        Broadcast.id.not_in(journeys),
+    )
+    found = {}
+    for kind, query in (
+        ("mention", base.where(Broadcast.id.in_(carried))),
+        ("mailing", base.where(Broadcast.id.not_in(carried))),
+    ):
+        messages, recipients = session.execute(query).one()
+        found[kind] = (int(messages), int(recipients))
+    return found

@@ -24,6 +24,7 @@ def send(
         mail_from=settings.mail_from,
         weekly_cap=settings.messages_weekly_cap,
         window_days=settings.partner_share_days,
+        quiet_hours=(settings.messages_quiet_from, settings.messages_quiet_until),
     )
 
 

@@ -10,7 +10,8 @@ runs). Matching goes from the business's imported customers to its own contacts 
 keyed e-mail and phone hashes; consent, suppressions and the weekly caps are checked when the
 message is sent, like any other. A share of matched contacts is held out (recorded as a
 skipped delivery with the reason "holdout", never sent) so the effect can be measured against
-them. Nothing is queued during the business's quiet hours; the next run after them catches up.
+them. Quiet hours are kept when each message is sent, in the recipient's own zone (delivery.py):
+one due at night waits for the morning.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.customers import service as customers
 from crosspromo.db import utcnow
@@ -34,7 +33,6 @@ from crosspromo.matching.models import LearnedPair
 from crosspromo.messaging import service
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
-    BroadcastStatus,
     Channel,
     Contact,
     Delivery,
@@ -60,16 +58,12 @@ def create(
     content: dict[str, Any],
     delay_days: int,
     holdout_bp: int = 1000,
-    quiet_from: int = 21,
-    quiet_until: int = 9,
 ) -> Trigger:
     """A trigger sending the partner's offer `delay_days` after each first purchase here."""
     if not 0 <= delay_days <= 365:
         raise Invalid("Between 0 and 365 days.", field="delay_days")
     if not 0 <= holdout_bp <= 5000:
         raise Invalid("Hold out 0 to 50% of customers.", field="holdout_bp")
-    if not (0 <= quiet_from <= 23 and 0 <= quiet_until <= 23):
-        raise Invalid("Hours from 0 to 23.", field="quiet_from")
     if not partnerships.agreed_between(session, business_id, {partner_business_id}):
         raise Forbidden("A partner's offer follows only under an agreement with that partner.")
     if not comes_after(session, business_id, partner_business_id):
@@ -78,7 +72,7 @@ def create(
             "its offer after a first purchase here would come too late.",
             field="partner_business_id",
         )
-    message = service.create(
+    message = service.create_live(
         session,
         business_id=business_id,
         sender_name=sender_name,
@@ -86,16 +80,12 @@ def create(
         content=content,
         partner_business_id=partner_business_id,
     )
-    # The journey's message is live from now on; it is not a broadcast to queue by hand.
-    message.status, message.queued_at = BroadcastStatus.queued, utcnow()
     trigger = Trigger(
         business_id=business_id,
         partner_business_id=partner_business_id,
         broadcast_id=message.id,
         delay_days=delay_days,
         holdout_bp=holdout_bp,
-        quiet_from=quiet_from,
-        quiet_until=quiet_until,
     )
     session.add(trigger)
     session.flush()
@@ -120,18 +110,15 @@ def comes_after(session: Session, business_id: uuid.UUID, partner_id: uuid.UUID)
     return relations.direction(here.category, partner.category) != "before"
 
 
-def quiet(trigger: Trigger, local: datetime) -> bool:
-    """Whether `local` falls in the trigger's quiet hours (a range may wrap midnight)."""
-    start, end, hour = trigger.quiet_from, trigger.quiet_until, local.hour
-    if start == end:
-        return False
-    return start <= hour < end if start < end else hour >= start or hour < end
+def draw(owner_id: uuid.UUID, contact_id: uuid.UUID, holdout_bp: int) -> bool:
+    """Whether the contact is held out of a trigger or reminder: a stable draw per pair, the
+    same answer on every run."""
+    digest = hashlib.sha256(f"{owner_id}:{contact_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 10_000 < holdout_bp
 
 
 def held_out(trigger: Trigger, contact_id: uuid.UUID) -> bool:
-    """A stable draw per trigger and contact: the same answer on every run."""
-    digest = hashlib.sha256(f"{trigger.id}:{contact_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 10_000 < trigger.holdout_bp
+    return draw(trigger.id, contact_id, trigger.holdout_bp)
 
 
 def _due_contacts(session: Session, trigger: Trigger, now: datetime) -> list[uuid.UUID]:
@@ -173,19 +160,10 @@ def run(session: Session, *, now: datetime | None = None, settings: Settings | N
     """Queue every due journey message (the worker's periodic job); how many were queued."""
     now = now or utcnow()
     settings = settings or get_settings()
-    payload = {
-        "public_url": settings.public_url,
-        "mail_from": settings.mail_from,
-        "weekly_cap": settings.messages_weekly_cap,
-    }
+    payload = service.job_payload(settings)
     triggers = list(session.scalars(select(Trigger).where(Trigger.active.is_(True))))
-    zones = {
-        b.id: b.timezone for b in businesses.by_ids(session, {t.business_id for t in triggers})
-    }
     queued = 0
     for trigger in triggers:
-        if quiet(trigger, now.astimezone(ZoneInfo(zones.get(trigger.business_id) or "UTC"))):
-            continue
         due = _due_contacts(session, trigger, now)
         if not due:
             continue

@@ -50,6 +50,9 @@ class Contact(IdMixin, Base):
     email_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent: Mapped[bool] = mapped_column(default=False)
     telegram_consent: Mapped[bool] = mapped_column(default=False)
+    # The person's own IANA zone (given, or from the phone's country when it has one zone);
+    # None: the business's zone. Quiet hours are kept in this zone.
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     # The secret in the unsubscribe and preferences links.
     token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -114,6 +117,10 @@ class Broadcast(IdMixin, Base):
     partner_business_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("businesses.id", ondelete="SET NULL"), default=None
     )
+    # Only the contacts of this saved audience (evaluated when the message is sent); None: all.
+    audience_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("message_audiences.id", ondelete="SET NULL"), default=None
+    )
     status: Mapped[BroadcastStatus] = mapped_column(
         _enum(BroadcastStatus), default=BroadcastStatus.draft
     )
@@ -142,12 +149,15 @@ class Delivery(IdMixin, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("broadcast_id", "contact_id"),
+        UniqueConstraint("broadcast_id", "contact_id", "occasion"),
         Index("ix_deliveries_broadcast_status", "broadcast_id", "status"),
     )
 
     broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
     contact_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"))
+    # What a reminder is about ("code:<id>", "lot:<id>"): one delivery per contact and
+    # occasion; "" for broadcasts and journeys (one per contact).
+    occasion: Mapped[str] = mapped_column(String(80), default="")
     status: Mapped[DeliveryStatus] = mapped_column(
         _enum(DeliveryStatus), default=DeliveryStatus.queued
     )
@@ -182,6 +192,10 @@ class Preferences(Base):
     )
     weekly_cap: Mapped[int | None] = mapped_column(default=None)
     partner_share_bp: Mapped[int] = mapped_column(default=2000)
+    # No sends between these local hours of each recipient (start > end wraps midnight;
+    # equal: none); None: the platform's default.
+    quiet_from: Mapped[int | None] = mapped_column(default=None)
+    quiet_until: Mapped[int | None] = mapped_column(default=None)
 
 
 class Click(IdMixin, Base):
@@ -244,8 +258,44 @@ class Trigger(IdMixin, Base):
     delay_days: Mapped[int] = mapped_column()
     # Share of matched customers held out (recorded, never sent), in basis points.
     holdout_bp: Mapped[int] = mapped_column(default=1000)
-    # No sends between these local hours of the business (start > end wraps midnight).
-    quiet_from: Mapped[int] = mapped_column(default=21)
-    quiet_until: Mapped[int] = mapped_column(default=9)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Audience(IdMixin, Base):
+    """A saved audience (segment): rules on recency, spend, consent and partner visits,
+    evaluated in SQL each time a message is sent to it."""
+
+    __tablename__ = "message_audiences"
+    __table_args__ = (UniqueConstraint("business_id", "name"),)
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    # audiences.Rules as JSON (checked on the way in).
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderKind(enum.StrEnum):
+    code = "code"  # an offer code handed to a known customer, before the offer ends
+    points = "points"  # a lot of loyalty points the business issued, before it expires
+
+
+class Reminder(IdMixin, Base):
+    """A journey step: `days_before` a code or a lot of points expires, its message goes to the
+    customer holding it, once per customer and code or lot, with a holdout."""
+
+    __tablename__ = "message_reminders"
+
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ReminderKind] = mapped_column(_enum(ReminderKind))
+    broadcast_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column()
+    holdout_bp: Mapped[int] = mapped_column(default=1000)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

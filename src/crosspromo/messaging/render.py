@@ -25,6 +25,8 @@ from crosspromo.errors import Invalid, TooLarge
 from crosspromo.messaging.models import Channel
 
 FIELDS = {"name", "business", "unsubscribe_url", "preferences_url", "link"}
+# A reminder before expiry also knows the day it expires and the points left (lots only).
+REMINDER_FIELDS = frozenset({"expires_on", "points"})
 LOCALES = ("en", "ru")
 # Characters per part: an SMS of ten segments, Telegram's own limit, an e-mail without
 # embedded images (they belong on a server, linked).
@@ -71,8 +73,11 @@ INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
 SMTP_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
-def check(channel: Channel, content: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """The content with only known languages and parts, every template valid and in bounds."""
+def check(
+    channel: Channel, content: dict[str, Any], extra: frozenset[str] = frozenset()
+) -> dict[str, dict[str, str]]:
+    """The content with only known languages and parts, every template valid and in bounds
+    (`extra`: fields this kind of message has besides the usual)."""
     if not isinstance(content, dict) or not content:
         raise Invalid("Write the message in at least one language.", field="content")
     clean: dict[str, dict[str, str]] = {}
@@ -108,12 +113,14 @@ def check(channel: Channel, content: dict[str, Any]) -> dict[str, dict[str, str]
                 raise Invalid(detail, field=where) from exc
             _refuse_costly(tree, where)
             names = meta.find_undeclared_variables(tree)
-            missing = sorted(names - FIELDS)
+            allowed = FIELDS | extra
+            missing = sorted(names - allowed)
             if missing:
                 raise Invalid(
-                    f"Unknown field {missing[0]!r}; use {', '.join(sorted(FIELDS))}.", field=where
+                    f"Unknown field {missing[0]!r}; use {', '.join(sorted(allowed))}.",
+                    field=where,
                 )
-            _try(part == "html", value, where)
+            _try(part == "html", value, where, extra)
             clean[locale][part] = value
     return clean
 
@@ -167,12 +174,14 @@ def _refuse_costly(tree: nodes.Template, where: str) -> None:
             raise Invalid(f"Unknown field {node.name!r}.", field=where)
 
 
-def _try(html: bool, source: str, where: str) -> None:
+def _try(html: bool, source: str, where: str, extra: frozenset[str] = frozenset()) -> None:
     """Filled in once with sample values, so `{{ name() }}` is refused here, not in the worker."""
-    sample: dict[str, Any] = {k: "https://example.org/" for k in FIELDS} | {
+    sample: dict[str, Any] = {k: "https://example.org/" for k in FIELDS | extra} | {
         "name": "Anna",
         "business": "Cafe",
         "link": lambda url: url,
+        "expires_on": "7 December 2026",
+        "points": 120,
     }
     try:
         _compiled(html, source).render(sample)

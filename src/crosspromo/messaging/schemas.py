@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crosspromo.fields import ONE_LINE, PLAIN_TEXT, Input, Int
-from crosspromo.messaging.models import Channel, Reason
+from crosspromo.messaging.audiences import Rules
+from crosspromo.messaging.models import Channel, Reason, ReminderKind
 
 Line = Annotated[str, ONE_LINE]
 Text = Annotated[str, PLAIN_TEXT]
@@ -22,6 +23,9 @@ class ContactIn(Input):
     phone: Annotated[Line, Field(max_length=40)] = ""
     telegram_chat_id: Annotated[Line, Field(max_length=20)] = ""
     locale: Literal["en", "ru"] = "en"
+    timezone: Annotated[
+        Line, Field(max_length=64, description="IANA zone; blank: the phone's, else the business's")
+    ] = ""
 
 
 class ContactOut(BaseModel):
@@ -32,6 +36,7 @@ class ContactOut(BaseModel):
     phone: str
     telegram_chat_id: str | None
     locale: str
+    timezone: str | None
     email_consent: bool
     sms_consent: bool
     telegram_consent: bool
@@ -70,6 +75,9 @@ class PreferencesIn(Input):
     model_config = ConfigDict(extra="forbid")
     weekly_cap: Annotated[Int | None, Field(ge=1, le=100)] = None
     partner_share_bp: Annotated[Int, Field(ge=0, le=5000)] = 2000
+    # Local hours of each recipient; both null: the platform's default (21 to 9).
+    quiet_from: Annotated[Int | None, Field(ge=0, le=23)] = None
+    quiet_until: Annotated[Int | None, Field(ge=0, le=23)] = None
 
 
 class Parts(Input):
@@ -85,6 +93,9 @@ class BroadcastIn(Input):
     channel: Channel
     content: dict[Literal["en", "ru"], Parts]
     partner_business_id: uuid.UUID | None = None
+    audience_id: uuid.UUID | None = Field(
+        default=None, description="a saved audience; none: every consenting contact"
+    )
 
 
 class BroadcastOut(BaseModel):
@@ -94,6 +105,7 @@ class BroadcastOut(BaseModel):
     status: str
     recipients: int
     partner_business_id: uuid.UUID | None
+    audience_id: uuid.UUID | None
     created_at: datetime
     queued_at: datetime | None
     results: dict[str, int] = {}
@@ -144,3 +156,53 @@ class SuccessBlockOut(BaseModel):
 
     url: str = Field(description="the framable page the snippet shows")
     snippet: str = Field(description="HTML to paste on the order-confirmation page")
+
+
+class AudienceIn(Input):
+    """A saved audience: its name and rules (every rule given must hold)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[Line, Field(min_length=1, max_length=200)]
+    rules: Rules
+
+
+class AudienceSizes(BaseModel):
+    """Contacts the rules match now, and of them those consenting on each channel."""
+
+    contacts: int
+    email: int
+    sms: int
+    telegram: int
+
+
+class AudienceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    rules: Rules
+    created_at: datetime
+    updated_at: datetime
+    sizes: AudienceSizes | None = None
+
+
+class ReminderIn(Input):
+    """A reminder before a held code or lot of points expires; its message may use
+    {{ expires_on }} and (points) {{ points }} besides the usual fields."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ReminderKind
+    channel: Channel
+    content: dict[Literal["en", "ru"], Parts]
+    days_before: Annotated[Int, Field(ge=1, le=90)]
+    holdout_bp: Annotated[Int, Field(ge=0, le=5000)] = 1000
+
+
+class ReminderOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    kind: ReminderKind
+    days_before: int
+    holdout_bp: int
+    active: bool
+    broadcast_id: uuid.UUID = Field(description="its message: results at .../messages/{id}")
+    created_at: datetime

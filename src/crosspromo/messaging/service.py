@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from crosspromo import paging
 from crosspromo.db import utcnow
 from crosspromo.errors import Conflict, Invalid, NotFound
-from crosspromo.messaging import exchange, render, tracking
+from crosspromo.messaging import audiences, exchange, quiet, render, tracking
 from crosspromo.messaging.contacts import CONSENT_FIELD
 from crosspromo.messaging.models import (
     Broadcast,
@@ -30,6 +30,7 @@ from crosspromo.messaging.models import (
     Preferences,
 )
 from crosspromo.outbox import service as outbox
+from crosspromo.settings import Settings
 
 KIND = "message"  # the outbox kind the worker sends through `delivery.py`
 BATCH = 1_000
@@ -43,11 +44,18 @@ def create(
     channel: Channel,
     content: dict[str, Any],
     partner_business_id: uuid.UUID | None = None,
+    audience_id: uuid.UUID | None = None,
+    extra_fields: frozenset[str] = frozenset(),
 ) -> Broadcast:
     """A draft whose templates are checked now, so the worker never meets a broken one."""
     if partner_business_id == business_id:
         raise Invalid("A partner is another business.", field="partner_business_id")
-    checked = render.check(channel, content)
+    if audience_id is not None:
+        try:
+            audiences.get(session, business_id=business_id, audience_id=audience_id)
+        except NotFound:
+            raise Invalid("No such audience.", field="audience_id") from None
+    checked = render.check(channel, content, extra_fields)
     broadcast = Broadcast(
         business_id=business_id,
         sender_name=sender_name,
@@ -55,10 +63,29 @@ def create(
         content=checked,
         links=render.links(checked),
         partner_business_id=partner_business_id,
+        audience_id=audience_id,
     )
     session.add(broadcast)
     session.flush()
     return broadcast
+
+
+def create_live(session: Session, **message: Any) -> Broadcast:
+    """A journey's or reminder's message: written like any (`create`), and live from now on,
+    sent one customer at a time by its job rather than queued by hand."""
+    made = create(session, **message)
+    made.status, made.queued_at = BroadcastStatus.queued, utcnow()
+    return made
+
+
+def job_payload(settings: Settings) -> dict[str, Any]:
+    """What each outbox message of a periodic job carries from the install's settings."""
+    return {
+        "public_url": settings.public_url,
+        "mail_from": settings.mail_from,
+        "weekly_cap": settings.messages_weekly_cap,
+        "quiet": [settings.messages_quiet_from, settings.messages_quiet_until],
+    }
 
 
 def get(session: Session, *, business_id: uuid.UUID, broadcast_id: uuid.UUID) -> Broadcast:
@@ -70,22 +97,37 @@ def get(session: Session, *, business_id: uuid.UUID, broadcast_id: uuid.UUID) ->
 
 def preferences(session: Session, business_id: uuid.UUID) -> Preferences:
     found = session.get(Preferences, business_id)
-    return found or Preferences(business_id=business_id, weekly_cap=None, partner_share_bp=2000)
+    return found or Preferences(
+        business_id=business_id,
+        weekly_cap=None,
+        partner_share_bp=2000,
+        quiet_from=None,
+        quiet_until=None,
+    )
 
 
 def set_preferences(
-    session: Session, *, business_id: uuid.UUID, weekly_cap: int | None, partner_share_bp: int
+    session: Session,
+    *,
+    business_id: uuid.UUID,
+    weekly_cap: int | None,
+    partner_share_bp: int,
+    quiet_from: int | None = None,
+    quiet_until: int | None = None,
 ) -> Preferences:
-    """A business's own weekly cap (only ever stricter than the platform's) and partner share."""
+    """A business's own weekly cap (only ever stricter than the platform's), partner share
+    and quiet hours (None: the platform's)."""
     if weekly_cap is not None and not 1 <= weekly_cap <= 100:
         raise Invalid("Between 1 and 100 messages a week.", field="weekly_cap")
     if not 0 <= partner_share_bp <= 5000:
         raise Invalid("Partner content may take 0 to 50% of messages.", field="partner_share_bp")
+    quiet.check_hours(quiet_from, quiet_until)
     found = session.get(Preferences, business_id)
     if found is None:
         found = Preferences(business_id=business_id)
         session.add(found)
     found.weekly_cap, found.partner_share_bp = weekly_cap, partner_share_bp
+    found.quiet_from, found.quiet_until = quiet_from, quiet_until
     session.flush()
     return found
 
@@ -152,8 +194,10 @@ def enqueue(
     *,
     payload: dict[str, Any],
     held_out: bool = False,
+    occasion: str = "",
 ) -> None:
-    """A delivery per contact (kept once) and, unless held out, its outbox message."""
+    """A delivery per contact (kept once per occasion) and, unless held out, its outbox
+    message."""
     if not contact_ids:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -166,13 +210,14 @@ def enqueue(
             "reason": "holdout" if held_out else "",
             "capped": False,
             "token": secrets.token_urlsafe(16),
+            "occasion": occasion,
         }
         for contact_id in contact_ids
     ]
     session.execute(
         dialect.insert(Delivery)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id"])
+        .on_conflict_do_nothing(index_elements=["broadcast_id", "contact_id", "occasion"])
     )
     if held_out:
         return
@@ -180,10 +225,11 @@ def enqueue(
         outbox.enqueue(
             session,
             kind=KIND,
-            key=f"message:{broadcast.id}:{contact_id}",
+            key=f"message:{broadcast.id}:{contact_id}" + (f":{occasion}" if occasion else ""),
             payload={
                 "broadcast_id": str(broadcast.id),
                 "contact_id": str(contact_id),
+                **({"occasion": occasion} if occasion else {}),
                 **payload,
             },
         )
@@ -198,8 +244,11 @@ def queue(
     mail_from: str,
     weekly_cap: int,
     window_days: int,
+    quiet_hours: tuple[int, int] = (0, 0),
 ) -> int:
-    """One delivery and one outbox message per consenting contact; a second call adds none."""
+    """One delivery and one outbox message per consenting contact (of the message's audience,
+    as it is now, if it has one); a second call adds none. `quiet_hours` are the platform's,
+    applied at send time where the business has none of its own."""
     # The row lock (PostgreSQL) or the write (SQLite) makes two clicks on "send" take turns.
     session.execute(
         update(Broadcast)
@@ -219,7 +268,18 @@ def queue(
         .where(Contact.business_id == business_id, consent.is_(True))
         .order_by(Contact.id)
     )
-    payload = {"public_url": public_url, "mail_from": mail_from, "weekly_cap": weekly_cap}
+    if broadcast.audience_id is not None:
+        query = query.where(
+            *audiences.members(
+                session, business_id=business_id, audience_id=broadcast.audience_id, now=utcnow()
+            )
+        )
+    payload = {
+        "public_url": public_url,
+        "mail_from": mail_from,
+        "weekly_cap": weekly_cap,
+        "quiet": list(quiet_hours),
+    }
     count = 0
     after: uuid.UUID | None = None
     while True:

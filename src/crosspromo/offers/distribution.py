@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from babel.dates import format_date, get_day_names
 from babel.numbers import format_currency, format_decimal, get_currency_precision
+from slugify import slugify
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,11 @@ from crosspromo.roles import Actor, Role
 from crosspromo.settings import get_settings
 from crosspromo.web.i18n import N_, translations
 
-MAX_COUPONS = 10_000  # ~9 ms each: about 90 s of work for one request at most
+MAX_COUPONS = 10_000  # per print job: ~5 s on two cores (bench/coupons_pdf.py)
+# Per request (GET coupons.pdf): a small print stays synchronous for the cashier, ~0.2 s of
+# work; more goes to a print job so no request holds an app server's worker for long.
+AT_ONCE = 200
+JOBS_HINT = "or print up to {most:,} at once in the background: POST {url}"
 PAGE = 1_000
 SENT_LABEL = "sent to customer "
 
@@ -216,6 +221,89 @@ class Sheet:
     next_after: str | None
 
 
+def file_name(title: str, layout: str) -> str:
+    """ "Free croissant" -> free-croissant-coupons.pdf (Cyrillic transliterated: ASCII only)."""
+    suffix = "coupons" if layout == "a4" else f"coupons-{layout}"
+    return f"{slugify(title, max_length=60) or 'offer'}-{suffix}.pdf"
+
+
+def check_print(
+    session: Session,
+    actor: Actor,
+    offer_id: uuid.UUID,
+    *,
+    layout: str = "a4",
+    locale: str = "en",
+    limit: int | None = None,
+    most: int = MAX_COUPONS,
+) -> tuple[Offer, dict[str, str]]:
+    """The offer if the actor manages its issuer or honourer, and the texts its coupons carry."""
+    locale = _locale(locale)
+    if layout not in printing.GEOMETRY:
+        raise Invalid("Use the layout a4 or card.", field="layout")
+    if limit is not None and not 1 <= limit <= most:
+        raise Invalid(
+            f"Print 1 to {most:,} coupons per request; "
+            f"page through the rest with `after` (the last code printed){_hint(offer_id, most)}.",
+            field="limit",
+        )
+    offer = service.get_offer(session, actor, offer_id, need=Role.manager)
+    campaign, _ = campaigns.get(session, actor, offer.campaign_id, need=Role.manager)
+    issuer, honouring = _sides(session, offer)
+    roles = [_member_role(actor, issuer), _member_role(actor, honouring)]
+    if not any(r is not None and r.at_least(Role.manager) for r in roles):
+        raise Forbidden("Only the issuing or the honouring business prints this offer.")
+    until = offer.valid_until or campaign.ends_on
+    texts = {
+        "title": offer.title,
+        "benefit": benefit_text(offer, locale),
+        "conditions": conditions_text(offer, locale),
+        "honoured_by": place(honouring),
+        "issued_by": issuer.name,
+        "valid_until": _date(until, locale) if until else text(locale, N_("until further notice")),
+    }
+    return offer, texts
+
+
+def _hint(offer_id: uuid.UUID, most: int) -> str:
+    if most >= MAX_COUPONS:
+        return ""
+    url = f"/api/v1/offers/{offer_id}/print-jobs"
+    return ", " + JOBS_HINT.format(most=MAX_COUPONS, url=url)
+
+
+def pick_codes(
+    session: Session, offer: Offer, *, limit: int | None, after: str, most: int = MAX_COUPONS
+) -> tuple[list[Code], str | None]:
+    """The next printable codes (at most `limit`, else all up to `most`) and the cursor after
+    them when more remain."""
+    want = limit if limit is not None else most
+    picked: list[Code] = []
+    more = False
+    for code in _printable(session, offer, codes.normalize(after)):
+        if len(picked) == want:
+            more = True
+            break
+        picked.append(code)
+    if more and limit is None:
+        raise Invalid(
+            f"This offer has more than {most:,} codes to print; print at most "
+            f"{most:,} per request with `limit`, then the next ones with `after` "
+            f"(the last code printed){_hint(offer.id, most)}.",
+            field="limit",
+        )
+    return picked, picked[-1].code if more and picked else None
+
+
+def coupons(
+    offer: Offer, picked: list[Code], texts: dict[str, str], public_url: str
+) -> list[printing.Coupon]:
+    return [
+        printing.Coupon(code=display_code(c, offer), url=code_url(c, public_url), **texts)
+        for c in picked
+    ]
+
+
 def coupons_pdf(
     session: Session,
     actor: Actor,
@@ -227,53 +315,14 @@ def coupons_pdf(
     after: str = "",
     public_url: str | None = None,
 ) -> Sheet:
-    """Coupons with QR codes for the offer's usable codes; managers of issuer or honourer."""
-    locale = _locale(locale)
-    public_url = public_url or get_settings().public_url
-    if layout not in printing.GEOMETRY:
-        raise Invalid("Use the layout a4 or card.", field="layout")
-    if limit is not None and not 1 <= limit <= MAX_COUPONS:
-        raise Invalid(
-            f"Print 1 to {MAX_COUPONS:,} coupons per request; "
-            "page through the rest with `after` (the last code printed).",
-            field="limit",
-        )
-    offer = service.get_offer(session, actor, offer_id, need=Role.manager)
-    campaign, _ = campaigns.get(session, actor, offer.campaign_id, need=Role.manager)
-    issuer, honouring = _sides(session, offer)
-    roles = [_member_role(actor, issuer), _member_role(actor, honouring)]
-    if not any(r is not None and r.at_least(Role.manager) for r in roles):
-        raise Forbidden("Only the issuing or the honouring business prints this offer.")
-    want = limit if limit is not None else MAX_COUPONS
-    picked: list[Code] = []
-    more = False
-    for code in _printable(session, offer, codes.normalize(after)):
-        if len(picked) == want:
-            more = True
-            break
-        picked.append(code)
-    if more and limit is None:
-        raise Invalid(
-            f"This offer has more than {MAX_COUPONS:,} codes to print; print at most "
-            f"{MAX_COUPONS:,} per request with `limit`, then the next ones with `after` "
-            "(the last code printed).",
-            field="limit",
-        )
-    until = offer.valid_until or campaign.ends_on
-    common = {
-        "title": offer.title,
-        "benefit": benefit_text(offer, locale),
-        "conditions": conditions_text(offer, locale),
-        "honoured_by": place(honouring),
-        "issued_by": issuer.name,
-        "valid_until": _date(until, locale) if until else text(locale, N_("until further notice")),
-    }
-    coupons = [
-        printing.Coupon(code=display_code(c, offer), url=code_url(c, public_url), **common)
-        for c in picked
-    ]
-    pdf = printing.coupon_sheet(coupons, layout=layout, locale=locale)
-    return Sheet(pdf, len(coupons), picked[-1].code if more and picked else None)
+    """Up to AT_ONCE coupons with QR codes, rendered now; managers of issuer or honourer."""
+    offer, texts = check_print(
+        session, actor, offer_id, layout=layout, locale=locale, limit=limit, most=AT_ONCE
+    )
+    picked, next_after = pick_codes(session, offer, limit=limit, after=after, most=AT_ONCE)
+    batch = coupons(offer, picked, texts, public_url or get_settings().public_url)
+    pdf = printing.coupon_sheet(batch, layout=layout, locale=locale)
+    return Sheet(pdf, len(batch), next_after)
 
 
 @dataclass(frozen=True)
@@ -440,3 +489,32 @@ def email_codes(
         skipped_no_code=counts["code"],
         held_out=counts["held_out"],
     )
+
+
+def held_codes(
+    session: Session, *, issuer_business_id: uuid.UUID, ending_from: date, ending_until: date
+) -> list[tuple[uuid.UUID, uuid.UUID, date]]:
+    """(code, customer, last valid day) of codes handed to the issuer's known customers and
+    still usable, whose offer ends between the two days (for reminders before expiry)."""
+    rows = session.execute(
+        select(Code.id, Code.label, Offer.valid_until)
+        .join(Offer, Offer.id == Code.offer_id)
+        .where(
+            Offer.issuer_business_id == issuer_business_id,
+            Offer.valid_until.is_not(None),
+            Offer.valid_until >= ending_from,
+            Offer.valid_until <= ending_until,
+            Code.label.startswith(SENT_LABEL, autoescape=True),
+            (Code.max_uses.is_(None)) | (Code.uses < Code.max_uses),
+        )
+        .order_by(Code.id)
+    ).all()
+    found = []
+    for code_id, label, until in rows:
+        if until is None:
+            continue
+        try:
+            found.append((code_id, uuid.UUID(label[len(SENT_LABEL) :]), until))
+        except ValueError:
+            continue  # a label written by hand that only looks like ours
+    return found

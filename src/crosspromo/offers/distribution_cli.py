@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,7 +31,7 @@ def _offer_id(text: str) -> uuid.UUID:
 def print_coupons(
     offer_id: Annotated[str, typer.Argument(help="the offer's id")],
     business: Annotated[str, typer.Option(help="the business id (slug) printing")],
-    out: Annotated[Path, typer.Option("--output", "-o", help="the PDF to write")],
+    out: Annotated[Path, typer.Option("--out", "--output", "-o", help="the PDF to write")],
     layout: Annotated[str, typer.Option(help="a4 (10 per sheet) or card (85 x 55 mm)")] = "a4",
     locale: Annotated[str, typer.Option(help="en or ru")] = "en",
     limit: Annotated[
@@ -39,29 +39,54 @@ def print_coupons(
     ] = None,
     after: Annotated[str, typer.Option(help="start after this code (the last printed)")] = "",
 ) -> None:
-    """A PDF of cut-out coupons with QR codes for the offer's usable codes."""
+    """A PDF of cut-out coupons with QR codes for the offer's usable codes, on every core.
+
+    The print is recorded as a print job (its page and API show it too) and run here with a
+    progress bar; `crosspromo worker` is not needed.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from crosspromo.cli_support import engine_scope
+    from crosspromo.db import make_sessionmaker, unit_of_work
+    from crosspromo.offers import print_jobs
+
     if layout not in ("a4", "card"):
         fail("Use --layout a4 or --layout card.")
-    shape: Literal["a4", "card"] = "a4" if layout == "a4" else "card"
-    try:
-        with session_scope() as db:
-            mine = business_by_slug(db, business)
-            sheet = distribution.coupons_pdf(
-                db,
-                operator(mine),
-                _offer_id(offer_id),
-                layout=shape,
-                locale=locale,
-                limit=limit,
-                after=after,
-                public_url=get_settings().public_url,
+    with engine_scope() as engine:
+        factory = make_sessionmaker(engine)
+        try:
+            with unit_of_work(factory) as db:
+                mine = business_by_slug(db, business)
+                job_id = print_jobs.start(
+                    db,
+                    operator(mine),
+                    _offer_id(offer_id),
+                    layout=layout,
+                    locale=locale,
+                    limit=limit,
+                    after=after,
+                    public_url=get_settings().public_url,
+                    queue=False,
+                ).id
+        except DomainError as exc:
+            fail(exc.detail)
+        columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
+            task = bar.add_task("Printing coupons", total=None)
+            print_jobs.run(
+                factory,
+                job_id,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
-    except DomainError as exc:
-        fail(exc.detail)
-    out.write_bytes(sheet.pdf)
-    console.print(f"[green]{sheet.count} coupons[/green] written to {out}")
-    if sheet.next_after:
-        console.print(f"More remain: run again with --after {sheet.next_after}")
+        with unit_of_work(factory) as db:
+            job = print_jobs.load(db, job_id)
+            if job.error:
+                fail(job.error)
+            out.write_bytes(print_jobs.pdf(job))
+            count, next_after = job.total, job.next_after
+    console.print(f"[green]{count} coupons[/green] written to {out}")
+    if next_after:
+        console.print(f"More remain: run again with --after {next_after}")
 
 
 @offers_app.command("codes")

@@ -11,8 +11,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from crosspromo.db import Base, IdMixin, utcnow
 
@@ -180,6 +190,9 @@ class Accrual(IdMixin, Base):
         ForeignKey("redemptions.id"), default=None, index=True
     )
     code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offer_codes.id"), default=None)
+    # Never read (lazy="raise"): it tells the unit of work to insert a redemption before its
+    # accruals, so one flush writes both (the till holds SQLite's write lock through it).
+    redemption: Mapped[Redemption | None] = relationship(lazy="raise")
     kind: Mapped[str] = mapped_column(String(16))  # sale, lead, click, fixed_fee, staff_reward
     payer_business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"))
     payee_business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"))
@@ -228,3 +241,44 @@ class Click(IdMixin, Base):
     accept_language: Mapped[str] = mapped_column(String(100), default="")
     paid_on: Mapped[date | None] = mapped_column(default=None)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrintStatus(enum.StrEnum):
+    queued = "queued"  # waiting for `crosspromo worker`
+    running = "running"
+    done = "done"  # the PDF is stored
+    failed = "failed"  # `error` says why
+
+
+class PrintJob(IdMixin, Base):
+    """A coupon print run by the worker: what to print, its progress, then the PDF or an error.
+
+    The coupons' texts are fixed when the job is asked for (what the person saw); the codes are
+    read when it runs. The PDF is stored in the row, so any app server can hand it out.
+    """
+
+    __tablename__ = "print_jobs"
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("offers.id", ondelete="CASCADE"), index=True
+    )
+    requested_by: Mapped[str] = mapped_column(String(100))  # Actor.caller
+    layout: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str] = mapped_column(String(8))
+    limit_count: Mapped[int | None] = mapped_column(default=None)
+    after: Mapped[str] = mapped_column(String(64), default="")
+    public_url: Mapped[str] = mapped_column(String(300))
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[PrintStatus] = mapped_column(
+        Enum(PrintStatus, native_enum=False, length=16), default=PrintStatus.queued
+    )
+    done: Mapped[int] = mapped_column(default=0)  # coupons rendered so far
+    total: Mapped[int] = mapped_column(default=0)  # coupons in the print, known once it runs
+    next_after: Mapped[str | None] = mapped_column(String(64), default=None)
+    error: Mapped[str] = mapped_column(Text, default="")
+    pdf_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Loaded only when the file itself is asked for.
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, default=None))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,14 +1,14 @@
 """Printable coupons: an A4 sheet of cut-out coupons or business-card pages, each with a QR code.
 
-Speed (bench/coupons_pdf.py, 10,000 coupons, 1,000 pages): ~9 ms and ~620 bytes per coupon.
-The QR modules are drawn straight into the page as one filled path of horizontal runs (``re``
-operators, compressed with the page): 0.70x the time and 0.86x the size of embedding a 1-bit PNG
-per coupon, and ~10x faster than one ``FPDF.rect`` call per run. Text that repeats across coupons
-(title, conditions...) is wrapped once and cached. Each QR code uses one fixed mask: segno's
-search for the best of 8 masks (the penalty score of ISO/IEC 18004 7.8.3.1) took two thirds of
-the time, and every reader decodes any mask. bench/qr_masks.py measures both, decoding each
-symbol with zxing-cpp, plain and worn: the fixed mask is ~4.5x faster and decodes as often
-(tests/offers/test_printing.py decodes coupons with zxing-cpp too).
+Speed (bench/coupons_pdf.py, 10,000 coupons, 1,000 pages): see docs/performance.md. The QR
+modules are drawn straight into the page as one filled path of horizontal runs (``re`` operators,
+compressed with the page): 0.70x the time and 0.86x the size of embedding a 1-bit PNG per coupon,
+and ~10x faster than one ``FPDF.rect`` call per run. Text that repeats across coupons (title,
+conditions...) is wrapped once and cached. The QR symbols come from zxing-cpp's encoder (C++):
+~0.6 ms per code with the best of the 8 masks chosen as ISO/IEC 18004 asks, where segno took
+~3 ms with one fixed mask and ~13 ms searching the masks (two thirds of the time before). Big
+prints run on every core in a background job (print_pool.py, print_jobs.py).
+tests/offers/test_printing.py decodes the symbols and a rendered page with zxing-cpp.
 """
 
 from __future__ import annotations
@@ -66,21 +66,18 @@ GEOMETRY: dict[str, _Geometry] = {
 
 def qr_runs(url: str) -> tuple[int, list[tuple[int, int, int]]]:
     """The QR code's side in modules and its dark modules as (row, first column, length) runs."""
-    import segno  # here, not at start-up: see crosspromo.app
+    import numpy as np
+    import zxingcpp  # here, not at start-up: see crosspromo.app
 
-    qr = segno.make_qr(url, error="m", mask=0)  # no search of 8 masks (module docstring)
-    runs: list[tuple[int, int, int]] = []
-    for y, row in enumerate(qr.matrix):
-        x, n = 0, len(row)
-        while x < n:
-            if row[x]:
-                start = x
-                while x < n and row[x]:
-                    x += 1
-                runs.append((y, start, x - start))
-            else:
-                x += 1
-    return len(qr.matrix), runs
+    symbol = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    dark = np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) == 0
+    side = dark.shape[1]
+    framed = np.zeros((dark.shape[0], side + 2), dtype=np.int8)
+    framed[:, 1:-1] = dark
+    edges = np.diff(framed, axis=1)  # +1 where a dark run starts, -1 just past its end
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    return side, list(zip(rows.tolist(), starts.tolist(), (ends - starts).tolist(), strict=True))
 
 
 def draw_qr(pdf: Any, url: str, x: float, y: float, side: float) -> float:

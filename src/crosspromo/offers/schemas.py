@@ -91,6 +91,18 @@ class Till(Input):
     )
 
 
+class PrintIn(Input):
+    """A coupon print to run in the background (the worker renders it on every core)."""
+
+    model_config = ConfigDict(extra="forbid")
+    layout: Literal["a4", "card"] = "a4"
+    locale: Literal["en", "ru"] = "en"
+    limit: Annotated[Int, Field(ge=1, le=10_000)] | None = None
+    after: Annotated[
+        str, Field(max_length=64, description="the last code of the previous print"), ONE_LINE
+    ] = ""
+
+
 class ReversalIn(Input):
     model_config = ConfigDict(extra="forbid")
     reason: Annotated[str, Field(min_length=1, max_length=500), PLAIN_TEXT]
@@ -189,6 +201,7 @@ class DeliveryOut(BaseModel):
     status: str
     attempts: int
     last_error: str
+    response_code: int | None = None  # the receiver's HTTP status on the last attempt
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime
@@ -198,6 +211,24 @@ class WebhookCreated(BaseModel):
     id: uuid.UUID
     url: str
     secret: str  # shown once
+
+
+class PrintJobOut(BaseModel):
+    id: uuid.UUID
+    offer_id: uuid.UUID
+    status: Literal["queued", "running", "done", "failed"]
+    done: int = Field(description="coupons rendered so far")
+    total: int = Field(description="coupons in the print; 0 until the job starts")
+    layout: str
+    locale: str
+    next_after: str | None = Field(description="start the next print after this code")
+    error: str
+    pdf_bytes: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    status_url: str
+    file_url: str | None = Field(description="the PDF, once the job is done")
 
 
 class EmailsSent(BaseModel):

@@ -1,4 +1,5 @@
-"""`crosspromo worker`: deliver e-mail and webhooks from the outbox, run periodic jobs."""
+"""`crosspromo worker`: deliver e-mail and webhooks from the outbox, run print jobs and
+periodic jobs."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ def jobs() -> None:
     from crosspromo.loyalty.service import expire
     from crosspromo.matching.scheduled import relearn
     from crosspromo.messaging.delivery import register
+    from crosspromo.offers import print_jobs
     from crosspromo.offers.webhooks import prepare, send
 
-    for job in (remind_due, expire, relearn, remind_and_move_on):
+    for job in (remind_due, expire, relearn, remind_and_move_on, print_jobs.purge):
         if job not in worker.JOBS:
             worker.JOBS.append(job)
     worker.SENDERS["webhook"] = send
     worker.PREPARERS["webhook"] = prepare
+    worker.TASKS[print_jobs.KIND] = print_jobs.run_message
     register()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import smtplib
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -16,6 +17,14 @@ class NotConfigured(Exception):
 class Refused(NotConfigured):
     """The receiver refused this message for good (an unknown address, a blocked bot): it is
     marked skipped, not retried, and its kind may record the refusal (see worker.SETTLED)."""
+
+
+class Deferred(Exception):  # noqa: N818 (a decision, not an error)
+    """Not now: the message waits until `until` (quiet hours), without using up an attempt."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"deferred until {until.isoformat()}")
+        self.until = until
 
 
 def send_email(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:

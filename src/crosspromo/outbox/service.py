@@ -106,10 +106,12 @@ def settle(
     error: str | None = None,
     status: Status = Status.sent,
     max_attempts: int = 8,
+    response_code: int | None = None,
 ) -> None:
     """Record the outcome of one attempt: sent, skipped, retried later, or given up."""
     now = utcnow()
     message.leased_until = None
+    message.response_code = response_code
     if error is None:
         message.status = status
         message.sent_at = now
@@ -119,6 +121,13 @@ def settle(
         message.status = Status.dead
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+
+
+def defer(session: Session, message: OutboxMessage, until: datetime) -> None:
+    """Try the message again at `until`; the attempt just claimed is not counted."""
+    message.leased_until = None
+    message.next_attempt_at = until
+    message.attempts = max(message.attempts - 1, 0)
 
 
 def purge_sent(session: Session, *, keep: timedelta, now: datetime | None = None) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crosspromo.db import unit_of_work
 from crosspromo.outbox import service
 from crosspromo.outbox.models import Status
-from crosspromo.outbox.senders import NotConfigured, send_email
+from crosspromo.outbox.senders import Deferred, NotConfigured, send_email
 from crosspromo.settings import Settings
 
 log = logging.getLogger("crosspromo.worker")
@@ -33,7 +33,8 @@ def mask(text: str) -> str:
     return PHONE.sub(r"***\1", EMAIL.sub(r"\1***@\2", text))
 
 
-Sender = Callable[[Settings, str, dict[str, Any]], None]
+# A sender may return the receiver's HTTP status (webhooks), kept for the delivery log.
+Sender = Callable[[Settings, str, dict[str, Any]], int | None]
 SENDERS: dict[str, Sender] = {"email": send_email}
 # A step before sending that reads what the stored payload leaves out (a webhook's secret),
 # in its own short transaction; it may raise NotConfigured.
@@ -43,11 +44,21 @@ PREPARERS: dict[str, Prepare] = {}
 # address suppressed) in the same transaction as the settle; it gets the exception, if any.
 Settled = Callable[[Session, dict[str, Any], Status, BaseException | None], None]
 SETTLED: dict[str, Settled] = {}
+# Work the worker does itself rather than send (a coupon print): it gets the session factory,
+# writes its own progress and outcome, and returns once done; what it raises is retried.
+Task = Callable[[sessionmaker[Session], Settings, str, dict[str, Any]], None]
+TASKS: dict[str, Task] = {}
 # Periodic jobs (due-date reminders...) register here; each runs once per tick in its own
 # transaction and must be idempotent (they key what they enqueue).
 JOBS: list[Callable[[Session], int]] = []
 # A Redis job lock outlives a crashed worker by at most this long.
 JOB_LOCK_SECONDS = 600
+
+
+def response_code(exc: BaseException) -> int | None:
+    """The HTTP status in a failure that got an answer (httpx's HTTPStatusError), else None."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
 
 
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
@@ -64,17 +75,28 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         error: str | None = None
         status = Status.sent
         failure: BaseException | None = None
+        code: int | None = None
         try:
-            prepare = PREPARERS.get(kind)
-            if prepare is not None:
-                with unit_of_work(factory) as session:
-                    payload = prepare(session, payload)
-            SENDERS[kind](settings, str(message_id), payload)
+            task = TASKS.get(kind)
+            if task is not None:
+                task(factory, settings, str(message_id), payload)
+            else:
+                prepare = PREPARERS.get(kind)
+                if prepare is not None:
+                    with unit_of_work(factory) as session:
+                        payload = prepare(session, payload)
+                code = SENDERS[kind](settings, str(message_id), payload)
+        except Deferred as exc:
+            with unit_of_work(factory) as session:
+                service.defer(session, service.load(session, [message_id])[0], exc.until)
+            done += 1
+            continue
         except NotConfigured as exc:
             status, error, failure = Status.skipped, None, exc
             log.info("outbox %s skipped: %s", message_id, mask(str(exc)))
         except Exception as exc:  # any failure of the outside world is retried later
             error, failure = mask(f"{type(exc).__name__}: {exc}"), exc
+            code = response_code(exc)
             log.warning("outbox %s failed: %s", message_id, error)
         with unit_of_work(factory) as session:
             message = service.load(session, [message_id])[0]
@@ -84,6 +106,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 error=error,
                 status=status,
                 max_attempts=settings.outbox_max_attempts,
+                response_code=code,
             )
             after = SETTLED.get(kind)
             if after is not None:

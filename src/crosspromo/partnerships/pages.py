@@ -45,6 +45,7 @@ LABELS = {
     "coalition_points": N_("Coalition points"),
     "co_branding": N_("Co-branding"),
     "event": N_("Event"),
+    "coalition": N_("Coalition membership"),
     "barter": N_("Barter: each side promotes the other"),
     "per_click": N_("Pay per click"),
     "per_lead": N_("Pay per lead"),
@@ -62,6 +63,7 @@ MECHANICS = (
     "coalition_points",
     "co_branding",
     "event",
+    "coalition",  # offered in a block that names a coalition (the coalition's page fills it)
 )
 
 
@@ -87,7 +89,11 @@ FIELDS = {
     "responsible": N_("responsible"),
     "staff_script": N_("staff say"),
     "motivation": N_("motivational discount"),
+    "coalition.rules_version": N_("Rules version"),
+    "coalition.earn_milli": N_("Points per 1000 units"),
+    "coalition.welcome_points": N_("Welcome bonus"),
 }
+COALITION_FIELDS = ("coalition_id", "rules_version", "earn_milli", "welcome_points")
 
 
 def _changes(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -175,6 +181,9 @@ def _option(form: dict[str, str], author_is_proposer: bool = True) -> dict[str, 
         "payment_percent": form.get("payment_percent") or None,
         "currency": currency or None,
         "exchanges": exchanges,
+        "coalition": {k: v for k in COALITION_FIELDS if (v := form.get(k, "").strip())}
+        if form.get("mechanic") == "coalition"
+        else None,
     }
 
 
@@ -218,6 +227,8 @@ def _form_of(option: dict[str, Any], author_is_proposer: bool) -> dict[str, Any]
             ("motivation", "motivation"),
         ):
             form[f"{who}_{name}"] = side.get(key, "")
+    for name in COALITION_FIELDS:
+        form[name] = (option.get("coalition") or {}).get(name, "")
     mine = "proposer" if author_is_proposer else "partner"
     for exchange in option.get("exchanges", []):
         form["exchange_what"] = exchange["what"]

@@ -67,6 +67,7 @@ _EN = {
     "coalition_points": "Coalition points",
     "co_branding": "Co-branding",
     "event": "Joint event",
+    "coalition": "Coalition membership",
     # payment models
     "barter": "Barter, no money changes hands",
     "per_click": "{money} per click",
@@ -119,6 +120,7 @@ _RU = {
     "coalition_points": "Коалиционные баллы",
     "co_branding": "Кобрендинг",
     "event": "Совместное мероприятие",
+    "coalition": "Членство в коалиции",
     "barter": "Бартер, без денег",
     "per_click": "{money} за клик",
     "per_lead": "{money} за лида",

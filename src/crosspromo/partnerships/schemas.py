@@ -19,6 +19,7 @@ Mechanic = Literal[
     "coalition_points",
     "co_branding",
     "event",
+    "coalition",  # membership of a coalition loyalty programme (`Option.coalition`)
 ]
 PaymentModel = Literal[
     "barter",
@@ -62,6 +63,12 @@ class Exchange(Input):
     what: Title
     per_month: Annotated[Int, Field(ge=0, le=10_000)]
     by: Literal["proposer", "partner"]
+    # Sent through the platform's messages, and so counted from them in the reciprocity view:
+    # a mention of the other side in this side's newsletter, or a mailing dedicated to it.
+    sent_as: Literal["mention", "mailing"] | None = Field(
+        default=None,
+        description="counted from messages: a mention in a newsletter, or a dedicated mailing",
+    )
 
 
 class Indicator(Input):
@@ -71,6 +78,19 @@ class Indicator(Input):
     name: Title
     target: Annotated[Int, Field(ge=0, le=10**9)]
     by: Literal["proposer", "partner"]
+
+
+class CoalitionTerms(Input):
+    """Membership of a coalition loyalty programme: the side that is not a member joins it
+    under the named version of its rules, earning customers points at its own rate."""
+
+    model_config = ConfigDict(extra="forbid")
+    coalition_id: uuid.UUID
+    rules_version: Annotated[Version, Field(description="the rules in force the joiner accepts")]
+    earn_milli: Annotated[
+        Int, Field(ge=0, le=1_000_000, description="the joiner's points per 1000 currency units")
+    ] = 50
+    welcome_points: Annotated[Int, Field(ge=0, le=1_000_000)] = 0
 
 
 class Option(Input):
@@ -95,9 +115,12 @@ class Option(Input):
         str, Field(max_length=2000, description="how leads pass"), PLAIN_TEXT
     ] = ""
     data_sharing: Literal["none", "aggregates", "consented_contacts"] = "none"
+    coalition: CoalitionTerms | None = None
 
     @model_validator(mode="after")
     def _dates_and_money(self) -> Option:
+        if (self.mechanic == "coalition") != (self.coalition is not None):
+            raise wrong("coalition", "a coalition membership names the coalition and its rules")
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise wrong("ends_on", "is before the start date")
         if (

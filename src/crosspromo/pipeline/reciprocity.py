@@ -3,7 +3,10 @@
 Reciprocity. Exchanges (`per_month`) and indicators (`target`, read as per month) of the
 agreed option say what each side owes per month. Since the start (the option's `starts_on`,
 else the day of the agreement) until today (or `ends_on`), a side owes `per_month x months`,
-months counted from the start day and fractional for the month under way. Each item counts
+months counted from the start day and fractional for the month under way. An exchange sent
+through the platform's messages (`sent_as` "mention" or "mailing") also counts what the side
+actually sent for the other (messaging.exchange.sent_for), on top of deliveries recorded by
+hand, and shows it apart with the recipients reached. Each item counts
 its deliveries up to what it owes, so overdoing one item does not hide another. A side is
 judged once it owes at least one whole unit. The partnership is one-sided when a judged side
 delivered under 50% of what it owes while the other delivered at least 80% of its own (a
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +28,7 @@ from crosspromo import clock, paging
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.errors import Conflict, Invalid
+from crosspromo.messaging import exchange
 from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.schemas import Option
 from crosspromo.pipeline.models import Delivery
@@ -48,7 +52,10 @@ class Item:
     kind: str  # exchange or indicator
     per_month: int
     expected: float
-    delivered: int
+    delivered: int  # recorded by hand plus `sent`
+    sent_as: str | None = None  # mention or mailing: counted from messages
+    sent: int = 0  # messages sent through the exchange
+    reached: int = 0  # their recipients
 
 
 @dataclass
@@ -90,6 +97,9 @@ class SideFigures:
                     "per_month": i.per_month,
                     "expected": round(i.expected, 2),
                     "delivered": i.delivered,
+                    "sent_as": i.sent_as,
+                    "sent": i.sent,
+                    "reached": i.reached,
                 }
                 for i in self.items
             ],
@@ -177,22 +187,43 @@ def reciprocity(
         b.id: b.name
         for b in businesses.by_ids(session, {proposal.from_business_id, proposal.to_business_id})
     }
+    sent_as = {e.what.casefold(): e.sent_as for e in option.exchanges if e.sent_as}
+    since = clock.midnight(start, mine.timezone)
+    before = clock.midnight(until + timedelta(days=1), mine.timezone)
     sides = []
-    for role, business_id in (
-        ("proposer", proposal.from_business_id),
-        ("partner", proposal.to_business_id),
+    for role, business_id, other_id in (
+        ("proposer", proposal.from_business_id, proposal.to_business_id),
+        ("partner", proposal.to_business_id, proposal.from_business_id),
     ):
-        items = [
-            Item(
-                what=what,
-                kind=kind,
-                per_month=per_month,
-                expected=per_month * months,
-                delivered=delivered.get((business_id, what.casefold()), 0),
+        sent = (
+            exchange.sent_for(
+                session,
+                host_business_id=business_id,
+                partner_business_id=other_id,
+                since=since,
+                until=before,
             )
-            for what, kind, per_month, by in _owed(option)
-            if by == role
-        ]
+            if sent_as
+            else {}
+        )
+        items = []
+        for what, kind, per_month, by in _owed(option):
+            if by != role:
+                continue
+            how = sent_as.get(what.casefold()) if kind == "exchange" else None
+            messages, recipients = sent.get(how, (0, 0)) if how else (0, 0)
+            items.append(
+                Item(
+                    what=what,
+                    kind=kind,
+                    per_month=per_month,
+                    expected=per_month * months,
+                    delivered=delivered.get((business_id, what.casefold()), 0) + messages,
+                    sent_as=how,
+                    sent=messages,
+                    reached=recipients,
+                )
+            )
         sides.append(SideFigures(business_id, names.get(business_id, ""), role, items))
     return Reciprocity(
         proposal_id=proposal.id,

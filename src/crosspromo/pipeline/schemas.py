@@ -150,7 +150,12 @@ class ReciprocityItemOut(BaseModel):
     kind: str  # exchange or indicator
     per_month: int
     expected: float
-    delivered: int
+    delivered: int = Field(description="recorded by hand plus `sent`")
+    sent_as: str | None = Field(
+        default=None, description="mention or mailing: also counted from messages sent"
+    )
+    sent: int = Field(default=0, description="messages sent for the other side")
+    reached: int = Field(default=0, description="the recipients of those messages")
 
 
 class ReciprocitySideOut(BaseModel):

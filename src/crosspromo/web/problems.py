@@ -66,6 +66,7 @@ KINDS = {
     "stage-transition": "Campaign stages follow preparation, agreed, running, results, closed.",
     "stage-changed": "Someone moved the campaign meanwhile; reload and try again.",
     "wrong-stage": "The campaign is not at the stage this action needs.",
+    "print-not-ready": "The coupons are still printing; ask for the job's status until it is done.",
     "unknown-code": "No such code at this business (the same answer for any other business's).",
     "mistyped-code": "The code's check character fails: a character was mistyped.",
     "absurd-amount": "The order amount is not believable.",
@@ -104,6 +105,10 @@ KINDS = {
     "not-reversible": "Expiry and debt recoveries are not reversed; they follow the ledger.",
     "order-already-recorded": "Points for this receipt were already earned or spent.",
     "loyalty-retry": "The card changed meanwhile; retry.",
+    "coalition-rules-changed": (
+        "The coalition's rules changed since the membership terms were sent; send terms naming "
+        "the version in force."
+    ),
     # Lead exchange (crosspromo/leads).
     "no-contact": "The request gives no way to reach the customer: a phone or an e-mail.",
     "phone-invalid": "The phone is not a phone number.",

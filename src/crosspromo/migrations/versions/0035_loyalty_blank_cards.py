@@ -1,7 +1,7 @@
 """loyalty cards printed blank and activated at a till: loyalty_cards.activated_at
 
-Revision ID: 0030
-Revises: 0027
+Revision ID: 0035
+Revises: 0034
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import crosspromo.db
 
-revision = "0030"
-down_revision = "0027"
+revision = "0035"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
