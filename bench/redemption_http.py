@@ -8,8 +8,8 @@ cores, which the 16 asyncio clients of this process share) on the same fresh dat
 prepared as in `redemption_service.py`:
 
 - **app**: `POST /api/v1/redemptions` of `crosspromo.app` with a cashier's API key: key look-up,
-  rate limits (raised by CROSSPROMO_TILL_RATE_LIMIT*), the till's checks, the redemption in
-  one transaction, then the audit row in its own;
+  the till's checks, then the redemption, its audit row and both rate-limit counts (raised by
+  CROSSPROMO_TILL_RATE_LIMIT*, counted in the database as by default) in one transaction;
 - **bare**: `POST /redeem` of `bare_app` below: FastAPI parsing the same JSON body, then the
   same raw writes as the baseline of `redemption_service.py` in one transaction.
 

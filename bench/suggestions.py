@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import random
 import statistics
 import tempfile
@@ -181,6 +182,7 @@ def main() -> None:
     from crosspromo.db import make_engine, make_sessionmaker
     from crosspromo.matching import service
 
+    load = os.getloadavg()  # the machine is shared: say how busy it was
     path = Path(tempfile.mkdtemp(prefix="crosspromo-bench-")) / "suggest.db"
     ids = build(path, args.businesses)
     sessions = make_sessionmaker(make_engine(f"sqlite:///{path}"))
@@ -202,6 +204,7 @@ def main() -> None:
             numpy_times.append(time.perf_counter() - began)
     s95, n95 = p95(service_times), p95(numpy_times)
     print(f"suggestions among {args.businesses:,} businesses, {args.queries} queries")
+    print("load average (1, 5, 15 min) at the start: {:.1f} {:.1f} {:.1f}".format(*load))
     print(f"{'operation':<34}{'p95 ms':>10}{'baseline p95 ms':>18}{'ratio':>8}")
     name = "service.suggest (top 10)"
     print(f"{name:<34}{s95 * 1000:>10.1f}{n95 * 1000:>18.1f}{s95 / n95:>8.1f}")
@@ -213,6 +216,7 @@ def main() -> None:
         name = "GET /api/v1/partners/suggestions"
         print(f"{name:<34}{h95 * 1000:>10.1f}{s95 * 1000:>18.1f}{h95 / s95:>8.1f}")
         print(f"{'  (HTTP p50 ms; baseline: service)':<34}{h50 * 1000:>10.1f}")
+    print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         statement_pages,
     )
     from crosspromo.offers import till as offers_till
+    from crosspromo.offers import webhook_pages as offers_webhooks
     from crosspromo.overlap import api as overlap_api
     from crosspromo.partnerships import api as partnerships_api
     from crosspromo.partnerships import pages as partnerships_pages
@@ -205,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         messaging_pages.router,
         messaging_business_pages.router,
         messaging_audience_pages.router,
+        offers_webhooks.router,
     )
     for router in routers:
         app.include_router(router)

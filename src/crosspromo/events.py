@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 Handler = Callable[[Session, Any], None]
 
 PROPOSAL_CHANGED = "proposal.changed"  # proposed, countered or accepted; the proposal
+# A business added or its profile edited, or customers imported: what partner suggestions
+# keep in memory is out of date. The subject is the business, or None for many at once.
+BUSINESSES_CHANGED = "businesses.changed"
 
 # kind -> "module:function" of each follower, called in this order.
 FOLLOWERS: dict[str, tuple[str, ...]] = {
@@ -26,6 +29,7 @@ FOLLOWERS: dict[str, tuple[str, ...]] = {
         # Checks coalition options; an agreed one makes the partner a coalition member.
         "crosspromo.loyalty.membership:proposal_changed",
     ),
+    BUSINESSES_CHANGED: ("crosspromo.matching.service:frame_changed",),
 }
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from pypdf import PdfReader
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crosspromo.accounts.models import Role
 from crosspromo.cli import app
 from crosspromo.loyalty import clearing, service
+from crosspromo.loyalty.models import Card
 from crosspromo.settings import Settings, get_settings
 from tests.campaigns.conftest import key
 from tests.loyalty.conftest import T0, build
@@ -84,6 +87,26 @@ def test_expire_command(db: Session, runner: CliRunner) -> None:
     db.commit()
     done = runner.invoke(app, ["loyalty", "expire"])
     assert done.exit_code == 0 and "50 points expired" in done.output
+    assert runner.invoke(app, ["loyalty", "check", "Our street"]).exit_code == 0
+
+
+def test_cards_print_blank_or_given(db: Session, runner: CliRunner, tmp_path: Path) -> None:
+    s = build(db)
+    out = tmp_path / "cards.pdf"
+    args = ["loyalty", "cards", "print", "Our street", "--out", str(out)]
+    made = runner.invoke(app, [*args, "--count", "12", "--business", s["cafe"].slug])
+    assert made.exit_code == 0, made.output
+    assert "12 cards, 4 A4 pages" in made.output
+    assert len(PdfReader(out).pages) == 4
+    db.expire_all()
+    blank = list(db.scalars(select(Card).where(Card.activated_at.is_(None))))
+    assert len(blank) == 12 and {c.enrolled_by for c in blank} == {s["cafe"].id}
+    number = service.display_number(s["card"].number)
+    given = runner.invoke(app, [*args, "--card", number, "--lang", "ru"])
+    assert given.exit_code == 0 and "1 cards, 2 A4 pages" in given.output
+    assert number in PdfReader(out).pages[0].extract_text()
+    assert "Как работает карта" in PdfReader(out).pages[1].extract_text()
+    assert runner.invoke(app, [*args]).exit_code == 1  # neither --count nor --card
     assert runner.invoke(app, ["loyalty", "check", "Our street"]).exit_code == 0
 
 

@@ -1,11 +1,14 @@
 """Exactly once across processes, and a ledger that survives SIGKILL, on both engines.
 
+The crash test then runs `crosspromo loyalty check` in its own process, as an operator would.
+
 Each process runs the real HTTP application (its own engine) against the same database and
 all start together at a barrier. Tests count outcomes, never time them.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import signal
@@ -194,3 +197,13 @@ def test_sigkill_mid_burst_leaves_a_checked_ledger(
     assert found == set(acknowledged)  # nothing acknowledged was lost
     report = clearing.check(db, s["coalition"])
     assert report.ok, report.breaches
+    # The operator's check, as run after a crash: its own process, exit 0 on a sound ledger.
+    checked = subprocess.run(
+        [sys.executable, "-m", "crosspromo", "loyalty", "check", str(s["coalition"].id), "--json"],
+        env=env | {"CROSSPROMO_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["ok"] is True

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses import service as businesses
+from crosspromo.campaigns import service as campaigns
 from crosspromo.matching import feedback, scheduled, service
+from crosspromo.partnerships import service as partnerships
 from crosspromo.partnerships.models import Proposal, Status
 from tests.matching import cities
+from tests.offers.conftest import agreed, running  # noqa: F401
 
 
 def _id(db: Session, slug: str) -> object:
@@ -51,12 +56,12 @@ def test_similar_partnerships_that_worked_rank_and_say_so(db: Session) -> None:
     cities.build(db, seed=5, scale=1.0)
     pairs = [("cafe-1", "books-1", True), ("cafe-2", "books-2", True), ("cafe-3", "books-3", True)]
     pairs.append(("bakery-1", "cafe-1", False))
-    for a, b, agreed in pairs:
+    for a, b, worked in pairs:
         db.add(
             Proposal(
                 from_business_id=_id(db, a),
                 to_business_id=_id(db, b),
-                status=Status.agreed if agreed else Status.declined,
+                status=Status.agreed if worked else Status.declined,
             )
         )
     db.flush()
@@ -73,3 +78,22 @@ def test_similar_partnerships_that_worked_rank_and_say_so(db: Session) -> None:
         r.render("en") for r in similar.reasons
     )
     assert "похожие партнёрства удались" in " ".join(r.render("ru") for r in similar.reasons)
+
+
+def test_one_business_history_reads_the_same_as_everyone_filtered(
+    db: Session,
+    running: dict[str, Any],  # noqa: F811
+) -> None:
+    """The per-request queries (built once, with parameters) agree with the whole-platform ones."""
+    db.expire_all()
+    bakery, cafe = running["bakery"].id, running["cafe"].id
+    everyone = [s for s in campaigns.shared_campaigns(db) if bakery in (s.business_a, s.business_b)]
+    assert campaigns.shared_campaigns(db, business_id=bakery, limit=500) == everyone
+    assert campaigns.shared_campaigns(db, business_id=bakery, limit=0) == []
+    assert partnerships.decided_with(db, business_id=bakery) == [
+        o for o in partnerships.decided(db) if bakery in o[:2]
+    ]
+    history = feedback.record_for(db, bakery, None)
+    assert history.running == {cafe} and history.own[cafe] == pytest.approx(
+        (1.0 + feedback.RUNNING) / 2
+    )

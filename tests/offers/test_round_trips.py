@@ -29,8 +29,9 @@ PERCENT = {"payment_model": "per_sale_percent", "payment_percent": "5"}
 # Code with offer and stage, terms, webhook endpoints; UPDATE code, INSERT redemption,
 # INSERT accrual, UPDATE offer (the business was checked by the caller, once per request).
 SERVICE_STATEMENTS = 7
-# The API key, then the service's statements, the audit row; BEGIN/COMMIT are not counted.
-HTTP_STATEMENTS = 10
+# The API key, then the service's statements, the audit row, and the rate-limit counters (both
+# windows in one statement, in the request's transaction); BEGIN/COMMIT are not counted.
+HTTP_STATEMENTS = 11
 
 
 @contextmanager
@@ -97,7 +98,9 @@ def test_over_http_the_offer_is_locked_after_the_audit_row(
         )
     assert done.status_code == 201, done.text
     writes = _writes(statements)
-    assert writes[-1].startswith("UPDATE offers "), writes
+    # The offer's row, then the counters' rows: every till flow takes the counters last.
+    assert writes[-2].startswith("UPDATE offers "), writes
+    assert writes[-1].startswith("INSERT INTO rate_limits"), writes
     assert any(w.startswith("INSERT INTO redemption_attempts") for w in writes), writes
     # The Idempotency-Key adds its claim and its stored answer.
     assert len(statements) == HTTP_STATEMENTS + 2, statements

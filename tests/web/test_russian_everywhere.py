@@ -374,6 +374,7 @@ def audited(app: Any, client: TestClient, db: Session, world: dict[str, Any]) ->
         "kind": "not-found",
         "action": "check",
         "job_id": str(uuid.uuid4()),
+        "endpoint_id": str(uuid.uuid4()),  # no webhook endpoint is seeded: its 404 is audited
     }
     bakery_pages = [f"/b/{bakery.id}/proposals/{p}" for p in proposals] + [
         f"/b/{bakery.id}/campaigns/{c}{section}"

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from crosspromo import paging
+from crosspromo import events, paging
 from crosspromo.businesses.models import Business
 from crosspromo.businesses.schemas import BusinessCreate, BusinessUpdate, ProfileFields
 from crosspromo.db import folded
@@ -159,6 +159,7 @@ def create(session: Session, *, workspace_id: uuid.UUID, data: BusinessCreate) -
     apply_profile(business, data)
     session.add(business)
     session.flush()
+    events.emit(session, events.BUSINESSES_CHANGED, business)
     return business
 
 
@@ -183,6 +184,7 @@ def update(
         change_zone(session, business, data.timezone, data.date_only_receipts)
     apply_profile(business, data)
     session.flush()
+    events.emit(session, events.BUSINESSES_CHANGED, business)
     return business
 
 
@@ -222,6 +224,7 @@ def allow_overlap_discovery(session: Session, *, slugs: list[str]) -> int:
     result = session.execute(
         sql_update(Business).where(Business.slug.in_(slugs)).values(allow_overlap_discovery=True)
     )
+    events.emit(session, events.BUSINESSES_CHANGED, None)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

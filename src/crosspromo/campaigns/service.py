@@ -11,10 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from babel.numbers import get_currency_precision
-from sqlalchemy import Integer, case, cast, func, select, update
+from sqlalchemy import BindParameter, Integer, Select, bindparam, case, cast, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crosspromo import paging
@@ -660,24 +661,35 @@ class Shared:
     met: bool | None  # None: no goal, not measured yet, or still running
 
 
-def shared_campaigns(
-    session: Session, *, business_id: uuid.UUID | None = None, limit: int = 20_000
-) -> list[Shared]:
-    """Pairs of member businesses per campaign (of one business, or all), newest first."""
+@cache
+def _shared_query(of_one: bool) -> Select[Campaign, uuid.UUID, uuid.UUID]:
+    # Built once: partner suggestions ask on every request, and building costs more than
+    # running it.
     other = aliased(Member)
     query = (
         select(Campaign, Member.business_id, other.business_id)
         .join(Member, Member.campaign_id == Campaign.id)
         .join(other, (other.campaign_id == Campaign.id) & (other.business_id > Member.business_id))
         .order_by(Campaign.created_at.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if business_id is not None:
+    if of_one:
+        business_id: BindParameter[uuid.UUID] = bindparam("business_id")
         query = query.where(
             (Member.business_id == business_id) | (other.business_id == business_id)
         )
+    return query
+
+
+def shared_campaigns(
+    session: Session, *, business_id: uuid.UUID | None = None, limit: int = 20_000
+) -> list[Shared]:
+    """Pairs of member businesses per campaign (of one business, or all), newest first."""
+    params: dict[str, Any] = {"limit": limit}
+    if business_id is not None:
+        params["business_id"] = business_id
     found = []
-    for campaign, a, b in session.execute(query):
+    for campaign, a, b in session.execute(_shared_query(business_id is not None), params):
         met = None
         if campaign.stage in (Stage.results, Stage.closed):
             result = outcome(session, campaign)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Column, String, Table, Uuid, select, update
 from sqlalchemy.orm import Session
 
-from crosspromo import locale_input
+from crosspromo import events, locale_input
 from crosspromo.accounts import service as accounts
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
@@ -420,6 +420,8 @@ def _import_businesses(
         except DomainError as exc:
             summary.error(row.line, exc.field or "*", exc.detail)
     session.flush()
+    if summary.updated:  # new businesses have told it already (businesses.create)
+        events.emit(session, events.BUSINESSES_CHANGED, None)
 
 
 class _RowErrors(Exception):
@@ -602,6 +604,8 @@ def _import_customers(
             counts.updated,
             counts.unchanged,
         )
+        if counts.inserted and not summary.dry_run:  # partner suggestions count customers
+            events.emit(session, events.BUSINESSES_CHANGED, None)
     stage.drop()
 
 

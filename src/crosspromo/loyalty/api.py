@@ -29,6 +29,7 @@ from crosspromo.loyalty.auth import (
 from crosspromo.loyalty.models import Coalition
 from crosspromo.loyalty.schemas import (
     CardIn,
+    CardSheetIn,
     CoalitionIn,
     EarnIn,
     InviteIn,
@@ -172,6 +173,79 @@ def balance(found: MemberCard, db: Db) -> dict[str, Any]:
     `business_id` (query) is the member asking: only cards of its coalitions are found.
     """
     return flows.balance_out(db, found)
+
+
+@router.get(
+    "/cards/{card}/print",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "front and back"}},
+)
+def print_card(
+    found: MemberCard,
+    db: Db,
+    lang: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
+) -> Response:
+    """The card as a CR80 plastic card (85.60 x 53.98 mm), front and back, as a PDF.
+
+    `business_id` (query) is the member asking: only cards of its coalitions are found.
+    """
+    return Response(
+        flows.card_pdf(db, found, lang),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="card-{found.number}.pdf"'},
+    )
+
+
+@router.post(
+    "/coalitions/{coalition_id}/cards/sheet",
+    status_code=201,
+    response_class=Response,
+    responses={201: {"content": {"application/pdf": {}, "text/csv": {}, "application/json": {}}}},
+)
+def print_cards(
+    coalition_id: str,
+    request: Request,
+    actor: ApiActor,
+    db: Db,
+    body: CardSheetIn,
+    format: Annotated[str, Query(pattern="^(pdf|csv|json)$")] = "pdf",
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """A4 sheets of CR80 cards with crop marks: `count` new blank cards (activated at a till
+    on enrolment) or the given `cards`; CSV or JSON lists the numbers for a card printer."""
+    cid = parse_uuid(coalition_id)
+    status, printed, _ = flows.idempotent(
+        db,
+        request.app.state.sessions,
+        scope=actor.caller,
+        key=idempotency_key,
+        request=body.model_dump(mode="json"),
+        instance=request.url.path,
+        run=lambda: flows.print_cards(db, actor, cid, body),
+    )
+    if status >= 400:  # a refusal remembered under this key
+        return JSONResponse(printed, status_code=status, media_type="application/problem+json")
+    if format == "json":
+        return JSONResponse(printed, status_code=201)
+    name = f"cards-{len(printed['cards'])}"
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["card", "qr", "blank"])
+        for c in printed["cards"]:
+            writer.writerow([c["card"], c["card"], "yes" if c["blank"] else "no"])
+        return Response(
+            buffer.getvalue(),
+            status_code=201,
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(
+        flows.cards_pdf(db, printed),
+        status_code=201,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
 
 
 @router.post("/coalitions", status_code=201)

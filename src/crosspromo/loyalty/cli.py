@@ -1,10 +1,11 @@
-"""`crosspromo loyalty list | clearing | check | positions | expire`."""
+"""`crosspromo loyalty list | clearing | check | positions | expire | cards print`."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,12 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
-from crosspromo.cli_support import fail, session_scope
-from crosspromo.loyalty import clearing, service
+from crosspromo.cli_support import business_by_slug, fail, session_scope
+from crosspromo.errors import DomainError
+from crosspromo.loyalty import clearing, printing, service
 from crosspromo.loyalty.models import Coalition
 
 loyalty_app = typer.Typer(no_args_is_help=True, help="Coalition loyalty: points and clearing.")
 console = Console()
+cards_app = typer.Typer(no_args_is_help=True, help="Printable plastic cards (CR80 on A4).")
+loyalty_app.add_typer(cards_app, name="cards")
 
 
 def _day(text: str, name: str) -> date:
@@ -160,3 +164,54 @@ def expire_command() -> None:
         if done == 0:
             break
     console.print(f"{total} points expired")
+
+
+@cards_app.command("print")
+def print_command(
+    coalition: Annotated[str, typer.Argument(help="The coalition's id or name.")],
+    out: Annotated[Path, typer.Option("--out", help="The PDF to write.")],
+    count: Annotated[
+        int, typer.Option("--count", min=0, max=service.MAX_BLANK_CARDS, help="New blank cards.")
+    ] = 0,
+    cards: Annotated[
+        list[str] | None, typer.Option("--card", help="Print this card instead (repeat).")
+    ] = None,
+    business: Annotated[
+        str, typer.Option("--business", help="The member handing them out (slug); the founder.")
+    ] = "",
+    lang: Annotated[str, typer.Option("--lang", help="en or ru: the back's language.")] = "en",
+) -> None:
+    """A4 sheets of 10 cards with crop marks: COUNT new blank cards, or the given ones.
+
+    Blank cards are numbered and inert until a member's till activates one with the holder's
+    phone or e-mail and consent (the till page, or POST /api/v1/loyalty/cards with `card`).
+    """
+    if lang not in printing.LABELS:
+        fail("--lang takes en or ru.")
+    if bool(count) == bool(cards):
+        fail("Give either --count (new blank cards) or --card (cards to print).")
+    with session_scope() as db:
+        found = _coalition(db, coalition)
+        try:
+            if count:
+                member = (
+                    business_by_slug(db, business)
+                    if business
+                    else db.get(Business, found.founder_business_id)
+                )
+                assert member is not None
+                made = service.blank_cards(
+                    db, coalition=found, business=member, count=count, locale=lang
+                )
+            else:
+                made = [service.find_card(db, text) for text in cards or []]
+                if any(card.coalition_id != found.id for card in made):
+                    fail("A card given belongs to another coalition.")
+        except DomainError as exc:
+            fail(exc.detail)
+        pdf = printing.card_sheet(
+            [printing.printed(card, lang) for card in made], printing.programme(db, found)
+        )
+        out.write_bytes(pdf)
+    pages = -(-len(made) // printing.PER_SHEET) * 2
+    console.print(f"{len(made)} cards, {pages} A4 pages (fronts and backs) in {out}")

@@ -20,10 +20,10 @@ from crosspromo.accounts.service import Actor
 from crosspromo.businesses import service as businesses
 from crosspromo.businesses.models import Business
 from crosspromo.db import unit_of_work
-from crosspromo.errors import DomainError, NotFound
-from crosspromo.loyalty import service
+from crosspromo.errors import DomainError, Invalid, NotFound
+from crosspromo.loyalty import printing, service
 from crosspromo.loyalty.models import Card, Transaction
-from crosspromo.loyalty.schemas import CardIn, EarnIn, ReversalIn, SpendIn
+from crosspromo.loyalty.schemas import CardIn, CardSheetIn, EarnIn, ReversalIn, SpendIn
 from crosspromo.offers import audit, idempotency, webhooks
 
 PROBLEM_BASE = "/problems/"
@@ -192,7 +192,10 @@ def reverse(
 
 
 def enrol(session: Session, actor: Actor | None, data: CardIn) -> dict[str, Any]:
-    """A new card with consent; at a till (actor given) or on the public page (no actor)."""
+    """A new card with consent; at a till (actor given) or on the public page (no actor).
+
+    With `data.card` (at a till only), the printed blank card is activated instead.
+    """
     coalition = service.get_coalition(session, data.coalition_id)
     business: Business | None
     if actor is not None:
@@ -200,16 +203,22 @@ def enrol(session: Session, actor: Actor | None, data: CardIn) -> dict[str, Any]
         service.active_member(session, coalition.id, business.id)
     else:
         business = session.get(Business, data.business_id)
-    card, token = service.enrol(
-        session,
-        coalition=coalition,
-        business=business,
-        consent=data.consent,
-        phone=data.phone,
-        email=data.email,
-        marketing_consent=data.marketing_consent,
-        locale=data.locale,
-    )
+    holder: dict[str, Any] = {
+        "consent": data.consent,
+        "phone": data.phone,
+        "email": data.email,
+        "marketing_consent": data.marketing_consent,
+        "locale": data.locale,
+    }
+    if data.card is not None and actor is not None and business is not None:
+        found = service.find_card(session, data.card, region=business.country)
+        if found.coalition_id != coalition.id:
+            raise service.Refused("card-other-coalition")
+        card, token = service.activate(session, card=found, business=business, **holder)
+    elif data.card is not None:
+        raise service.Refused("card-not-activated", "A printed card is activated at a till.")
+    else:
+        card, token = service.enrol(session, coalition=coalition, business=business, **holder)
     out = {
         "card": service.display_number(card.number),
         "card_id": str(card.id),
@@ -228,6 +237,51 @@ def enrol(session: Session, actor: Actor | None, data: CardIn) -> dict[str, Any]
     return out
 
 
+def print_cards(
+    session: Session, actor: Actor, coalition_id: uuid.UUID, data: CardSheetIn
+) -> dict[str, Any]:
+    """Cards for a member to print: `count` new blank ones, or the given cards of the coalition."""
+    business = businesses.get(session, actor, data.business_id, need=Role.manager)
+    coalition = service.coalition_for(session, business, coalition_id)
+    if (data.count is None) == (not data.cards):
+        raise Invalid("Give either count (new blank cards) or cards (to print).", field="count")
+    if data.count is not None:
+        cards = service.blank_cards(
+            session, coalition=coalition, business=business, count=data.count, locale=data.locale
+        )
+    else:
+        cards = []
+        for text in data.cards:
+            found = service.find_card(session, text, region=business.country)
+            if found.coalition_id != coalition.id:
+                raise service.Refused("card-other-coalition", card=text)
+            cards.append(found)
+    return {
+        "coalition_id": str(coalition.id),
+        "locale": data.locale,
+        "cards": [
+            {"card": service.display_number(c.number), "blank": c.activated_at is None}
+            for c in cards
+        ],
+    }
+
+
+def cards_pdf(session: Session, printed: dict[str, Any]) -> bytes:
+    """The A4 sheets of a `print_cards` answer (the same PDF when a retry replays it)."""
+    coalition = service.get_coalition(session, uuid.UUID(printed["coalition_id"]))
+    cards = [
+        printing.PrintedCard(c["card"], bool(c["blank"]), printed["locale"])
+        for c in printed["cards"]
+    ]
+    return printing.card_sheet(cards, printing.programme(session, coalition))
+
+
+def card_pdf(session: Session, card: Card, locale: str | None = None) -> bytes:
+    """One card at its real size, front and back, in `locale` or the holder's language."""
+    coalition = service.get_coalition(session, card.coalition_id)
+    return printing.card_pdf(printing.printed(card, locale), printing.programme(session, coalition))
+
+
 def balance_out(session: Session, card: Card) -> dict[str, Any]:
     bal = service.balance(session, card)
     slugs = {
@@ -238,6 +292,7 @@ def balance_out(session: Session, card: Card) -> dict[str, Any]:
     }
     return {
         "card": service.display_number(card.number),
+        "blank": card.activated_at is None,
         "available": bal.available,
         "pending": bal.pending,
         "debt": bal.debt,

@@ -129,7 +129,10 @@ class Card(IdMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(20), default=None)  # E.164
     email: Mapped[str | None] = mapped_column(String(254), default=None)
     locale: Mapped[str] = mapped_column(String(8), default="en")
-    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A card printed blank (pre-numbered, handed out at a till) has no holder until it is
+    # activated with the holder's consent; until then it earns and spends nothing.
+    activated_at: Mapped[datetime | None] = mapped_column(default=None)
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)  # of a blank card: printed
     marketing_consent: Mapped[bool] = mapped_column(default=False)
     link_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the secret link
     enrolled_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("businesses.id"))

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from crosspromo.accounts.pages import page
@@ -20,7 +20,8 @@ from crosspromo.db import utcnow
 from crosspromo.errors import DomainError
 from crosspromo.loyalty import clearing, flows, service
 from crosspromo.loyalty.auth import ManagerCoalitionPage
-from crosspromo.loyalty.schemas import EarnIn, ReversalIn, SpendIn
+from crosspromo.loyalty.schemas import CardIn, CardSheetIn, EarnIn, ReversalIn, SpendIn
+from crosspromo.settings import get_settings
 from crosspromo.web import i18n
 from crosspromo.web.deps import Csrf, Db, Page, SignedIn, parse_uuid
 from crosspromo.web.forms import minor_units
@@ -47,6 +48,14 @@ def _panel(
         form=ctx.pop("form", {}),
         **ctx,
     )
+
+
+def _replayed(answer: dict[str, Any]) -> DomainError | None:
+    """A refusal remembered under the form's one-time token, as the error it was."""
+    if "type" not in answer:
+        return None
+    kind = str(answer["type"]).rsplit("/", 1)[-1]
+    return DomainError(str(answer.get("detail", "")), kind=kind, status=409)
 
 
 @router.get("/b/{business_id}/loyalty")
@@ -145,13 +154,132 @@ def act(
     except DomainError as exc:
         return _panel(request, web, db, business, status=exc.status, refusal=exc, form=form)
     except ValueError:
-        refusal = DomainError("Points take a whole number.", kind="validation", status=422)
-        return _panel(request, web, db, business, status=422, refusal=refusal, form=form)
-    if "type" in done:  # a remembered refusal, replayed
-        kind = str(done["type"]).rsplit("/", 1)[-1]
-        refusal = DomainError(str(done.get("detail", "")), kind=kind, status=409)
+        not_whole = DomainError("Points take a whole number.", kind="validation", status=422)
+        return _panel(request, web, db, business, status=422, refusal=not_whole, form=form)
+    refusal = _replayed(done)
+    if refusal is not None:
         return _panel(request, web, db, business, status=409, refusal=refusal, form=form)
     return _panel(request, web, db, business, done=done, replayed=replayed, form={"card": card})
+
+
+def _qr_svg(text: str) -> str:
+    import segno  # loaded when used: start-up stays light
+
+    return str(segno.make(text, error="m").svg_inline(scale=6, border=2))
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+@router.post("/b/{business_id}/loyalty/cards/activation", dependencies=[Csrf])
+def activation(
+    request: Request,
+    business: CashierBusinessPage,
+    web: SignedIn,
+    db: Db,
+    card: Annotated[str, Form(max_length=60)] = "",
+    phone: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    consent: Annotated[str, Form(max_length=5)] = "",
+    marketing: Annotated[str, Form(max_length=5)] = "",
+    locale: Annotated[str, Form(max_length=2)] = "",
+    token: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Activate a printed blank card handed out at this till, with the holder's consent."""
+    form = {"card": card, "phone": phone, "email": email, "marketing": marketing}
+    found = None
+    try:
+        found = service.find_card(db, card or "-", region=business.country)
+        data = CardIn(
+            coalition_id=found.coalition_id,
+            business_id=business.id,
+            card=card,
+            phone=phone,
+            email=email,
+            consent=consent == "on",
+            marketing_consent=marketing == "on",
+            locale=locale if locale in ("en", "ru") else i18n.pick_locale(request, None),
+        )
+        _, activated, _ = flows.idempotent(
+            db,
+            request.app.state.sessions,
+            scope=web.actor.caller,
+            key=token or None,
+            request=data.model_dump(mode="json"),
+            instance=request.url.path,
+            run=lambda: flows.enrol(db, web.actor, data),
+            attempt=flows.Attempt("loyalty_enrol", card, business.id),
+        )
+    except DomainError as exc:
+        # The form again, as typed, unless the card itself was refused.
+        shown = flows.balance_out(db, found) if found is not None else None
+        return _panel(
+            request, web, db, business, status=exc.status, refusal=exc, form=form, found=shown
+        )
+    refusal = _replayed(activated)
+    if refusal is not None:
+        return _panel(request, web, db, business, status=409, refusal=refusal, form=form)
+    link = get_settings().public_url.rstrip("/") + activated["link"]
+    return _panel(
+        request,
+        web,
+        db,
+        business,
+        activated=activated,
+        link=link,
+        link_qr=_qr_svg(link),
+        form={"card": activated["card"]},
+    )
+
+
+@router.post("/b/{business_id}/loyalty/coalitions/{coalition_id}/cards", dependencies=[Csrf])
+def print_cards(
+    request: Request,
+    coalition_id: str,
+    business: ManagerBusinessPage,
+    web: SignedIn,
+    db: Db,
+    count: Annotated[int, Form(ge=1, le=service.MAX_BLANK_CARDS)] = 10,
+    locale: Annotated[str, Form(pattern="^(en|ru)$")] = "en",
+    token: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """New blank numbered cards on A4 sheets, for the member to print and hand out."""
+    data = CardSheetIn(business_id=business.id, count=count, locale=locale)
+    cid = parse_uuid(coalition_id)
+    _, printed, _ = flows.idempotent(
+        db,
+        request.app.state.sessions,
+        scope=web.actor.caller,
+        key=token or None,
+        request=data.model_dump(mode="json"),
+        instance=request.url.path,
+        run=lambda: flows.print_cards(db, web.actor, cid, data),
+    )
+    refusal = _replayed(printed)
+    if refusal is not None:
+        raise refusal
+    return _pdf(flows.cards_pdf(db, printed), f"cards-{count}")
+
+
+@router.get("/b/{business_id}/loyalty/coalitions/{coalition_id}/cards/{card}.pdf")
+def print_card(
+    coalition_id: str,
+    business: ManagerBusinessPage,
+    db: Db,
+    card: Annotated[str, Path(max_length=60)],
+    lang: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
+) -> Response:
+    """One customer's card (support lookup), front and back at its real size."""
+    coalition = service.coalition_for(db, business, parse_uuid(coalition_id))
+    found = service.find_card(db, card, region=business.country)
+    if found.coalition_id != coalition.id:
+        raise service.Refused("card-other-coalition")
+    return _pdf(flows.card_pdf(db, found, lang), f"card-{found.number}")
 
 
 @router.get("/b/{business_id}/loyalty/coalitions/{coalition_id}")
@@ -203,6 +331,7 @@ def dashboard(
         statement=statement,
         lookup=lookup,
         refusal=refusal,
+        print_token=str(uuid.uuid4()),
         form={"card": card},
     )
 
@@ -271,9 +400,6 @@ def card_page(request: Request, token: str, web: Page, db: Db) -> Response:
     card = service.card_by_link(db, token)
     coalition = service.get_coalition(db, card.coalition_id)
     number = service.display_number(card.number)
-    import segno  # loaded when used: start-up stays light
-
-    qr = segno.make(number, error="m").svg_inline(scale=6, border=2)
     return page(
         request,
         web,
@@ -281,6 +407,21 @@ def card_page(request: Request, token: str, web: Page, db: Db) -> Response:
         card=card,
         coalition=coalition,
         number=number,
-        qr=qr,
+        qr=_qr_svg(number),
+        token=token,
         balance=flows.balance_out(db, card),
     )
+
+
+@router.get("/loyalty/c/{token}/card.pdf")
+def card_page_pdf(
+    request: Request,
+    token: str,
+    db: Db,
+    lang: Annotated[str | None, Query(pattern="^(en|ru)$")] = None,
+) -> Response:
+    """The customer's own card to print, front and back at its real size."""
+    if not 10 <= len(token) <= 64:
+        raise service.Refused("card-unknown", status=404)
+    card = service.card_by_link(db, token)
+    return _pdf(flows.card_pdf(db, card, lang), f"card-{card.number}")

@@ -68,11 +68,17 @@ class RulesIn(Input):
 
 
 class CardIn(Input):
-    """Enrolment at a member's till or on the coalition's public page: consent is required."""
+    """Enrolment at a member's till or on the coalition's public page: consent is required.
+
+    With `card`, a printed blank card handed out at the till is activated for the holder.
+    """
 
     model_config = ConfigDict(extra="forbid")
     coalition_id: uuid.UUID
     business_id: uuid.UUID
+    card: Annotated[
+        Card | None, Field(description="the number of a printed blank card to activate")
+    ] = None
     phone: Annotated[str, Field(max_length=40), ONE_LINE] = ""
     email: Annotated[str, Field(max_length=254), ONE_LINE] = ""
     consent: bool
@@ -110,3 +116,13 @@ class ReserveIn(Input):
     model_config = ConfigDict(extra="forbid")
     business_id: uuid.UUID
     reserve_minor: Annotated[Int, Field(ge=0, le=10**12)]
+
+
+class CardSheetIn(Input):
+    """Cards to print on A4: `count` new blank numbered cards, or the given `cards`."""
+
+    model_config = ConfigDict(extra="forbid")
+    business_id: uuid.UUID
+    count: Annotated[Int | None, Field(ge=1, le=1000, description="new blank cards")] = None
+    cards: list[Card] = Field(default_factory=list, max_length=1000)
+    locale: Annotated[str, Field(pattern=r"^(en|ru)$")] = "en"

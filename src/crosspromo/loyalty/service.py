@@ -18,7 +18,7 @@ from typing import Any
 import phonenumbers
 from babel.numbers import get_currency_precision
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo import clock
@@ -54,6 +54,9 @@ REASONS = {
     "card-mistyped": "A character of the card number is mistyped.",
     "card-unknown": "No card has this number.",
     "card-other-coalition": "This card belongs to another coalition.",
+    "card-not-activated": "This card is not activated yet: activate it with the customer first.",
+    "card-already-active": "This card is already activated.",
+    "card-exists": "A card with this phone or e-mail exists already.",
     "not-member": "This business is not a member of the card's coalition.",
     "member-left": "This business has left the coalition.",
     "over-balance": "The card has fewer points.",
@@ -468,6 +471,38 @@ def enrol(
     now: datetime | None = None,
 ) -> tuple[Card, str]:
     """A new card for a person who consented; the card and the secret token of its page."""
+    phone_e164, email_norm = _holder(
+        session, coalition=coalition, business=business, consent=consent, phone=phone, email=email
+    )
+    token = secrets.token_urlsafe(24)
+    card = Card(
+        coalition_id=coalition.id,
+        number=_new_numbers(session, 1)[0],
+        phone=phone_e164,
+        email=email_norm,
+        locale=locale if locale in ("en", "ru") else "en",
+        activated_at=now or utcnow(),
+        consent_at=now or utcnow(),
+        marketing_consent=marketing_consent,
+        link_hash=link_hash(token),
+        enrolled_by=business.id if business is not None else None,
+        created_at=now or utcnow(),
+    )
+    session.add(card)
+    session.flush()
+    return card, token
+
+
+def _holder(
+    session: Session,
+    *,
+    coalition: Coalition,
+    business: Business | None,
+    consent: bool,
+    phone: str,
+    email: str,
+) -> tuple[str | None, str | None]:
+    """The holder's phone (E.164) and e-mail, refused without consent or when taken."""
     if not consent:
         raise Invalid("The card needs the customer's consent to the programme.", field="consent")
     if not phone and not email:
@@ -483,28 +518,95 @@ def enrol(
             select(Card.id).where(Card.coalition_id == coalition.id, column == value)
         ):
             raise Refused("card-exists", f"A card with this {name} exists already.")
+    return phone_e164, email_norm
 
+
+def _new_numbers(session: Session, count: int) -> list[str]:
     def taken(code: str) -> bool:
         return (
             session.scalar(select(Card.id).where(Card.number == codes.normalize(code))) is not None
         )
 
-    number = codes.normalize(codes.generate(CARD_PATTERN, 1, taken=taken)[0])
-    token = secrets.token_urlsafe(24)
-    card = Card(
-        coalition_id=coalition.id,
-        number=number,
-        phone=phone_e164,
-        email=email_norm,
-        locale=locale if locale in ("en", "ru") else "en",
-        consent_at=now or utcnow(),
-        marketing_consent=marketing_consent,
-        link_hash=link_hash(token),
-        enrolled_by=business.id if business is not None else None,
-        created_at=now or utcnow(),
-    )
-    session.add(card)
+    return [codes.normalize(code) for code in codes.generate(CARD_PATTERN, count, taken=taken)]
+
+
+MAX_BLANK_CARDS = 1000
+
+
+def blank_cards(
+    session: Session,
+    *,
+    coalition: Coalition,
+    business: Business,
+    count: int,
+    locale: str = "en",
+    now: datetime | None = None,
+) -> list[Card]:
+    """`count` numbered cards without a holder, to print and hand out at the member's tills."""
+    active_member(session, coalition.id, business.id)
+    if not 1 <= count <= MAX_BLANK_CARDS:
+        raise Invalid(f"count takes 1 to {MAX_BLANK_CARDS}.", field="count")
+    now = now or utcnow()
+    cards = [
+        Card(
+            coalition_id=coalition.id,
+            number=number,
+            locale=locale if locale in ("en", "ru") else "en",
+            activated_at=None,
+            consent_at=now,
+            # The page's link is made at activation; until then no token exists.
+            link_hash=link_hash(secrets.token_urlsafe(24)),
+            enrolled_by=business.id,
+            created_at=now,
+        )
+        for number in _new_numbers(session, count)
+    ]
+    session.add_all(cards)
     session.flush()
+    return cards
+
+
+def activate(
+    session: Session,
+    *,
+    card: Card,
+    business: Business,
+    consent: bool,
+    phone: str = "",
+    email: str = "",
+    marketing_consent: bool = False,
+    locale: str = "en",
+    now: datetime | None = None,
+) -> tuple[Card, str]:
+    """A printed blank card handed out at `business`'s till becomes the consenting holder's."""
+    active_member(session, card.coalition_id, business.id)
+    if card.activated_at is not None:
+        raise Refused("card-already-active")
+    coalition = get_coalition(session, card.coalition_id)
+    phone_e164, email_norm = _holder(
+        session, coalition=coalition, business=business, consent=consent, phone=phone, email=email
+    )
+    now = now or utcnow()
+    token = secrets.token_urlsafe(24)
+    # Conditional on still being blank: two tills activating one card, one wins.
+    done = session.execute(
+        update(Card)
+        .where(Card.id == card.id, Card.activated_at.is_(None))
+        .values(
+            activated_at=now,
+            consent_at=now,
+            phone=phone_e164,
+            email=email_norm,
+            marketing_consent=marketing_consent,
+            locale=locale if locale in ("en", "ru") else card.locale,
+            link_hash=link_hash(token),
+            enrolled_by=business.id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Refused("card-already-active")
+    session.refresh(card)
     return card, token
 
 
@@ -674,6 +776,8 @@ def _open_debts(session: Session, card_id: uuid.UUID) -> list[Debt]:
 
 def _rules_at(session: Session, card: Card, business: Business) -> tuple[Terms, Any]:
     """The card's coalition's terms and the business's active membership, in one query."""
+    if card.activated_at is None:
+        raise Refused("card-not-activated")
     row = (
         session.connection()
         .execute(_RULES, {"coalition_id": card.coalition_id, "business_id": business.id})

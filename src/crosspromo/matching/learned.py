@@ -51,33 +51,81 @@ def wilson(successes: int, total: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
-# One query over everyone: each person's first and last purchase per business, joined with
-# itself per person. The database does the work (both engines); Python only sees pairs.
-_VISITS = """
-SELECT COALESCE(c.email_hash, c.phone_hash) AS person, c.business_id AS business,
-       MIN(t.at) AS first_at, MAX(t.at) AS last_at
-FROM customers c JOIN transactions t ON t.customer_id = c.id
-WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL {restrict}
-GROUP BY COALESCE(c.email_hash, c.phone_hash), c.business_id
+# Everyone's first and last purchase per person and business, self-joined per person and
+# counted per business pair, all inside the database (both engines); Python only sees pairs.
+# Three steps in temporary tables, so that the big join runs on small integer keys:
+# 1. businesses numbered in the order of their ids (so a.k < b.k exactly when a.id < b.id);
+# 2. visits: first and last purchase per customer record (one pass over receipts grouped by
+#    customer, the covering index (customer_id, at) on SQLite), then per person and
+#    business, each person numbered too; indexed by person;
+# 3. the self-join on the person number, grouped by the two business numbers.
+_TEMP = ("learn_businesses", "learn_visits", "learn_only")
+_NUMBERED = """
+CREATE TEMP TABLE learn_businesses {on_commit} AS
+SELECT id, CAST(ROW_NUMBER() OVER (ORDER BY id) AS INTEGER) AS k FROM businesses
 """
+_VISITS = """
+CREATE TEMP TABLE learn_visits {on_commit} AS
+WITH receipts AS (
+  SELECT customer_id, MIN(at) AS first_at, MAX(at) AS last_at FROM transactions
+  WHERE customer_id IS NOT NULL GROUP BY customer_id
+), records AS (
+  SELECT COALESCE(c.email_hash, c.phone_hash) AS person, b.k AS business,
+         MIN(r.first_at) AS first_at, MAX(r.last_at) AS last_at
+  FROM receipts r JOIN customers c ON c.id = r.customer_id
+  JOIN learn_businesses b ON b.id = c.business_id
+  WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL {restrict}
+  GROUP BY COALESCE(c.email_hash, c.phone_hash), b.k
+)
+SELECT {person} AS person, business, first_at, last_at{first_day}
+FROM records
+"""
+# The person: numbered on SQLite (its join then walks an integer index); kept as the hash on
+# PostgreSQL, whose hash join takes it as it is (numbering would cost a sort).
+_PERSON = {
+    "sqlite": "CAST(DENSE_RANK() OVER (ORDER BY person) AS INTEGER)",
+    "postgresql": "person",
+}
+# first_day: SQLite compares first purchases as julian days (as before); PostgreSQL as
+# timestamps, so nothing more is stored there.
+_FIRST_DAY = {"sqlite": ", julianday(first_at) AS first_day", "postgresql": ""}
 _CLOSE = {
-    "sqlite": "ABS(julianday(a.first_at) - julianday(b.first_at)) <= {days}",
+    "sqlite": "ABS(a.first_day - b.first_day) <= {days}",
     "postgresql": "a.first_at BETWEEN b.first_at - INTERVAL '{days} days' "
     "AND b.first_at + INTERVAL '{days} days'",
 }
 _PAIRS = """
-WITH visits AS ({visits})
-SELECT a.business, b.business, COUNT(*),
-       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
-       SUM(CASE WHEN {close} THEN 1 ELSE 0 END)
-FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
+SELECT a.business, b.business, COUNT(*) AS shared,
+         SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END) AS a_first,
+         SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END)
+           AS switched,
+         SUM(CASE WHEN {close} THEN 1 ELSE 0 END) AS close
+  FROM learn_visits a JOIN learn_visits b ON b.person = a.person AND b.business > a.business
 {where}
 GROUP BY a.business, b.business
 """
+# What pair_counts counts, written plainly (DuckDB's dialect; `$days` is CLOSE_DAYS): the
+# reference the tests and bench/learning.py compare it with, from tables customers(id,
+# business, person) and transactions(customer_id, at).
+REFERENCE = """
+WITH visits AS (
+  SELECT c.person, c.business, MIN(t.at) AS first_at, MAX(t.at) AS last_at
+  FROM customers c JOIN transactions t ON t.customer_id = c.id
+  GROUP BY c.person, c.business
+)
+SELECT a.business, b.business, COUNT(*),
+       SUM(CASE WHEN a.first_at < b.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN a.last_at < b.first_at OR b.last_at < a.first_at THEN 1 ELSE 0 END),
+       SUM(CASE WHEN abs(epoch(a.first_at) - epoch(b.first_at)) <= $days * 86400
+           THEN 1 ELSE 0 END)
+FROM visits a JOIN visits b ON a.person = b.person AND a.business < b.business
+GROUP BY a.business, b.business
+"""
 _AUDIENCE = """
-WITH visits AS ({visits})
-SELECT business, COUNT(*) FROM visits GROUP BY business
+SELECT c.business_id, COUNT(DISTINCT COALESCE(c.email_hash, c.phone_hash)) FROM customers c
+WHERE COALESCE(c.email_hash, c.phone_hash) IS NOT NULL
+  AND EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = c.id)
+GROUP BY c.business_id
 """
 _PEOPLE = """
 SELECT COUNT(DISTINCT COALESCE(c.email_hash, c.phone_hash)) FROM customers c
@@ -89,6 +137,10 @@ AND COALESCE(c.email_hash, c.phone_hash) IN (
   SELECT COALESCE(c2.email_hash, c2.phone_hash) FROM customers c2
   WHERE c2.business_id IN ({ids}))
 """
+_COVERING = "person, business, first_at, last_at, first_day"
+# PostgreSQL, for this transaction only: room to hash and sort the visits in memory, and no
+# JIT (compiling the plan took a third of the time at 1M receipts).
+WORK_MEM = "256MB"
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -106,12 +158,11 @@ def _bind_ids(session: Session, ids: Sequence[uuid.UUID]) -> tuple[str, dict[str
 def pair_counts(
     session: Session, *, only: Sequence[uuid.UUID] | None = None
 ) -> list[tuple[uuid.UUID, uuid.UUID, int, int, int, int]]:
-    """(a, b, shared, a_first, switched, close) per business pair (a < b), from one SQL query.
+    """(a, b, shared, a_first, switched, close) per business pair (a < b), counted in SQL.
 
     `only`: just the pairs touching these businesses (an incremental run).
     """
-    dialect = session.get_bind().dialect.name
-    close = _CLOSE["postgresql" if dialect == "postgresql" else "sqlite"].format(days=CLOSE_DAYS)
+    postgres = session.get_bind().dialect.name == "postgresql"
     params: dict[str, Any] = {}
     restrict = where = ""
     if only is not None:
@@ -119,17 +170,59 @@ def pair_counts(
             return []
         ids, params = _bind_ids(session, only)
         restrict = _RESTRICT.format(ids=ids)
-        where = f"WHERE a.business IN ({ids}) OR b.business IN ({ids})"
-    sql = _PAIRS.format(visits=_VISITS.format(restrict=restrict), close=close, where=where)
-    return [
-        (_uuid(r[0]), _uuid(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]))
-        for r in session.execute(text(sql), params)
-    ]
+        touched = "(SELECT k FROM learn_only)"
+        where = f"WHERE a.business IN {touched} OR b.business IN {touched}"
+    on_commit = "ON COMMIT DROP" if postgres else ""
+    settings: list[tuple[str, str]] = []
+    if postgres:
+        for name, value in (("work_mem", WORK_MEM), ("jit", "off")):
+            settings.append((name, str(session.scalar(text(f"SHOW {name}")))))
+            session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    for name in _TEMP:
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(text(_NUMBERED.format(on_commit=on_commit)))
+    session.execute(text("CREATE UNIQUE INDEX learn_businesses_id ON learn_businesses (id)"))
+    key = [uuid.UUID(int=0)]  # business numbers count from 1
+    found: list[tuple[uuid.UUID, uuid.UUID, int, int, int, int]]
+    key.extend(
+        _uuid(i) for i in session.scalars(text("SELECT id FROM learn_businesses ORDER BY k"))
+    )
+    engine = "postgresql" if postgres else "sqlite"
+    visits = _VISITS.format(
+        on_commit=on_commit, restrict=restrict, first_day=_FIRST_DAY[engine], person=_PERSON[engine]
+    )
+    session.execute(text(visits), params)
+    if not postgres:  # the self-join walks this covering index; PostgreSQL hashes
+        session.execute(text(f"CREATE INDEX learn_visits_person ON learn_visits ({_COVERING})"))
+    session.execute(text("ANALYZE learn_visits"))
+    close = _CLOSE[engine].format(days=CLOSE_DAYS)
+    if only is not None:
+        session.execute(
+            text(
+                f"CREATE TEMP TABLE learn_only {on_commit} AS "
+                f"SELECT k FROM learn_businesses WHERE id IN ({ids})"
+            ),
+            params,
+        )
+    # Hundreds of thousands of plain tuples: the driver's cursor, without a Row around each.
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(_PAIRS.format(close=close, where=where))
+        found = []
+        while batch := cursor.fetchmany(50_000):
+            found.extend((key[a], key[b], n, f, s, c) for a, b, n, f, s, c in batch)
+    finally:
+        cursor.close()
+    for name in _TEMP:
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    for name, value in settings:
+        session.execute(text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    return found
 
 
 def audiences(session: Session) -> tuple[dict[uuid.UUID, int], int]:
     """Distinct people per business, and on the whole platform."""
-    rows = session.execute(text(_AUDIENCE.format(visits=_VISITS.format(restrict=""))))
+    rows = session.execute(text(_AUDIENCE))
     audience = {_uuid(r[0]): int(r[1]) for r in rows}
     people = int(session.scalar(text(_PEOPLE)) or 0)
     return audience, people

@@ -68,3 +68,18 @@ class LearningState(Base):
     pairs: Mapped[int] = mapped_column(default=0)
     # What results taught (matching.feedback): fitted criteria weights, outcomes by category pair.
     feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class FrameVersion(Base):
+    """One row: a new stamp whenever businesses or their customer counts change.
+
+    Suggestions keep every business's columns in memory (`service.cached_frame`); this row
+    tells each process, in one primary-key read, that its copy is out of date. A random stamp
+    rather than a counter: a bump that is rolled back can never be mistaken for a later one.
+    """
+
+    __tablename__ = "frame_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stamp: Mapped[uuid.UUID] = mapped_column(default=uuid.uuid4)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

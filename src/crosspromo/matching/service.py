@@ -6,18 +6,19 @@ Candidates are scored together with numpy; reasons are written only for the ones
 from __future__ import annotations
 
 import math
-import time
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from crosspromo.businesses.models import Business
 from crosspromo.customers.models import Customer
+from crosspromo.db import utcnow
 from crosspromo.errors import NotFound
 from crosspromo.matching import (
     aggregates,
@@ -73,6 +74,7 @@ from crosspromo.matching.explain import (
     Phrase,
     Reason,
 )
+from crosspromo.matching.models import FrameVersion
 from crosspromo.overlap.service import rounded
 from crosspromo.settings import get_settings
 
@@ -223,8 +225,8 @@ def distance_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
 class _Frame:
     """Candidate columns as arrays, one row per business."""
 
-    ids: list[uuid.UUID]
-    category: list[str]
+    ids: Sequence[uuid.UUID]  # a list; an object array in a frame made by `take`
+    category: Sequence[str]  # likewise
     codes: list[str]  # distinct categories; cat_idx points into it
     cat_idx: np.ndarray
     index: dict[uuid.UUID, int]
@@ -236,7 +238,7 @@ class _Frame:
     audience: np.ndarray
     discovery: np.ndarray
     customers: np.ndarray
-    by_lat: Any = None  # row positions in latitude order, sorted on first use
+    by_lat: Any = None  # rows by category, then latitude (`of_categories`), on first use
     objects: Any = None  # ids and categories as numpy arrays, made on first use
 
     def take(self, rows: np.ndarray, keep: Sequence[uuid.UUID]) -> _Frame:
@@ -252,8 +254,8 @@ class _Frame:
             self.objects = (np.array(self.ids, dtype=object), np.array(self.category, dtype=object))
         ids, category = self.objects
         return _Frame(
-            ids=ids[rows].tolist(),
-            category=category[rows].tolist(),
+            ids=ids[rows],  # no list: only the few shown are ever looked at
+            category=category[rows],
             codes=self.codes,
             cat_idx=self.cat_idx[rows],
             index=index,
@@ -267,63 +269,139 @@ class _Frame:
             customers=self.customers[rows],
         )
 
-    def near(self, me: int, radius_km: float) -> np.ndarray:
-        """Mask of rows within `radius_km` of row `me` or a little more (haversine decides).
-
-        A latitude band found by binary search in the rows sorted once by latitude, then the
-        longitude span of the circle: a few thousand comparisons instead of 10^5 distances.
-        """
-        if self.by_lat is None:
-            order = np.argsort(self.lat, kind="stable")  # NaN (no place) sorts last
-            self.by_lat = (order, self.lat[order])
-        order, lats = self.by_lat
+    def box(self, me: int, radius_km: float) -> _Box:
+        """The latitude band and longitude span that hold the circle around row `me`."""
         angle = radius_km / EARTH_KM * (1 + 1e-9)
         lat0, lon0 = float(self.lat[me]), float(self.lon[me])
         dlat = math.degrees(angle) + 1e-9
-        band = order[
-            np.searchsorted(lats, lat0 - dlat, "left") : np.searchsorted(lats, lat0 + dlat, "right")
-        ]
-        mask = np.zeros(len(self.ids), dtype=bool)
         phi = math.radians(abs(lat0))
+        dlon = None  # the circle reaches a pole: every longitude
         if angle < math.pi / 2 - phi - 1e-6:
             # The circle's widest longitude span at our latitude (spherical trigonometry).
             dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(phi)))) + 1e-9
-            gap = np.abs((self.lon[band] - lon0 + 180.0) % 360.0 - 180.0)
-            band = band[gap <= dlon]
-        mask[band] = True
+        return _Box(lat0 - dlat, lat0 + dlat, lon0, dlon)
+
+    def inside(self, rows: np.ndarray, box: _Box) -> np.ndarray:
+        """Mask of `rows` inside the box (a little more than the circle: haversine decides)."""
+        lat = self.lat[rows]
+        mask = (lat >= box.south) & (lat <= box.north)  # no place (NaN): never inside
+        if box.dlon is not None:
+            mask &= np.abs((self.lon[rows] - box.lon0 + 180.0) % 360.0 - 180.0) <= box.dlon
         return mask
 
+    def near(self, me: int, radius_km: float) -> np.ndarray:
+        """Mask of rows within `radius_km` of row `me` or a little more (haversine decides)."""
+        return self.inside(np.arange(len(self.ids)), self.box(me, radius_km))
 
-_CACHE: dict[str, tuple[tuple[Any, ...], float, _Frame]] = {}
-RECHECK = 2.0  # seconds between fingerprint checks: a burst of requests shares one frame
+    def of_categories(self, codes: np.ndarray, box: _Box | None) -> np.ndarray:
+        """Rows of these category codes in the box's latitude band or online (all: no box).
+
+        Rows are grouped by category and sorted by latitude within each, once per frame, so
+        a band is two binary searches per category: the rows of unrelated categories and far
+        away are never touched.
+        """
+        if self.by_lat is None:
+            order = np.lexsort((self.lat, self.cat_idx))  # NaN (no place) last in each
+            cats = self.cat_idx[order]
+            online = order[self.online[order]]
+            bounds = np.arange(len(self.codes) + 1)
+            self.by_lat = (
+                order,
+                self.lat[order],
+                np.searchsorted(cats, bounds),
+                online,
+                np.searchsorted(self.cat_idx[online], bounds),
+            )
+        order, lats, starts, online, online_starts = self.by_lat
+        parts = []
+        for c in codes.tolist():
+            lo, hi = int(starts[c]), int(starts[c + 1])
+            if box is None:
+                parts.append(order[lo:hi])
+                continue
+            band = lats[lo:hi]
+            a = lo + int(np.searchsorted(band, box.south, "left"))
+            b = lo + int(np.searchsorted(band, box.north, "right"))
+            parts.append(order[a:b])
+            away = online[online_starts[c] : online_starts[c + 1]]  # online, outside the band
+            lat = self.lat[away]
+            parts.append(away[~((lat >= box.south) & (lat <= box.north))])
+        if not parts:
+            return np.empty(0, dtype=np.intp)
+        return np.sort(np.concatenate(parts))  # the parts never overlap
+
+
+@dataclass(frozen=True)
+class _Box:
+    south: float
+    north: float
+    lon0: float
+    dlon: float | None  # half the longitude span; None: every longitude
+
+
+_CACHE: dict[str, tuple[tuple[Any, ...], _Frame]] = {}
+_STAMPED = "crosspromo.matching.stamped"  # session.info: the transaction that stamped already
+
+
+def frame_changed(session: Session, subject: Any) -> None:
+    """Follower of `events.BUSINESSES_CHANGED`: every process's frame is now out of date.
+
+    Once per transaction: an import of many businesses updates the row once. On PostgreSQL
+    the row stays locked until the writer commits, so concurrent writers of businesses take
+    turns at that one update; readers never wait.
+    """
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is not None and session.info.get(_STAMPED) is transaction:
+        return
+    session.execute(
+        update(FrameVersion)
+        .where(FrameVersion.id == 1)
+        .values(stamp=uuid.uuid4(), changed_at=utcnow())
+    )
+    session.info[_STAMPED] = transaction
 
 
 def _version(session: Session) -> tuple[Any, ...]:
-    """Cheap fingerprint of what the candidate arrays are built from."""
-    businesses = session.execute(select(func.count(), func.max(Business.updated_at))).one()
-    customers = session.scalar(select(func.count()).select_from(Customer))
-    return (*businesses, customers)
+    """What the candidate arrays were built from: two index look-ups, cheap on every request.
+
+    The stamp changes with every write that tells (`frame_changed`); the newest
+    `updated_at` also notices a business written without telling.
+    """
+    found = session.execute(_VERSION).first()
+    return tuple(found) if found is not None else (None, None)
+
+
+# Built once: every request runs them, and building a statement costs more than running these.
+_SHOWN = select(Business).where(Business.id.in_(bindparam("ids", expanding=True)))
+_VERSION = select(
+    FrameVersion.stamp, select(func.max(Business.updated_at)).scalar_subquery()
+).where(FrameVersion.id == 1)
 
 
 def cached_frame(session: Session, *, refresh: bool = False) -> _Frame:
-    """Candidate arrays, rebuilt only when businesses or customers changed."""
+    """Candidate arrays, rebuilt only when businesses or their customers changed."""
     key = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    hit = _CACHE.get(key)
-    if not refresh and hit is not None and now - hit[1] < RECHECK:
-        return hit[2]
+    # Read before the rows: a change committed in between only costs one more rebuild.
     version = _version(session)
-    if refresh or hit is None or hit[0] != version:
+    hit = _CACHE.get(key)
+    if not refresh and hit is not None and hit[0] == version:
+        return hit[1]
+    # One rebuild at a time: the requests that arrive meanwhile wait for it and share it,
+    # instead of each reading every business again.
+    with _BUILDING:
+        hit = _CACHE.get(key)
+        if not refresh and hit is not None and hit[0] == version:
+            return hit[1]
         redis_url = get_settings().redis_url
         if redis_url and not refresh:
             frame = shared_frames.shared(redis_url, version, lambda: _frame(session), _Frame)
         else:
             frame = _frame(session)
-        hit = (version, now, frame)
-    else:
-        hit = (version, now, hit[2])
-    _CACHE[key] = hit
-    return hit[2]
+        _CACHE[key] = (version, frame)
+        return frame
+
+
+_BUILDING = threading.Lock()
 
 
 def _frame(session: Session) -> _Frame:
@@ -767,10 +845,10 @@ def _shown(shared: int, k: int = 10) -> int | None:
 
 
 def _find(scored: _Scored, business_id: uuid.UUID) -> int:
-    try:
-        return scored.frame.ids.index(business_id)
-    except ValueError:
-        raise NotFound("No such business.") from None
+    found = scored.frame.index.get(business_id)  # the whole frame: every business is indexed
+    if found is None:
+        raise NotFound("No such business.")
+    return found
 
 
 def suggest(
@@ -780,20 +858,33 @@ def suggest(
     given = _inputs(session, business, radius_km)
     if limit <= 0:
         return []
-    likely, rest = _candidates(given)
-    scored = _score(session, business, radius_km, inputs=given, rows=_with(likely, given.me))
+    every = min(given.weights.values(), default=0.0) < 0  # no bound holds: score them all
+    rows = _reachable(given, np.arange(len(given.frame.ids))) if every else _likely(given)
+    scored = _score(session, business, radius_km, inputs=given, rows=_with(rows, given.me))
     top = _top(scored, limit)
-    if rest.size and (len(top) < limit or scored.score[top[-1]] <= _bound(given, rest)):
-        # Someone without a relation might still make the list: score them too.
-        everyone = _with(np.sort(np.concatenate([likely, rest])), given.me)
-        scored = _score(session, business, radius_km, inputs=given, rows=everyone)
-        top = _top(scored, limit)
+    if not every and _may_miss(given, scored, top, limit, np.flatnonzero(given.strength <= 0)):
+        # Someone without a relation might still make the list: find them, and if the exact
+        # bound of their categories still allows it, score everyone in reach.
+        rest = np.setdiff1d(_reachable(given, np.arange(len(given.frame.ids))), rows, True)
+        if rest.size and _may_miss(given, scored, top, limit, given.frame.cat_idx[rest]):
+            everyone = _with(np.sort(np.concatenate([rows, rest])), given.me)
+            scored = _score(session, business, radius_km, inputs=given, rows=everyone)
+            top = _top(scored, limit)
     ids = [scored.frame.ids[i] for i in top]
-    loaded = {b.id: b for b in session.scalars(select(Business).where(Business.id.in_(ids)))}
+    loaded = {b.id: b for b in session.scalars(_SHOWN, {"ids": ids})}
     return [
         _explain(scored, i, rank, business, loaded[scored.frame.ids[i]])
         for rank, i in enumerate(top, start=1)
     ]
+
+
+def _may_miss(
+    given: _Inputs, scored: _Scored, top: list[int], limit: int, categories: np.ndarray
+) -> bool:
+    """Whether a candidate of these (unrelated) categories could still enter the list."""
+    if not categories.size:
+        return False
+    return len(top) < limit or bool(scored.score[top[-1]] <= _bound(given, categories))
 
 
 def _top(scored: _Scored, limit: int) -> list[int]:
@@ -812,41 +903,57 @@ def _with(rows: np.ndarray, me: int) -> np.ndarray:
     return np.insert(rows, np.searchsorted(rows, me), me)
 
 
-def _candidates(given: _Inputs) -> tuple[np.ndarray, np.ndarray]:
-    """Rows that can pass the hard filters: those with a relation, a pair or a record first.
+def _box(given: _Inputs) -> _Box | None:
+    """Where offline partners must be, or None when distance filters no one."""
+    f, me = given.frame, given.me
+    located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
+    return f.box(me, given.radius) if located and not f.online[me] else None
+
+
+def _reachable(given: _Inputs, rows: np.ndarray) -> np.ndarray:
+    """Those of `rows` (ascending) that can pass the hard filters, without the business itself.
+
+    Open, not a rival within one tier, and within the radius (or online); the exact distance
+    is decided when scoring.
+    """
+    f, me = given.frame, given.me
+    keep = f.open[rows] & (rows != me)
+    keep &= ~(given.competes_cat[f.cat_idx[rows]] & (np.abs(f.tier[rows] - f.tier[me]) < 2))
+    box = _box(given)
+    if box is not None:
+        keep &= f.inside(rows, box) | f.online[rows]
+    return rows[keep]
+
+
+def _likely(given: _Inputs) -> np.ndarray:
+    """Rows in reach whose category has a relation to ours, or with a pair or record of their own.
 
     Most businesses are out of reach (outside the radius, closed, rivals); of the rest, the
-    categories with no relation to ours rarely make the top ten (see `_bound`). Both sets are
-    ascending frame positions, without the business itself.
+    categories with no relation to ours rarely make the top ten (see `_bound`). Ascending
+    frame positions, without the business itself.
+    """
+    f = given.frame
+    rows = f.of_categories(np.flatnonzero(given.strength > 0), _box(given))
+    own = [f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]
+    if own:
+        rows = np.union1d(rows, np.array(own, dtype=np.intp))
+    return _reachable(given, rows)
+
+
+def _bound(given: _Inputs, categories: np.ndarray) -> float:
+    """The highest score a candidate of these categories could reach on its category alone.
+
+    No relation, no pair and no record of its own: complementarity 0 and, sharing no customers
+    we know of, overlap at most 0.5 (any value when the city's reach model estimates it:
+    `_score`); cycle and record come from their categories; the other criteria are at most 1.
     """
     f, me = given.frame, given.me
     located = not (np.isnan(f.lat[me]) or np.isnan(f.lon[me]))
-    if located and not f.online[me]:
-        reach = f.near(me, given.radius) | f.online
-        reach &= f.open
-    else:
-        reach = f.open.copy()
-    reach[me] = False
-    reach &= ~(given.competes_cat[f.cat_idx] & (np.abs(f.tier - f.tier[me]) < 2))
-    if min(given.weights.values(), default=0.0) < 0:  # no bound holds: score them all
-        return np.flatnonzero(reach), np.empty(0, dtype=np.intp)
-    likely = given.strength[f.cat_idx] > 0
-    likely[[f.index[p] for p in (*given.pairs, *given.history.own) if p in f.index]] = True
-    return np.flatnonzero(reach & likely), np.flatnonzero(reach & ~likely)
-
-
-def _bound(given: _Inputs, rest: np.ndarray) -> float:
-    """The highest score any of `rest` could reach (no relation, no pair, no record of its own).
-
-    Their complementarity is 0 and, sharing no customers we know of, overlap at most 0.5;
-    cycle and record come from their categories; the other criteria are at most 1.
-    """
-    cats = np.unique(given.frame.cat_idx[rest])
     most = {k: 1.0 for k in CRITERIA}
     most["complementarity"] = 0.0
-    most["overlap"] = 0.5
-    most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[cats]].max())
-    most["record"] = float(given.record_cat[cats].max())
+    most["overlap"] = 1.0 if located and given.reach is not None else 0.5
+    most["cycle"] = float(CYCLE_BY_CODE[given.direction_cat[categories]].max())
+    most["record"] = float(given.record_cat[categories].max())
     w = given.weights
     return sum(w[k] * most[k] for k in CRITERIA) / (sum(w.values()) or 1.0)
 

@@ -1,8 +1,9 @@
 """The candidate frame shared between processes through Redis (CROSSPROMO_REDIS_URL).
 
-Each app server keeps the frame in memory and checks a cheap fingerprint every few seconds;
-without Redis every process builds its own copy after a change. With Redis, the first process
-to see a new fingerprint builds it and stores it, and the others load it (a few milliseconds
+Each app server keeps the frame in memory and reads its version (one row stamped by every
+write that changes businesses or their customers) on each request; without Redis every
+process builds its own copy after a change. With Redis, the first process to see a new
+version builds it and stores it, and the others load it (a few milliseconds
 instead of a scan of every business). Stored as NumPy arrays in `.npz` form, loaded with
 `allow_pickle=False`: nothing in Redis can run code here.
 """

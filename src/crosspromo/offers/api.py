@@ -251,6 +251,7 @@ def delivery_out(message: Any) -> dict[str, Any]:
         "status": message.status.value,
         "attempts": message.attempts,
         "last_error": message.last_error,
+        "response_code": message.response_code,
         "created_at": message.created_at,
         "sent_at": message.sent_at,
         "next_attempt_at": message.next_attempt_at,

@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from crosspromo.db import Base, IdMixin, utcnow
 
@@ -190,6 +190,9 @@ class Accrual(IdMixin, Base):
         ForeignKey("redemptions.id"), default=None, index=True
     )
     code_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offer_codes.id"), default=None)
+    # Never read (lazy="raise"): it tells the unit of work to insert a redemption before its
+    # accruals, so one flush writes both (the till holds SQLite's write lock through it).
+    redemption: Mapped[Redemption | None] = relationship(lazy="raise")
     kind: Mapped[str] = mapped_column(String(16))  # sale, lead, click, fixed_fee, staff_reward
     payer_business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"))
     payee_business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id"))

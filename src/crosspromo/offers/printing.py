@@ -92,24 +92,25 @@ def draw_qr(pdf: Any, url: str, x: float, y: float, side: float) -> float:
     return m
 
 
-class _Sheet:
-    def __init__(self, layout: Layout, locale: str) -> None:
-        if layout not in GEOMETRY:
-            raise ValueError(f"unknown layout {layout!r}")
-        self.g = GEOMETRY[layout]
-        self.labels = LABELS.get(locale, LABELS["en"])
-        from fpdf import FPDF  # here, not at start-up: see crosspromo.app
+def new_pdf(page: tuple[float, float]) -> Any:
+    """An fpdf2 document of `page` (mm) pages, no margins or page breaks, with our fonts."""
+    from fpdf import FPDF  # here, not at start-up: see crosspromo.app
 
-        pdf = FPDF(unit="mm", format=self.g.page)
-        pdf.set_auto_page_break(False)
-        pdf.set_margin(0)
-        pdf.add_font(FONT, "", str(font_path()))
-        pdf.add_font(FONT, "B", str(font_path(bold=True)))
-        pdf.set_creator("crosspromo")
+    pdf = FPDF(unit="mm", format=page)
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.add_font(FONT, "", str(font_path()))
+    pdf.add_font(FONT, "B", str(font_path(bold=True)))
+    pdf.set_creator("crosspromo")
+    return pdf
+
+
+class Writer:
+    """Text placed at exact positions: wrapped (cached) and cut with an ellipsis."""
+
+    def __init__(self, pdf: Any) -> None:
         self.pdf = pdf
         self._wrapped: dict[tuple[str, float, str, float, int], list[str]] = {}
-        self.cell_w = self.g.page[0] / self.g.columns
-        self.cell_h = self.g.page[1] / self.g.rows
 
     def lines(self, text: str, style: str, size: float, width: float, most: int) -> list[str]:
         """`text` wrapped to `width`, at most `most` lines, the last one ellipsised if cut."""
@@ -126,7 +127,7 @@ class _Sheet:
             got = pdf.multi_cell(
                 width, text=paragraph, dry_run=True, output=MethodReturnValue.LINES
             )
-            wrapped += [str(line) for line in got]  # type: ignore[union-attr]
+            wrapped += [str(line) for line in got]
         wrapped = [line for line in wrapped if line.strip()]
         if len(wrapped) > most:
             last = wrapped[most - 1].rstrip()
@@ -148,6 +149,17 @@ class _Sheet:
             pdf.text(x, y + size * PT * 0.95, line)  # text() takes the baseline
             y += step
         return y
+
+
+class _Sheet(Writer):
+    def __init__(self, layout: Layout, locale: str) -> None:
+        if layout not in GEOMETRY:
+            raise ValueError(f"unknown layout {layout!r}")
+        self.g = GEOMETRY[layout]
+        self.labels = LABELS.get(locale, LABELS["en"])
+        super().__init__(new_pdf(self.g.page))
+        self.cell_w = self.g.page[0] / self.g.columns
+        self.cell_h = self.g.page[1] / self.g.rows
 
     def qr(self, url: str, x: float, y: float, side: float) -> float:
         """Draw the QR code of `url`; return the size of one module in mm."""

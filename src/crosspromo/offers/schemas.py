@@ -201,6 +201,7 @@ class DeliveryOut(BaseModel):
     status: str
     attempts: int
     last_error: str
+    response_code: int | None = None  # the receiver's HTTP status on the last attempt
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime

@@ -483,6 +483,24 @@ def redeem(
     offer, code = verdict.offer, verdict.code
     terms = money.terms_for(session, offer)
     endpoint_ids = webhooks.active_endpoints(session, business.id)
+    # Built before the first write: on SQLite the write lock is held from it to the commit.
+    redemption = Redemption(
+        id=uuid.uuid4(),
+        offer_id=offer.id,
+        code_id=code.id,
+        business_id=business.id,
+        referrer_business_id=offer.issuer_business_id,
+        staff_user_id=code.staff_user_id,
+        order_minor=data.order_minor,
+        discount_minor=verdict.discount_minor,
+        currency=offer.currency,
+        order_ref=data.order_ref,
+        customer_hash=verdict.customer_hash,
+        reason="",
+        cashier_user_id=cashier_user_id,
+        at=now or utcnow(),
+    )
+    earned = money.accruals(redemption, terms)
     # The checks above read; these conditional UPDATEs decide, under the lock.
     if not _bump(session, _USE_CODE, {"code_id": code.id}):
         raise Refused("code-used", MESSAGES["code-used"], status=409)
@@ -504,24 +522,9 @@ def redeem(
             .values(uses=CustomerUse.uses + 1),
         ):
             raise Refused("customer-limit", MESSAGES["customer-limit"], status=409)
-    redemption = Redemption(
-        id=uuid.uuid4(),
-        offer_id=offer.id,
-        code_id=code.id,
-        business_id=business.id,
-        referrer_business_id=offer.issuer_business_id,
-        staff_user_id=code.staff_user_id,
-        order_minor=data.order_minor,
-        discount_minor=verdict.discount_minor,
-        currency=offer.currency,
-        order_ref=data.order_ref,
-        customer_hash=verdict.customer_hash,
-        cashier_user_id=cashier_user_id,
-        at=now or utcnow(),
-    )
+    # One flush: the redemption goes before its accruals (`Accrual.redemption`).
     session.add(redemption)
-    session.flush()  # the redemption before the rows that refer to it
-    session.add_all(money.accruals(redemption, terms))
+    session.add_all(earned)
     webhooks.announce(session, "redemption.created", redemption, endpoint_ids)
     if before_lock is not None:
         before_lock(redemption)

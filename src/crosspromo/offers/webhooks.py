@@ -110,6 +110,17 @@ def add_endpoint(
     return endpoint
 
 
+def endpoints_of(session: Session, business: Business) -> list[WebhookEndpoint]:
+    """The endpoints of a business the route has checked, oldest first."""
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.business_id == business.id)
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+    )
+
+
 def endpoints(session: Session, actor: Actor, business_id: uuid.UUID) -> list[WebhookEndpoint]:
     business = businesses.get(session, actor, business_id, need=Role.owner)
     return list(
@@ -206,8 +217,9 @@ def prepare(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
     return payload | {"url": endpoint.url, "secret": endpoint.secret}
 
 
-def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
+def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> int:
     """The outbox sender: one signed POST; any non-2xx answer is retried with backoff.
+    Its HTTP status goes to the delivery log.
 
     The target is checked again here, against the address actually connected to.
     """
@@ -222,6 +234,7 @@ def send(settings: Settings, message_id: str, payload: dict[str, Any]) -> None:
         allow_private=settings.webhooks_allow_private,
     )
     response.raise_for_status()
+    return response.status_code
 
 
 def announce_event(

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, String, Text
+from sqlalchemy import JSON, Enum, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crosspromo.db import Base, IdMixin, utcnow
@@ -33,5 +33,8 @@ class OutboxMessage(IdMixin, Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     leased_until: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The HTTP status the receiver answered on the last attempt (webhooks); None before any
+    # answer, or when the attempt never reached an answer (refused target, timeout).
+    response_code: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)

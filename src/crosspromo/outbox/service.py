@@ -98,10 +98,12 @@ def settle(
     error: str | None = None,
     status: Status = Status.sent,
     max_attempts: int = 8,
+    response_code: int | None = None,
 ) -> None:
     """Record the outcome of one attempt: sent, skipped, retried later, or given up."""
     now = utcnow()
     message.leased_until = None
+    message.response_code = response_code
     if error is None:
         message.status = status
         message.sent_at = now

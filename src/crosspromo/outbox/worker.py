@@ -34,7 +34,8 @@ def mask(text: str) -> str:
     return PHONE.sub(r"***\1", EMAIL.sub(r"\1***@\2", text))
 
 
-Sender = Callable[[Settings, str, dict[str, Any]], None]
+# A sender may return the receiver's HTTP status (webhooks), kept for the delivery log.
+Sender = Callable[[Settings, str, dict[str, Any]], int | None]
 SENDERS: dict[str, Sender] = {"email": send_email}
 # A step before sending that reads what the stored payload leaves out (a webhook's secret),
 # in its own short transaction; it may raise NotConfigured.
@@ -60,6 +61,12 @@ BATCHES: dict[str, tuple[int, Batch]] = {}
 JOB_LOCK_SECONDS = 600
 
 
+def response_code(exc: BaseException) -> int | None:
+    """The HTTP status in a failure that got an answer (httpx's HTTPStatusError), else None."""
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
 def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 20) -> int:
     """Claim a batch, send each message outside any transaction, record each outcome."""
     lease = timedelta(seconds=settings.outbox_lease_seconds)
@@ -76,6 +83,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
             message = service.load(session, [message_id])[0]
             kind, payload = message.kind, dict(message.payload)
         failure: BaseException | None = None
+        code: int | None = None
         try:
             task = TASKS.get(kind)
             if task is not None:
@@ -85,7 +93,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
                 if prepare is not None:
                     with unit_of_work(factory) as session:
                         payload = prepare(session, payload)
-                SENDERS[kind](settings, str(message_id), payload)
+                code = SENDERS[kind](settings, str(message_id), payload)
         except Deferred as exc:
             with unit_of_work(factory) as session:
                 service.defer(session, service.load(session, [message_id])[0], exc.until)
@@ -94,7 +102,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, *, limit: int = 
         except Exception as exc:  # any failure of the outside world is retried later
             failure = exc
         with unit_of_work(factory) as session:
-            record(session, settings, message_id, kind, payload, failure)
+            record(session, settings, message_id, kind, payload, failure, code)
         done += 1
     return done
 
@@ -106,18 +114,26 @@ def record(
     kind: str,
     payload: dict[str, Any],
     failure: BaseException | None,
+    code: int | None = None,
 ) -> None:
-    """Settle one attempt: sent, skipped (NotConfigured), or failed and retried later."""
+    """Settle one attempt: sent, skipped (NotConfigured), or failed and retried later; `code`
+    is the receiver's HTTP status where the sender got one."""
     status, error = Status.sent, None
     if isinstance(failure, NotConfigured):
         status = Status.skipped
         log.info("outbox %s skipped: %s", message_id, mask(str(failure)))
     elif failure is not None:
         error = mask(f"{type(failure).__name__}: {failure}")
+        code = response_code(failure)
         log.warning("outbox %s failed: %s", message_id, error)
     message = service.load(session, [message_id])[0]
     service.settle(
-        session, message, error=error, status=status, max_attempts=settings.outbox_max_attempts
+        session,
+        message,
+        error=error,
+        status=status,
+        max_attempts=settings.outbox_max_attempts,
+        response_code=code,
     )
     after = SETTLED.get(kind)
     if after is not None:

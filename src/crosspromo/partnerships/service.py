@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, Subquery, cast, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crosspromo import events, paging
@@ -584,20 +596,28 @@ def decided(session: Session, *, limit: int = 20_000) -> list[tuple[uuid.UUID, u
     return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
 
 
-def decided_with(
-    session: Session, *, business_id: uuid.UUID, limit: int = 500
-) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
-    """(proposer, addressee, agreed) of one business's decided proposals, newest first."""
-    query = (
+@cache
+def _decided_with_query() -> Select[uuid.UUID, uuid.UUID, Status]:
+    # Built once: partner suggestions ask on every request, and building costs more than
+    # running it.
+    business_id: BindParameter[uuid.UUID] = bindparam("business_id")
+    return (
         select(Proposal.from_business_id, Proposal.to_business_id, Proposal.status)
         .where(
             Proposal.status.in_([Status.agreed, Status.declined]),
             (Proposal.from_business_id == business_id) | (Proposal.to_business_id == business_id),
         )
         .order_by(Proposal.updated_at.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    return [(a, b, status == Status.agreed) for a, b, status in session.execute(query)]
+
+
+def decided_with(
+    session: Session, *, business_id: uuid.UUID, limit: int = 500
+) -> list[tuple[uuid.UUID, uuid.UUID, bool]]:
+    """(proposer, addressee, agreed) of one business's decided proposals, newest first."""
+    found = session.execute(_decided_with_query(), {"business_id": business_id, "limit": limit})
+    return [(a, b, status == Status.agreed) for a, b, status in found]
 
 
 def agreed_partners(session: Session, business_id: uuid.UUID) -> list[tuple[uuid.UUID, uuid.UUID]]:

@@ -16,7 +16,8 @@ class Transaction(Base):
     __table_args__ = (
         UniqueConstraint("business_id", "external_id"),
         Index("ix_transactions_business_at", "business_id", "at"),
-        Index("ix_transactions_customer", "customer_id"),
+        # (customer_id, at): learning reads first and last purchase per customer from it alone
+        Index("ix_transactions_customer", "customer_id", "at"),
     )
 
     # Internal only (never in a URL); an integer key keeps 10^6-row tables compact.

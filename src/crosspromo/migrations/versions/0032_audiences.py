@@ -11,7 +11,7 @@ from alembic import op
 import crosspromo.db
 
 revision = "0032"
-down_revision = "0029"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
