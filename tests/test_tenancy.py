@@ -32,6 +32,7 @@ PUBLIC = {
     "/r/{token}/embed": "an offer's success-page block framed by partners: public, as /r/",
     "/invite/{token}": "an invitation: public until answered, the token is the secret",
     "/loyalty/c/{token}": "a customer's own card page: public, the token is the secret",
+    "/loyalty/c/{token}/card.pdf": "a customer's own card to print: as /loyalty/c/{token}",
     "/api/v1/lead-forms/{form_id}/requests": "a lead form's public request, rate limited",
     "/l/{form_id}": "a lead form's public page: anyone may ask",
     "/l/{form_id}/embed": "the same form in a partner's site (a frame)",

@@ -203,7 +203,7 @@ def print_card(
     responses={201: {"content": {"application/pdf": {}, "text/csv": {}, "application/json": {}}}},
 )
 def print_cards(
-    coalition_id: str,
+    access: ManagerCoalition,
     request: Request,
     actor: ApiActor,
     db: Db,
@@ -213,7 +213,8 @@ def print_cards(
 ) -> Response:
     """A4 sheets of CR80 cards with crop marks: `count` new blank cards (activated at a till
     on enrolment) or the given `cards`; CSV or JSON lists the numbers for a card printer."""
-    cid = parse_uuid(coalition_id)
+    access.member(body.business_id)  # a manager of a member business, else 404 or 403
+    cid = access.coalition.id
     status, printed, _ = flows.idempotent(
         db,
         request.app.state.sessions,
