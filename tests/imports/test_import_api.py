@@ -123,7 +123,8 @@ def test_cashier_key_cannot_import(client: TestClient, db: Session) -> None:
     assert response.json()["errors"][0]["field"] == "business"
 
 
-def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Session) -> None:
+def _upload_customers(client: TestClient, db: Session) -> tuple[Any, Any]:
+    """The bakery's owner uploads CUSTOMERS on the page; the bakery and the mapping step."""
     _, bakery = make_owner(db, "a@example.com", "Bakery")
     csrf = sign_in(client, "a@example.com")
     response = client.post(
@@ -133,6 +134,11 @@ def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Se
         follow_redirects=False,
     )
     assert response.status_code == 200, response.text
+    return bakery, response
+
+
+def test_upload_page_runs_a_job_and_shows_the_summary(client: TestClient, db: Session) -> None:
+    bakery, response = _upload_customers(client, db)
     page = finish_job(client, confirm_mapping(client, response.text))
     assert "Imported." in page.text
     assert ">2<" in page.text.replace(" ", "")
@@ -144,15 +150,7 @@ def test_another_app_server_answers_the_mapping_step(
     client: TestClient, db: Session, settings: Settings
 ) -> None:
     """Behind a load balancer the mapping may reach another server: the upload waits in var/."""
-    _, bakery = make_owner(db, "a@example.com", "Bakery")
-    csrf = sign_in(client, "a@example.com")
-    response = client.post(
-        f"/b/{bakery.id}/imports",
-        data={"csrf_token": csrf, "kind": "customers"},
-        files={"file": ("customers.csv", CUSTOMERS.encode(), "text/csv")},
-        follow_redirects=False,
-    )
-    assert response.status_code == 200, response.text
+    bakery, response = _upload_customers(client, db)
     waiting = list((settings.var_dir / "uploads-waiting" / str(bakery.id)).iterdir())
     assert len(waiting) == 1
     other = create_app(settings)
