@@ -82,8 +82,8 @@ def test_two_owners_agree_through_the_pages(app: Any, client: TestClient, db: Se
         assert terms[0]["proposer"]["gives"] == "croissants"
         assert terms[0]["partner"]["gives"] == "a flyer"
         assert terms[1]["exchanges"] == [
-            {"what": "newsletter mentions", "per_month": 1, "by": "partner"},
-            {"what": "newsletter mentions", "per_month": 2, "by": "proposer"},
+            {"what": "newsletter mentions", "per_month": 1, "by": "partner", "sent_as": None},
+            {"what": "newsletter mentions", "per_month": 2, "by": "proposer", "sent_as": None},
         ]
         stale = client.post(
             f"/b/{bakery.id}{proposal_path}/accept",
