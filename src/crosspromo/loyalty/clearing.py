@@ -417,7 +417,7 @@ __all__ = ["POINTS", "Line", "Position", "Report", "Statement", "check", "positi
 def weekly(
     session: Session, coalition: Coalition, since: datetime, until: datetime | None = None
 ) -> list[tuple[str, dict[str, int]]]:
-    """Points issued, spent and expired per ISO week since `since`, oldest first.
+    """Points issued, spent and expired per ISO week since `since`, oldest first, every week.
 
     Weeks of local days in the coalition's zone (`clock.periods`), like its clearing days.
     """
@@ -459,4 +459,6 @@ def weekly(
             TxnKind.expiry: ("expired", 1),
         }[TxnKind(kind)]
         weeks[label][sign[0]] += sign[1] * int(points or 0)
-    return [(label, dict(weeks[label])) for label in sorted(weeks)]
+    # Every week of the range, quiet ones too: a missing row reads as a gap in the data.
+    labels = ["{}-W{:02d}".format(*p.start.isocalendar()[:2]) for p in found]
+    return [(label, dict(weeks.get(label, {}))) for label in labels]
