@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api/v1", tags=["lead exchange"])
 StatusFilter = Annotated[str | None, Query(pattern="^(" + "|".join(s.value for s in Status) + ")$")]
 
 
-def form_out(request: Request, form: LeadForm) -> dict[str, Any]:
+def form_out(form: LeadForm) -> dict[str, Any]:
     base = get_settings().public_url.rstrip("/")
     return {
         **{
@@ -93,17 +93,15 @@ def specialist_out(s: Specialist) -> dict[str, Any]:
 
 @router.post("/businesses/{business_id}/lead-forms", status_code=201, response_model=FormOut)
 def create_form(
-    request: Request, business: ManagerBusiness, actor: ApiActor, db: Db, body: FormCreate
+    business: ManagerBusiness, actor: ApiActor, db: Db, body: FormCreate
 ) -> dict[str, Any]:
     """A public request form of the business, one of its agreements, or its coalition."""
-    return form_out(request, service.create_form(db, actor, business.id, body))
+    return form_out(service.create_form(db, actor, business.id, body))
 
 
 @router.get("/businesses/{business_id}/lead-forms", response_model=list[FormOut])
-def list_forms(
-    request: Request, business: ManagerBusiness, actor: ApiActor, db: Db
-) -> list[dict[str, Any]]:
-    return [form_out(request, f) for f in service.forms_of(db, actor, business.id)]
+def list_forms(business: ManagerBusiness, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
+    return [form_out(f) for f in service.forms_of(db, actor, business.id)]
 
 
 @router.post("/lead-forms/{form_id}/requests", status_code=201, response_model=Received)
